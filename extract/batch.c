@@ -1,0 +1,140 @@
+/* batch.c - documents processed in parallel, delivered in input order.
+ *
+ * Workers take the next input index, run the whole pipeline on it with
+ * their own matcher (the compiled ruleset, JIT code included, is shared
+ * read-only), and park the finished document in a ring of slots. The
+ * calling thread hands the slots to the sink strictly in input order, so
+ * the output bytes are the same for any number of jobs. The ring bounds
+ * the documents in flight: memory does not grow with the batch. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+typedef enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE } slot_state;
+
+typedef struct slot {
+  slot_state state;
+  size_t index;
+  int rc;
+  vnx_doc doc;
+  vnx_error err;
+  char *warnings; /* what the pipeline said about this document */
+  size_t warnings_len;
+} slot;
+
+typedef struct batch {
+  const vnx_pathlist *inputs;
+  const vnx_options *opt;
+  const vnx_ruleset *rules;
+  slot *ring;
+  size_t nring;
+  size_t next;    /* next input index to take */
+  size_t written; /* inputs handed to the sink */
+  bool stop;
+  pthread_mutex_t mu;
+  pthread_cond_t changed;
+} batch;
+
+static void run_one(batch *b, vnx_matcher *m, slot *s) {
+  FILE *warn = open_memstream(&s->warnings, &s->warnings_len);
+  s->rc = vnx_process_file(b->inputs->v[s->index], b->opt, m, &s->doc, &s->err,
+                           warn ? warn : stderr);
+  if (warn) fclose(warn);
+}
+
+static void *worker(void *arg) {
+  batch *b = arg;
+  vnx_matcher *m = b->rules ? vnx_matcher_new(b->rules) : NULL;
+  pthread_mutex_lock(&b->mu);
+  for (;;) {
+    /* Take the next input once its slot in the ring is free. */
+    while (!b->stop && b->next < b->inputs->n && b->ring[b->next % b->nring].state != SLOT_FREE)
+      pthread_cond_wait(&b->changed, &b->mu);
+    if (b->stop || b->next >= b->inputs->n) break;
+    slot *s = &b->ring[b->next % b->nring];
+    s->state = SLOT_BUSY;
+    s->index = b->next++;
+    pthread_mutex_unlock(&b->mu);
+    run_one(b, m, s);
+    pthread_mutex_lock(&b->mu);
+    s->state = SLOT_DONE;
+    pthread_cond_broadcast(&b->changed);
+  }
+  pthread_mutex_unlock(&b->mu);
+  vnx_matcher_free(m);
+  return NULL;
+}
+
+int vnx_default_jobs(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt, const vnx_ruleset *rules,
+                  int jobs, vnx_batch_sink sink, void *ctx) {
+  if (jobs < 1) jobs = 1;
+  if ((size_t)jobs > inputs->n) jobs = inputs->n ? (int)inputs->n : 1;
+  batch b = {.inputs = inputs, .opt = opt, .rules = rules};
+  b.nring = (size_t)jobs * 4;
+  b.ring = vnx_xcalloc(b.nring, sizeof *b.ring);
+  pthread_mutex_init(&b.mu, NULL);
+  pthread_cond_init(&b.changed, NULL);
+  pthread_t *tids = vnx_xcalloc((size_t)jobs, sizeof *tids);
+  int started = 0;
+  for (int i = 0; i < jobs; i++)
+    if (pthread_create(&tids[i], NULL, worker, &b) == 0) started++;
+  int rc = 0;
+  if (!started) {
+    /* No threads to be had: do the work on this thread. */
+    vnx_matcher *m = rules ? vnx_matcher_new(rules) : NULL;
+    for (size_t i = 0; i < inputs->n && rc == 0; i++) {
+      slot *s = &b.ring[0];
+      memset(s, 0, sizeof *s);
+      s->index = i;
+      run_one(&b, m, s);
+      rc = sink(ctx, inputs->v[i], s->rc == 0 ? &s->doc : NULL, &s->err, s->warnings);
+      vnx_doc_free(&s->doc);
+      free(s->warnings);
+    }
+    vnx_matcher_free(m);
+  } else {
+    pthread_mutex_lock(&b.mu);
+    while (b.written < inputs->n) {
+      slot *s = &b.ring[b.written % b.nring];
+      while (!(s->state == SLOT_DONE && s->index == b.written))
+        pthread_cond_wait(&b.changed, &b.mu);
+      pthread_mutex_unlock(&b.mu);
+      if (rc == 0)
+        rc = sink(ctx, inputs->v[s->index], s->rc == 0 ? &s->doc : NULL, &s->err, s->warnings);
+      vnx_doc_free(&s->doc);
+      free(s->warnings);
+      pthread_mutex_lock(&b.mu);
+      memset(s, 0, sizeof *s); /* state = SLOT_FREE */
+      b.written++;
+      if (rc != 0) {
+        /* The sink asked to stop (fail-fast, write error): let the workers
+         * finish what they hold and drain the rest unused. */
+        b.stop = true;
+      }
+      pthread_cond_broadcast(&b.changed);
+      if (b.stop) break;
+    }
+    pthread_mutex_unlock(&b.mu);
+    for (int i = 0; i < jobs; i++)
+      if (i < started) pthread_join(tids[i], NULL);
+    for (size_t i = 0; i < b.nring; i++) {
+      if (b.ring[i].state == SLOT_DONE) {
+        vnx_doc_free(&b.ring[i].doc);
+        free(b.ring[i].warnings);
+      }
+    }
+  }
+  free(tids);
+  free(b.ring);
+  pthread_mutex_destroy(&b.mu);
+  pthread_cond_destroy(&b.changed);
+  return rc;
+}

@@ -1,0 +1,115 @@
+/* internal.h - interfaces between the stages that are not part of the
+ * public API (vnx.h). */
+#ifndef VNX_INTERNAL_H
+#define VNX_INTERNAL_H
+
+#include "vnx.h"
+
+/* xmalloc & co: out of memory is not an input error we can report per
+ * document, so these abort with a message (as cmark and jq do). */
+void *vnx_xmalloc(size_t n);
+void *vnx_xcalloc(size_t n, size_t size);
+void *vnx_xrealloc(void *p, size_t n);
+char *vnx_xstrdup(const char *s);
+char *vnx_xstrndup(const char *s, size_t n);
+
+/* read.c: whole file into memory. Directories, FIFOs and other non-regular
+ * files are refused with a message. Returns 0 or -1 with err set. */
+int vnx_read_file(const char *path, char **buf, size_t *len, vnx_error *err);
+/* Expands PATH... (files, directories recursively: *.txt, *.md) into a
+ * sorted list of files. Missing paths are reported to err_out and counted. */
+typedef struct vnx_pathlist {
+  char **v;
+  size_t n, cap;
+} vnx_pathlist;
+int vnx_collect_inputs(char **paths, int npaths, vnx_pathlist *out, FILE *err_out);
+void vnx_pathlist_free(vnx_pathlist *pl);
+/* File name without directory and extension (malloc'd). */
+char *vnx_path_stem(const char *path);
+
+/* batch.c: documents in parallel, handed to the sink in input order on
+ * the calling thread. doc is NULL when the document failed (err says why);
+ * warnings is what the pipeline reported about it (may be NULL). A sink
+ * returning non-zero stops the batch; vnx_batch_run returns that value. */
+typedef int (*vnx_batch_sink)(void *ctx, const char *path, vnx_doc *doc,
+                              const vnx_error *err, const char *warnings);
+int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt,
+                  const vnx_ruleset *rules, int jobs, vnx_batch_sink sink, void *ctx);
+int vnx_default_jobs(void);
+
+/* segment.c: sections, items, tables, footnotes. */
+void vnx_segment(vnx_doc *d);
+void vnx_segments_free(struct vnx_segments *s);
+
+/* resolve.c: the document date (from the text unless forced) and values
+ * that need the whole document. */
+void vnx_resolve_doc_date(vnx_doc *d);
+void vnx_resolve(vnx_doc *d);
+
+/* link.c: task records and their links. */
+void vnx_link(vnx_doc *d);
+
+/* convert.c: date and number primitives shared by converters and tests. */
+int vnx_days_in_month(int y, int m);
+bool vnx_date_valid(int y, int m, int d);
+void vnx_iso_date(char out[11], int y, int m, int d);
+int vnx_roman_value(const char *s, size_t n); /* 0 if not a roman numeral */
+bool vnx_parse_number_vi(const char *s, size_t n, double *out);
+bool vnx_parse_number_en(const char *s, size_t n, double *out);
+
+/* sha256.c: hex digest of a buffer (document checksum). */
+void vnx_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* check.c: golden regression. Returns 0 identical, 1 differences, 2 usage
+ * or input errors. */
+typedef struct vnx_check_options {
+  const char *corpus_dir;
+  const char *golden_dir;
+  bool update;
+  const vnx_options *opt;
+  const vnx_ruleset *rules;
+} vnx_check_options;
+int vnx_check(const vnx_check_options *co, FILE *out);
+
+/* write.c: write to path atomically (temp file in the same directory,
+ * fsync, rename). The callback writes the content. Returns 0 or -1. */
+int vnx_write_atomic(const char *path, int (*fill)(FILE *f, void *ctx), void *ctx,
+                     vnx_error *err);
+
+/* write.c: streaming form of the same: write to the FILE, then commit
+ * (fsync + rename) or abort (unlink). Both free tmp. */
+FILE *vnx_atomic_open(const char *path, char **tmp, vnx_error *err);
+int vnx_atomic_commit(FILE *f, char *tmp, const char *path, vnx_error *err);
+void vnx_atomic_abort(FILE *f, char *tmp);
+
+/* docmeta.c: the document record's fields read from the text (type,
+ * title, number, date, place, issuer, signer, signer_title, recipients). */
+void vnx_document_fields(const vnx_doc *d, json_t *fields);
+
+/* write_csv.c: one RFC 4180 file per record kind in a directory, each
+ * written to a temporary file and renamed on close. */
+typedef struct vnx_csv vnx_csv;
+vnx_csv *vnx_csv_open(const char *dir, vnx_error *err);
+int vnx_csv_write_document(vnx_csv *c, const vnx_doc *d, vnx_error *err);
+int vnx_csv_close(vnx_csv *c, vnx_error *err); /* commit; NULL-safe */
+void vnx_csv_abort(vnx_csv *c);
+
+/* write_sqlite.c: the embedded database. One transaction per document;
+ * a changed document replaces all of its rows, an unchanged one (same
+ * sha256) is a no-op. */
+typedef struct vnx_db vnx_db;
+vnx_db *vnx_db_open(const char *path, vnx_error *err);
+/* Returns 0 written, 1 unchanged (skipped), -1 error. */
+int vnx_db_write_document(vnx_db *db, const vnx_doc *d, vnx_error *err);
+int vnx_db_close(vnx_db *db, vnx_error *err); /* NULL-safe */
+
+/* cli_render.c: `vnextract explain` and `vnextract render`. */
+int vnx_cli_explain(int argc, char **argv);
+int vnx_cli_render(int argc, char **argv);
+
+/* cli_rules.c: `vnextract rules test|lint|coverage`. Returns exit status. */
+int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default);
+/* main.c helper shared with cli_rules.c: the rules directory to use. */
+const char *vnx_default_rules_dir(void);
+
+#endif

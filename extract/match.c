@@ -1,0 +1,460 @@
+/* match.c - runs a compiled ruleset over a document, line by line: the
+ * prefilter, all matches of every rule, overlap resolution per kind,
+ * templates and converters, records. Also `rules test` (vnx_rules_test).
+ *
+ * The ruleset is shared and read-only; everything that changes while
+ * matching (match data, JIT stack, hit counters, scratch buffers) lives in
+ * the per-thread vnx_matcher. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_int.h"
+
+/* Generous for real rules (they need a few thousand steps per line), small
+ * enough that a catastrophic pattern gives up in milliseconds. */
+#define VNX_MATCH_LIMIT 1000000
+#define VNX_DEPTH_LIMIT 10000
+#define VNX_HEAP_LIMIT 20000 /* KiB */
+#define VNX_JIT_STACK_MAX (1024 * 1024)
+
+typedef struct cand {
+  size_t rule;
+  int kind;
+  int prio;    /* copied so that the comparison needs no global */
+  size_t s, e; /* whole match, relative to the line */
+  size_t ov;   /* offset of its ovector copy in vnx_matcher.ov */
+} cand;
+
+struct vnx_matcher {
+  const vnx_ruleset *rs;
+  pcre2_match_data *md;
+  pcre2_match_context *mc;
+  pcre2_jit_stack *js;
+  size_t *hits;
+  char *fold;
+  size_t foldcap;
+  cand *c;
+  size_t nc, capc;
+  PCRE2_SIZE *ov;
+  size_t nov, capov;
+  unsigned char *occ;
+  size_t occcap;
+  /* rules test: accepted matches of skip rules, which leave no record */
+  bool trace;
+  struct claim { size_t rule; char *text; } *claims;
+  size_t nclaims, capclaims;
+};
+
+static void clear_claims(vnx_matcher *m) {
+  for (size_t i = 0; i < m->nclaims; i++) free(m->claims[i].text);
+  m->nclaims = 0;
+}
+
+vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
+  vnx_matcher *m = vnx_xcalloc(1, sizeof *m);
+  m->rs = rs;
+  m->md = pcre2_match_data_create((rs ? rs->max_cap : 0) + 1, NULL);
+  m->mc = pcre2_match_context_create(NULL);
+  m->js = pcre2_jit_stack_create(32 * 1024, VNX_JIT_STACK_MAX, NULL);
+  if (!m->md || !m->mc) {
+    fprintf(stderr, "vnextract: out of memory\n");
+    abort();
+  }
+  pcre2_set_match_limit(m->mc, VNX_MATCH_LIMIT);
+  pcre2_set_depth_limit(m->mc, VNX_DEPTH_LIMIT);
+  pcre2_set_heap_limit(m->mc, VNX_HEAP_LIMIT);
+  if (m->js) pcre2_jit_stack_assign(m->mc, NULL, m->js);
+  m->hits = vnx_xcalloc(rs && rs->n ? rs->n : 1, sizeof *m->hits);
+  return m;
+}
+
+void vnx_matcher_free(vnx_matcher *m) {
+  if (!m) return;
+  pcre2_match_data_free(m->md);
+  pcre2_match_context_free(m->mc);
+  pcre2_jit_stack_free(m->js);
+  free(m->hits);
+  free(m->fold);
+  free(m->c);
+  free(m->ov);
+  free(m->occ);
+  clear_claims(m);
+  free(m->claims);
+  free(m);
+}
+
+size_t vnx_matcher_hits(const vnx_matcher *m, size_t i) {
+  return m && m->rs && i < m->rs->n ? m->hits[i] : 0;
+}
+
+/* ---- one line ---------------------------------------------------------- */
+
+/* memmem is a GNU extension; the project builds with POSIX 2008 only. */
+static bool contains(const char *h, size_t hn, const char *nd, size_t nn) {
+  if (nn == 0) return true;
+  const char *end = h + hn;
+  while ((size_t)(end - h) >= nn) {
+    const char *p = memchr(h, nd[0], (size_t)(end - h) - nn + 1);
+    if (!p) return false;
+    if (memcmp(p, nd, nn) == 0) return true;
+    h = p + 1;
+  }
+  return false;
+}
+
+static bool needs_ok(const vnx_rule *r, const char *fold, size_t n) {
+  if (r->nneeds == 0) return true;
+  for (size_t i = 0; i < r->nneeds; i++)
+    if (contains(fold, n, r->needs[i], strlen(r->needs[i]))) return true;
+  return false;
+}
+
+static void add_cand(vnx_matcher *m, size_t rule, int kind, const PCRE2_SIZE *ov, uint32_t ncap) {
+  size_t k = 2 * ((size_t)ncap + 1);
+  if (m->nov + k > m->capov) {
+    m->capov = (m->nov + k) * 2;
+    m->ov = vnx_xrealloc(m->ov, m->capov * sizeof *m->ov);
+  }
+  memcpy(m->ov + m->nov, ov, k * sizeof *ov);
+  cand c = {rule, kind, m->rs->rules[rule].priority, ov[0], ov[1], m->nov};
+  m->nov += k;
+  if (m->nc == m->capc) {
+    m->capc = m->capc ? m->capc * 2 : 64;
+    m->c = vnx_xrealloc(m->c, m->capc * sizeof *m->c);
+  }
+  m->c[m->nc++] = c;
+}
+
+/* The order of README "Overlapping matches": kind, then longest, then
+ * priority, then the rule's place in the files, then the earlier start. */
+static int cmp_cand(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+  size_t lx = x->e - x->s, ly = y->e - y->s;
+  if (lx != ly) return lx > ly ? -1 : 1;
+  if (x->prio != y->prio) return x->prio > y->prio ? -1 : 1;
+  if (x->rule != y->rule) return x->rule < y->rule ? -1 : 1;
+  if (x->s != y->s) return x->s < y->s ? -1 : 1;
+  return 0;
+}
+
+static int cmp_start(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  if (x->s != y->s) return x->s < y->s ? -1 : 1;
+  if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+  return 0;
+}
+
+/* First set group of a (possibly duplicated) name; false if none is set. */
+static bool group_val(const vnx_gref *g, const PCRE2_SIZE *ov, size_t *s, size_t *e) {
+  for (int i = 0; i < g->n; i++) {
+    PCRE2_SIZE a = ov[2 * g->nums[i]], b = ov[2 * g->nums[i] + 1];
+    if (a != PCRE2_UNSET && b >= a) {
+      *s = a;
+      *e = b;
+      return true;
+    }
+  }
+  return false;
+}
+
+static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *warn) {
+  const vnx_ruleset *rs = m->rs;
+  const vnx_rule *r = &rs->rules[c->rule];
+  const PCRE2_SIZE *ov = m->ov + c->ov;
+  const char *subj = doc->text.s + ls;
+  size_t ss = c->s, se = c->e;
+  if (r->span.n) group_val(&r->span, ov, &ss, &se);
+  size_t nstart = ls + ss, nend = ls + se, ostart, oend;
+  vnx_text_orig_span(&doc->text, nstart, nend, &ostart, &oend);
+  unsigned line = vnx_doc_line_of(doc, ostart);
+
+  json_t *fields = json_object();
+  bool inferred = false;
+  char *unresolved = NULL;
+  for (size_t i = 0; i < r->nsets; i++) {
+    const vnx_set *st = &r->sets[i];
+    size_t a, b;
+    switch (st->type) {
+    case VNX_SET_LIT:
+      json_object_set(fields, st->fields[0], st->lit);
+      break;
+    case VNX_SET_GROUP:
+      json_object_set_new(fields, st->fields[0],
+                          group_val(&st->ref, ov, &a, &b) ? json_stringn(subj + a, b - a)
+                                                          : json_null());
+      break;
+    case VNX_SET_CONV: {
+      vnx_carg args[VNX_MAX_ARGS];
+      for (int k = 0; k < st->nargs; k++) {
+        const vnx_carg_tpl *t = &st->args[k];
+        if (!t->is_group) {
+          args[k].s = t->text;
+          args[k].n = strlen(t->text);
+        } else if (group_val(&t->ref, ov, &a, &b)) {
+          args[k].s = subj + a;
+          args[k].n = b - a;
+        } else {
+          args[k].s = NULL;
+          args[k].n = 0;
+        }
+      }
+      json_t *vals[2] = {NULL, NULL};
+      char why[200];
+      if (vnx_conv_run(rs, st->conv, args, st->nargs, doc, vals, &inferred, why, sizeof why)) {
+        for (int k = 0; k < st->nfields; k++)
+          json_object_set_new(fields, st->fields[k], vals[k] ? vals[k] : json_null());
+      } else {
+        for (int k = 0; k < 2; k++) json_decref(vals[k]);
+        for (int k = 0; k < st->nfields; k++) json_object_set_new(fields, st->fields[k], json_null());
+        if (!unresolved) unresolved = vnx_xstrdup(why);
+        if (warn)
+          fprintf(warn, "%s:%u: warning: rule %s: %s\n", doc->path ? doc->path : "-", line, r->id,
+                  why);
+      }
+      break;
+    }
+    }
+  }
+  if (inferred) json_object_set_new(fields, "year_inferred", json_true());
+  if (unresolved) {
+    json_object_set_new(fields, "unresolved", json_string(unresolved));
+    free(unresolved);
+  }
+  vnx_record *rec = vnx_records_add(&doc->recs, rs->kinds[r->kind], r->id, fields);
+  rec->nstart = nstart;
+  rec->nend = nend;
+  rec->start = ostart;
+  rec->end = oend;
+  rec->line = line;
+  rec->text = vnx_xstrndup(doc->text.s + nstart, nend - nstart);
+}
+
+static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *warn) {
+  const vnx_ruleset *rs = m->rs;
+  const char *subj = doc->text.s + ls;
+  int limits = 0;
+  size_t fl = vnx_fold_lower(subj, ll, &m->fold, &m->foldcap);
+  m->nc = m->nov = 0;
+  for (size_t ri = 0; ri < rs->n; ri++) {
+    const vnx_rule *r = &rs->rules[ri];
+    if (!needs_ok(r, m->fold, fl)) continue;
+    size_t off = 0;
+    while (off <= ll) {
+      int rc = pcre2_match(r->code, (PCRE2_SPTR)subj, ll, off, 0, m->md, m->mc);
+      if (rc == PCRE2_ERROR_NOMATCH) break;
+      if (rc < 0) {
+        PCRE2_UCHAR msg[200];
+        pcre2_get_error_message(rc, msg, sizeof msg);
+        size_t os, oe;
+        vnx_text_orig_span(&doc->text, ls, ls, &os, &oe);
+        bool lim = rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+                   rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+        if (warn)
+          fprintf(warn, "%s:%u: warning: rule %s %s (%s)\n", doc->path ? doc->path : "-",
+                  vnx_doc_line_of(doc, os), r->id, lim ? "hit the match limit" : "failed",
+                  (const char *)msg);
+        limits++;
+        break;
+      }
+      const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+      if (ov[1] > ov[0]) {
+        add_cand(m, ri, r->kind, ov, r->ncap);
+        off = ov[1];
+      } else {
+        /* an empty match gives nothing; step one code point past it */
+        off = (ov[0] > off ? ov[0] : off) + 1;
+        while (off < ll && ((unsigned char)subj[off] & 0xC0) == 0x80) off++;
+      }
+    }
+  }
+  if (m->nc == 0) return limits;
+
+  qsort(m->c, m->nc, sizeof *m->c, cmp_cand);
+  if (m->occcap < ll) {
+    m->occcap = ll;
+    m->occ = vnx_xrealloc(m->occ, ll);
+  }
+  /* greedy per kind: a candidate is accepted if none of its bytes is taken */
+  size_t nacc = 0;
+  int kind = -1;
+  for (size_t i = 0; i < m->nc; i++) {
+    cand *c = &m->c[i];
+    if (c->kind != kind) {
+      memset(m->occ, 0, ll);
+      kind = c->kind;
+    }
+    bool free_ = true;
+    for (size_t k = c->s; k < c->e && free_; k++)
+      if (m->occ[k]) free_ = false;
+    if (!free_) continue;
+    memset(m->occ + c->s, 1, c->e - c->s);
+    m->c[nacc++] = *c;
+  }
+  qsort(m->c, nacc, sizeof *m->c, cmp_start);
+  for (size_t i = 0; i < nacc; i++) {
+    const cand *c = &m->c[i];
+    m->hits[c->rule]++;
+    if (!rs->rules[c->rule].skip) {
+      emit(m, doc, c, ls, warn);
+    } else if (m->trace) {
+      if (m->nclaims == m->capclaims) {
+        m->capclaims = m->capclaims ? 2 * m->capclaims : 8;
+        m->claims = vnx_xrealloc(m->claims, m->capclaims * sizeof *m->claims);
+      }
+      struct claim cl = {c->rule, vnx_xstrndup(subj + c->s, c->e - c->s)};
+      m->claims[m->nclaims++] = cl;
+    }
+  }
+  return limits;
+}
+
+int vnx_rules_match(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
+  if (!m || !m->rs || !doc->text.s) return 0;
+  int limits = 0;
+  const char *s = doc->text.s;
+  size_t len = doc->text.len, ls = 0;
+  while (ls <= len) {
+    const char *nl = memchr(s + ls, '\n', len - ls);
+    size_t le = nl ? (size_t)(nl - s) : len;
+    if (le > ls) limits += match_line(m, doc, ls, le - ls, warn);
+    if (!nl) break;
+    ls = le + 1;
+  }
+  return limits;
+}
+
+/* ---- rules test -------------------------------------------------------- */
+
+/* A field value as the examples write it: strings bare, null, true/false,
+ * numbers with %.15g. */
+static char *render(const json_t *v) {
+  char buf[64];
+  if (!v) return vnx_xstrdup("(absent)");
+  switch (json_typeof(v)) {
+  case JSON_STRING: return vnx_xstrdup(json_string_value(v));
+  case JSON_NULL: return vnx_xstrdup("null");
+  case JSON_TRUE: return vnx_xstrdup("true");
+  case JSON_FALSE: return vnx_xstrdup("false");
+  case JSON_INTEGER:
+  case JSON_REAL:
+    snprintf(buf, sizeof buf, "%.15g", json_number_value(v));
+    return vnx_xstrdup(buf);
+  default: {
+    char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *r = vnx_xstrdup(d ? d : "?");
+    free(d);
+    return r;
+  }
+  }
+}
+
+static bool record_has(const vnx_record *rec, const vnx_example *ex) {
+  for (size_t k = 0; k < ex->n; k++) {
+    char *got = strcmp(ex->keys[k], "text") == 0
+                    ? vnx_xstrdup(rec->text ? rec->text : "")
+                    : render(json_object_get(rec->fields, ex->keys[k]));
+    bool eq = strcmp(got, ex->vals[k]) == 0;
+    free(got);
+    if (!eq) return false;
+  }
+  return true;
+}
+
+static void print_record(FILE *out, const char *lead, const vnx_record *rec) {
+  fprintf(out, "%stext=\"%s\"", lead, rec->text ? rec->text : "");
+  const char *key;
+  json_t *v;
+  json_object_foreach(rec->fields, key, v) {
+    char *s = render(v);
+    fprintf(out, strchr(s, ' ') ? " %s=\"%s\"" : " %s=%s", key, s);
+    free(s);
+  }
+  fputc('\n', out);
+}
+
+int vnx_rules_test(const vnx_ruleset *rs, FILE *out) {
+  vnx_matcher *m = vnx_matcher_new(rs);
+  m->trace = true;
+  int fails = 0, passes = 0;
+  for (size_t i = 0; i < rs->n; i++) {
+    const vnx_rule *r = &rs->rules[i];
+    for (size_t k = 0; k < r->nex; k++) {
+      const vnx_example *ex = &r->ex[k];
+      char label[300];
+      snprintf(label, sizeof label, "<%s example>", r->id);
+      vnx_options opt;
+      memset(&opt, 0, sizeof opt);
+      opt.norm.tone_style = rs->style;
+      opt.norm.path = label;
+      opt.doc_date = rs->src[r->src].doc_date;
+      vnx_doc doc;
+      memset(&doc, 0, sizeof doc);
+      vnx_error err;
+      memset(&err, 0, sizeof err);
+      char *wbuf = NULL;
+      size_t wlen = 0;
+      FILE *w = open_memstream(&wbuf, &wlen);
+      clear_claims(m);
+      int rc = vnx_process_buffer(label, ex->text, strlen(ex->text), &opt, m, &doc, &err, w);
+      if (w) fclose(w);
+      bool ok;
+      size_t mine = 0, match = 0;
+      for (size_t j = 0; rc == 0 && j < doc.recs.n; j++) {
+        const vnx_record *rec = &doc.recs.v[j];
+        if (!rec->rule || strcmp(rec->rule, r->id) != 0) continue;
+        mine++;
+        if (ex->expect && record_has(rec, ex)) match++;
+      }
+      /* a skip rule leaves no record: its examples are about what it
+       * claims (only text= can be expected) */
+      for (size_t j = 0; rc == 0 && r->skip && j < m->nclaims; j++) {
+        if (m->claims[j].rule != i) continue;
+        mine++;
+        vnx_record fake;
+        memset(&fake, 0, sizeof fake);
+        fake.text = m->claims[j].text;
+        if (ex->expect && record_has(&fake, ex)) match++;
+      }
+      ok = rc == 0 && (ex->expect ? match > 0 : mine == 0);
+      if (ok) {
+        passes++;
+      } else {
+        fails++;
+        fprintf(out, "%s:%u: %s: %s failed\n", r->file, ex->line, r->id,
+                ex->expect ? "expect" : "reject");
+        fprintf(out, "  example:  \"%s\"\n", ex->text);
+        if (rc != 0) {
+          fprintf(out, "  error:    %s\n", err.msg);
+        } else if (ex->expect) {
+          fprintf(out, "  expected:");
+          for (size_t f = 0; f < ex->n; f++) fprintf(out, " %s=\"%s\"", ex->keys[f], ex->vals[f]);
+          fputc('\n', out);
+          if (mine == 0)
+            fprintf(out, "  actual:   no %s from %s\n", r->skip ? "claim" : "record", r->id);
+          for (size_t j = 0; r->skip && j < m->nclaims; j++)
+            fprintf(out, "  %s \"%s\"\n", m->claims[j].rule == i ? "actual:   claimed" : "other:    claimed by",
+                    m->claims[j].rule == i ? m->claims[j].text : rs->rules[m->claims[j].rule].id);
+        } else {
+          fprintf(out, "  expected: no record from %s\n", r->id);
+        }
+        for (size_t j = 0; rc == 0 && j < doc.recs.n; j++) {
+          const vnx_record *rec = &doc.recs.v[j];
+          bool own = rec->rule && strcmp(rec->rule, r->id) == 0;
+          if (own) {
+            print_record(out, "  actual:   ", rec);
+          } else if (strcmp(rec->kind, rs->kinds[r->kind]) == 0) {
+            fprintf(out, "  other:    %s from %s: ", rec->kind, rec->rule ? rec->rule : "-");
+            print_record(out, "", rec);
+          }
+        }
+        if (wbuf && wlen) fprintf(out, "  warnings:\n%s", wbuf);
+      }
+      free(wbuf);
+      vnx_doc_free(&doc);
+    }
+  }
+  fprintf(out, "%d passed, %d failed\n", passes, fails);
+  vnx_matcher_free(m);
+  return fails;
+}

@@ -1,0 +1,1049 @@
+/* normalise.c - canonical text with an offset map back to the original.
+ *
+ * The stage is a pipeline of passes over a (buffer, map) pair: every pass
+ * reads one nbuf and writes the next, and every output byte carries the
+ * original byte range [ms, me) it came from. All passes are order
+ * preserving, so the map stays monotonic (the footnote offsets rely on it).
+ *
+ *   1. decode       validate UTF-8, BOM, CRLF/CR -> LF, NUL (lossy: U+FFFD)
+ *   2. nfc          utf8proc NFC, per starter + combining marks cluster
+ *   3. tone         Vietnamese tone mark placement per syllable (classic or
+ *                   modern style), see tone_word()
+ *   4. markup       markdown residue: emphasis, headings, tables, superscript
+ *                   footnote markers (recorded in vnx_text.marks)
+ *   5. layout       spaces/dashes/quotes/ellipsis, then hard-wrapped lines
+ *                   joined into paragraphs
+ *
+ * vnx_normalise_string() runs passes 1-3 only.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "internal.h"
+
+/* ---- buffer with map ---------------------------------------------------- */
+
+typedef struct nbuf {
+  char *s;
+  uint32_t *ms, *me;
+  size_t len, cap;
+} nbuf;
+
+static void nb_init(nbuf *b, size_t cap) {
+  if (cap < 16) cap = 16;
+  b->s = vnx_xmalloc(cap + 1);
+  b->ms = vnx_xmalloc((cap + 1) * sizeof(uint32_t));
+  b->me = vnx_xmalloc((cap + 1) * sizeof(uint32_t));
+  b->len = 0;
+  b->cap = cap;
+}
+
+static void nb_free(nbuf *b) {
+  free(b->s);
+  free(b->ms);
+  free(b->me);
+  memset(b, 0, sizeof *b);
+}
+
+static void nb_reserve(nbuf *b, size_t extra) {
+  if (b->len + extra <= b->cap) return;
+  size_t cap = b->cap * 2;
+  if (cap < b->len + extra) cap = b->len + extra;
+  b->s = vnx_xrealloc(b->s, cap + 1);
+  b->ms = vnx_xrealloc(b->ms, (cap + 1) * sizeof(uint32_t));
+  b->me = vnx_xrealloc(b->me, (cap + 1) * sizeof(uint32_t));
+  b->cap = cap;
+}
+
+/* n bytes that all come from original range [s, e). */
+static void nb_put(nbuf *b, const char *p, size_t n, uint32_t s, uint32_t e) {
+  nb_reserve(b, n);
+  memcpy(b->s + b->len, p, n);
+  for (size_t i = 0; i < n; i++) {
+    b->ms[b->len + i] = s;
+    b->me[b->len + i] = e;
+  }
+  b->len += n;
+}
+
+/* Bytes [i, i+n) of in, with their own map. */
+static void nb_copy(nbuf *b, const nbuf *in, size_t i, size_t n) {
+  nb_reserve(b, n);
+  memcpy(b->s + b->len, in->s + i, n);
+  memcpy(b->ms + b->len, in->ms + i, n * sizeof(uint32_t));
+  memcpy(b->me + b->len, in->me + i, n * sizeof(uint32_t));
+  b->len += n;
+}
+
+/* Decodes one code point of text already known to be valid UTF-8. */
+static int32_t dec(const char *s, size_t len, size_t i, size_t *n) {
+  const unsigned char *p = (const unsigned char *)s + i;
+  if (p[0] < 0x80) { *n = 1; return p[0]; }
+  if (p[0] < 0xE0 && i + 1 < len) { *n = 2; return ((p[0] & 0x1F) << 6) | (p[1] & 0x3F); }
+  if (p[0] < 0xF0 && i + 2 < len) {
+    *n = 3;
+    return ((p[0] & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+  }
+  if (i + 3 < len) {
+    *n = 4;
+    return ((p[0] & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+  }
+  *n = 1;
+  return 0xFFFD;
+}
+
+static size_t enc(int32_t c, char *o) {
+  return (size_t)utf8proc_encode_char(c, (utf8proc_uint8_t *)o);
+}
+
+static bool is_letter_cp(int32_t c) {
+  if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+  utf8proc_category_t k = utf8proc_category(c);
+  return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+static bool is_mark_cp(int32_t c) {
+  if (c < 0x300) return false;
+  utf8proc_category_t k = utf8proc_category(c);
+  return k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME;
+}
+static bool is_alnum_cp(int32_t c) {
+  if (c < 0x80) return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+  utf8proc_category_t k = utf8proc_category(c);
+  return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) || k == UTF8PROC_CATEGORY_ND ||
+         (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME);
+}
+
+/* ---- 1. decode ---------------------------------------------------------- */
+
+/* Validates UTF-8 strictly (the decoder of RFC 3629 table 3-7: no overlongs,
+ * no surrogates, nothing above U+10FFFF), because every later pass assumes
+ * valid text. A bad sequence is its maximal invalid subpart (Unicode 15
+ * 3.9, "U+FFFD substitution of maximal subparts") so lossy mode replaces
+ * the same units browsers do. Also drops a leading BOM and turns CRLF and
+ * lone CR into LF (a CRLF's LF maps to both bytes). */
+static int pass_decode(const char *in, size_t len, bool lossy, const char *path, nbuf *out,
+                       unsigned *replaced, vnx_error *err) {
+  const unsigned char *p = (const unsigned char *)in;
+  size_t i = 0;
+  unsigned line = 1;
+  if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
+  while (i < len) {
+    /* ASCII fast path */
+    size_t j = i;
+    while (j < len && p[j] >= 0x20 && p[j] < 0x80) j++;
+    if (j > i) {
+      nb_reserve(out, j - i);
+      memcpy(out->s + out->len, in + i, j - i);
+      for (size_t k = i; k < j; k++) {
+        out->ms[out->len] = (uint32_t)k;
+        out->me[out->len++] = (uint32_t)k + 1;
+      }
+      i = j;
+      continue;
+    }
+    unsigned char c = p[i];
+    if (c == '\r') {
+      size_t e = (i + 1 < len && p[i + 1] == '\n') ? i + 2 : i + 1;
+      nb_put(out, "\n", 1, (uint32_t)i, (uint32_t)e);
+      line++;
+      i = e;
+      continue;
+    }
+    if (c == '\n') line++;
+    if (c < 0x80 && c != 0) {
+      nb_put(out, (const char *)p + i, 1, (uint32_t)i, (uint32_t)i + 1);
+      i++;
+      continue;
+    }
+    const char *why = NULL;
+    char whybuf[64];
+    size_t n = 1, need = 0;
+    if (c == 0) {
+      why = "NUL byte";
+    } else if (c < 0xC0) {
+      snprintf(whybuf, sizeof whybuf, "invalid UTF-8 (stray continuation byte 0x%02x)", c);
+      why = whybuf;
+    } else if (c < 0xC2) {
+      why = "invalid UTF-8 (overlong encoding)";
+    } else if (c > 0xF4) {
+      snprintf(whybuf, sizeof whybuf, "invalid UTF-8 (invalid byte 0x%02x)", c);
+      why = whybuf;
+    } else {
+      need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (c == 0xE0) lo = 0xA0;
+      else if (c == 0xED) hi = 0x9F;
+      else if (c == 0xF0) lo = 0x90;
+      else if (c == 0xF4) hi = 0x8F;
+      for (size_t k = 1; k <= need; k++) {
+        if (i + k >= len) { why = "invalid UTF-8 (truncated sequence)"; break; }
+        unsigned char d = p[i + k];
+        unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
+        if (d < l || d > h) {
+          if (k == 1 && d >= 0x80 && d <= 0xBF) {
+            why = c == 0xED ? "invalid UTF-8 (surrogate code point)"
+                : c == 0xF4 ? "invalid UTF-8 (code point above U+10FFFF)"
+                            : "invalid UTF-8 (overlong encoding)";
+          } else {
+            why = "invalid UTF-8 (truncated sequence)";
+          }
+          break;
+        }
+        n = k + 1;
+      }
+      if (!why) n = need + 1;
+    }
+    if (why) {
+      if (!lossy) {
+        vnx_error_set(err, path, line, i, "%s", why);
+        return -1;
+      }
+      nb_put(out, "\xEF\xBF\xBD", 3, (uint32_t)i, (uint32_t)(i + n));
+      (*replaced)++;
+      i += n;
+      continue;
+    }
+    /* U+FEFF at the very start only is a BOM; later it is a zero-width
+     * no-break space, folded by the layout pass. */
+    nb_put(out, (const char *)p + i, n, (uint32_t)i, (uint32_t)(i + n));
+    i += n;
+  }
+  return 0;
+}
+
+/* ---- 2. NFC ------------------------------------------------------------- */
+
+/* Documents come in NFC, NFD or half composed (a precomposed vowel plus a
+ * combining tone mark). NFC is applied per cluster (a starter and the
+ * combining marks after it), so the output of a cluster maps to the whole
+ * cluster. A lone code point below U+0300 or in Latin Extended Additional
+ * (all Vietnamese letters) is already NFC: fast path. Starter-starter
+ * compositions (Hangul jamo) are not joined across clusters; documents in
+ * scope do not have them. */
+static void pass_nfc(const nbuf *in, nbuf *out) {
+  size_t i = 0, len = in->len;
+  const char *s = in->s;
+  while (i < len) {
+    size_t j = i;
+    while (j < len && (unsigned char)s[j] < 0x80) j++;
+    if (j > i) { nb_copy(out, in, i, j - i); i = j; continue; }
+    size_t n;
+    int32_t c = dec(s, len, i, &n);
+    size_t e = i + n;
+    bool marks = false;
+    while (e < len && (unsigned char)s[e] >= 0xCC) {
+      size_t m;
+      int32_t d = dec(s, len, e, &m);
+      if (utf8proc_get_property(d)->combining_class == 0 && !is_mark_cp(d)) break;
+      marks = true;
+      e += m;
+    }
+    if (!marks && (c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF))) {
+      nb_copy(out, in, i, n);
+      i = e;
+      continue;
+    }
+    utf8proc_uint8_t *r = NULL;
+    utf8proc_ssize_t rn = utf8proc_map((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(e - i), &r,
+                                       UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    if (rn < 0) {
+      nb_copy(out, in, i, e - i);
+    } else if ((size_t)rn == e - i && memcmp(r, s + i, e - i) == 0) {
+      nb_copy(out, in, i, e - i);
+    } else {
+      nb_put(out, (const char *)r, (size_t)rn, in->ms[i], in->me[e - 1]);
+    }
+    free(r);
+    i = e;
+  }
+}
+
+/* ---- 3. tone placement -------------------------------------------------- */
+
+/* What a code point is as a Vietnamese letter: base (lower-case ASCII),
+ * modifier (circumflex, breve, horn; 'đ' is d + stroke) and tone. Built
+ * once from utf8proc's canonical decompositions, so no hand-typed table of
+ * 134 letters can be wrong. */
+enum { MOD_NONE, MOD_CIRC, MOD_BREVE, MOD_HORN, MOD_STROKE };
+enum { TONE_NONE, TONE_GRAVE, TONE_ACUTE, TONE_TILDE, TONE_HOOK, TONE_DOT, NTONES };
+
+typedef struct vletter {
+  unsigned char base;  /* 'a'..'z', 0 = not a Vietnamese letter */
+  unsigned char upper;
+  unsigned char mod;
+  unsigned char tone;
+} vletter;
+
+#define VL_MAX 0x1F00
+static vletter vl_table[VL_MAX];
+static int32_t vl_compose[6][5][NTONES][2]; /* [vowel][mod][tone][upper] */
+static pthread_once_t vl_once = PTHREAD_ONCE_INIT;
+
+static const char VOWELS[] = "aeiouy";
+static int vowel_index(unsigned char b) {
+  const char *p = strchr(VOWELS, b);
+  return (p && b) ? (int)(p - VOWELS) : -1;
+}
+
+static int mark_mod(int32_t m) {
+  switch (m) {
+  case 0x302: return MOD_CIRC;
+  case 0x306: return MOD_BREVE;
+  case 0x31B: return MOD_HORN;
+  default: return -1;
+  }
+}
+static int mark_tone(int32_t m) {
+  switch (m) {
+  case 0x300: case 0x340: return TONE_GRAVE;
+  case 0x301: case 0x341: return TONE_ACUTE;
+  case 0x303: return TONE_TILDE;
+  case 0x309: return TONE_HOOK;
+  case 0x323: return TONE_DOT;
+  default: return -1;
+  }
+}
+
+static bool mod_allowed(unsigned char b, int mod) {
+  switch (mod) {
+  case MOD_NONE: return true;
+  case MOD_CIRC: return b == 'a' || b == 'e' || b == 'o';
+  case MOD_BREVE: return b == 'a';
+  case MOD_HORN: return b == 'o' || b == 'u';
+  default: return false;
+  }
+}
+
+static void vl_init(void) {
+  for (int32_t c = 0; c < VL_MAX; c++) {
+    utf8proc_int32_t d[8];
+    int last = 0;
+    utf8proc_ssize_t n = utf8proc_decompose_char(c, d, 8, UTF8PROC_DECOMPOSE, &last);
+    if (n < 1 || n > 3) continue;
+    int32_t b = d[0];
+    if (c == 0x111 || c == 0x110) {
+      vl_table[c] = (vletter){'d', c == 0x110, MOD_STROKE, TONE_NONE};
+      continue;
+    }
+    if (!((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z'))) continue;
+    unsigned char base = (unsigned char)(b | 0x20), upper = b < 'a';
+    int mod = MOD_NONE, tone = TONE_NONE;
+    bool ok = true;
+    for (utf8proc_ssize_t k = 1; k < n && ok; k++) {
+      int m = mark_mod(d[k]), t = mark_tone(d[k]);
+      if (m > 0 && mod == MOD_NONE) mod = m;
+      else if (t > 0 && tone == TONE_NONE) tone = t;
+      else ok = false;
+    }
+    if (!ok || !mod_allowed(base, mod)) continue;
+    int vi = vowel_index(base);
+    if (vi < 0 && (mod || tone)) continue;
+    vl_table[c] = (vletter){base, upper, (unsigned char)mod, (unsigned char)tone};
+    if (vi >= 0 && !vl_compose[vi][mod][tone][upper]) vl_compose[vi][mod][tone][upper] = c;
+  }
+}
+
+/* Vowel key: one ASCII char per vowel with its modifier, for the nucleus
+ * table. a ă â e ê i o ô ơ u ư y -> a 1 2 e 3 i o 4 5 u 6 y. */
+static char vkey(unsigned char b, int mod) {
+  if (b == 'a') return mod == MOD_BREVE ? '1' : mod == MOD_CIRC ? '2' : 'a';
+  if (b == 'e') return mod == MOD_CIRC ? '3' : 'e';
+  if (b == 'o') return mod == MOD_CIRC ? '4' : mod == MOD_HORN ? '5' : 'o';
+  if (b == 'u') return mod == MOD_HORN ? '6' : 'u';
+  return (char)b;
+}
+
+/* Vowel nuclei (with glides) of Vietnamese syllables, after the onset (so
+ * the u of qu and the i of gi are not in them). */
+static const char *const NUCLEI[] = {
+  "a", "1", "2", "e", "3", "i", "o", "4", "5", "u", "6", "y",
+  "ai", "ao", "au", "ay", "2u", "2y", "eo", "3u", "ia", "i3", "iu", "oa", "o1", "oe",
+  "oi", "4i", "5i", "oo", "ua", "u2", "u3", "ui", "u4", "u5", "uy", "6a", "6i", "6u",
+  "65", "y3", "ya",
+  "i3u", "oai", "oay", "oeo", "u2y", "u4i", "65i", "65u", "y3u", "uya", "uy3", "uyu",
+  NULL};
+
+static bool nucleus_ok(const char *k) {
+  for (int i = 0; NUCLEI[i]; i++)
+    if (strcmp(NUCLEI[i], k) == 0) return true;
+  return false;
+}
+
+static const char *const ONSETS[] = {
+  "", "b", "c", "d", "\x01", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x",
+  "ch", "gh", "kh", "nh", "ng", "ngh", "ph", "th", "tr", NULL};
+static const char *const FINALS[] = {"", "c", "ch", "m", "n", "ng", "nh", "p", "t", NULL};
+
+static bool in_set(const char *const *set, const char *k) {
+  for (int i = 0; set[i]; i++)
+    if (strcmp(set[i], k) == 0) return true;
+  return false;
+}
+
+#define TW_MAX 12
+
+/* Where the tone of a syllable goes, or -1 if the word is not a plausible
+ * Vietnamese syllable (foreign words, acronyms, typos are left alone).
+ * Rules (one index into the letters):
+ *  - onset from the Vietnamese set; "qu" and "gi" (before another vowel)
+ *    are onsets, their u / i never carry the tone (quý, già, giữ);
+ *  - a vowel with a modifier (â ă ê ô ơ ư) carries it, the last one if
+ *    there are two (người, rượu);
+ *  - closed syllable (final consonant): the last vowel (toàn, hoạch);
+ *  - open syllable: one vowel -> it; three -> the middle one (hoài, khuya);
+ *    two -> the first (mùa, kìa, hái), except the rising diphthongs oa, oe,
+ *    uy: first in classic style (hòa, khỏe, thủy), second in modern (hoà,
+ *    khoẻ, thuỷ). */
+static int tone_target(const vletter *L, int n, vnx_tone_style style) {
+  char on[8], nk[8], fin[8];
+  int k = 0, no = 0;
+  while (k < n && vowel_index(L[k].base) < 0) {
+    if (no >= 3) return -1;
+    on[no++] = L[k].mod == MOD_STROKE ? '\x01' : (char)L[k].base;
+    k++;
+  }
+  on[no] = 0;
+  if (strcmp(on, "q") == 0) {
+    if (k + 1 < n && L[k].base == 'u' && L[k].mod == MOD_NONE && vowel_index(L[k + 1].base) >= 0) k++;
+    else return -1;
+  } else if (strcmp(on, "g") == 0 && k + 1 < n && L[k].base == 'i' && L[k].mod == MOD_NONE &&
+             vowel_index(L[k + 1].base) >= 0) {
+    k++;
+  } else if (!in_set(ONSETS, on)) {
+    return -1;
+  }
+  int v0 = k, nv = 0;
+  while (k < n && vowel_index(L[k].base) >= 0) {
+    if (nv >= 3) return -1;
+    nk[nv++] = vkey(L[k].base, L[k].mod);
+    k++;
+  }
+  nk[nv] = 0;
+  if (nv == 0) return -1;
+  int nf = 0;
+  while (k < n) {
+    if (vowel_index(L[k].base) >= 0 || L[k].mod || nf >= 2) return -1;
+    fin[nf++] = (char)L[k].base;
+    k++;
+  }
+  fin[nf] = 0;
+  if (!in_set(FINALS, fin) || !nucleus_ok(nk)) return -1;
+  int last_mod = -1;
+  for (int i = 0; i < nv; i++)
+    if (L[v0 + i].mod) last_mod = i;
+  if (last_mod >= 0) return v0 + last_mod;
+  if (nf > 0) return v0 + nv - 1;
+  if (nv == 1) return v0;
+  if (nv == 3) return v0 + 1;
+  if (strcmp(nk, "oa") == 0 || strcmp(nk, "oe") == 0 || strcmp(nk, "uy") == 0)
+    return v0 + (style == VNX_TONE_MODERN ? 1 : 0);
+  return v0;
+}
+
+/* One word [a, b) of in (letters and combining marks, at least one
+ * non-ASCII byte). Writes it to out, rewritten if its tone mark sits on a
+ * non-canonical vowel or combining marks were left over by NFC (a tone
+ * typed before the circumflex). Each output letter maps to the original
+ * range of its input letter. */
+static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, nbuf *out) {
+  vletter L[TW_MAX];
+  size_t ls[TW_MAX], le[TW_MAX];
+  bool stray[TW_MAX];
+  int n = 0, ntone = 0, tpos = -1;
+  bool any_stray = false;
+  size_t i = a;
+  while (i < b) {
+    size_t m;
+    int32_t c = dec(in->s, in->len, i, &m);
+    if (is_mark_cp(c)) {
+      if (n == 0) goto copy;
+      int md = mark_mod(c), t = mark_tone(c);
+      if (md > 0 && L[n - 1].mod == MOD_NONE && mod_allowed(L[n - 1].base, md)) L[n - 1].mod = (unsigned char)md;
+      else if (t > 0 && L[n - 1].tone == TONE_NONE && vowel_index(L[n - 1].base) >= 0) L[n - 1].tone = (unsigned char)t;
+      else goto copy;
+      stray[n - 1] = any_stray = true;
+      le[n - 1] = i + m;
+      i += m;
+      continue;
+    }
+    if (c >= VL_MAX || n == TW_MAX || !vl_table[c].base) goto copy;
+    L[n] = vl_table[c];
+    ls[n] = i;
+    le[n] = i + m;
+    stray[n] = false;
+    n++;
+    i += m;
+  }
+  for (int k = 0; k < n; k++)
+    if (L[k].tone) { ntone++; tpos = k; }
+  if (ntone > 1) goto copy;
+  int target = tpos;
+  if (ntone == 1) {
+    target = tone_target(L, n, style);
+    if (target < 0) {
+      if (!any_stray) goto copy;
+      target = tpos; /* not a syllable we know: only compose */
+    }
+  }
+  if (target == tpos && !any_stray) goto copy;
+  int tone = ntone ? L[tpos].tone : TONE_NONE;
+  int32_t cp[TW_MAX];
+  bool changed[TW_MAX];
+  for (int k = 0; k < n; k++) {
+    vletter v = L[k];
+    bool ch = stray[k];
+    if (k == tpos && k != target) { v.tone = TONE_NONE; ch = true; }
+    if (k == target && k != tpos) { v.tone = (unsigned char)tone; ch = true; }
+    changed[k] = ch;
+    cp[k] = 0;
+    if (!ch) continue;
+    int vi = vowel_index(v.base);
+    if (vi < 0) {
+      if (v.mod == MOD_STROKE) cp[k] = v.upper ? 0x110 : 0x111;
+      else if (v.tone == TONE_NONE && v.mod == MOD_NONE) cp[k] = v.upper ? (v.base - 32) : v.base;
+    } else if (v.mod <= MOD_HORN) {
+      cp[k] = vl_compose[vi][v.mod][v.tone][v.upper];
+    }
+    if (!cp[k]) goto copy;
+  }
+  for (int k = 0; k < n; k++) {
+    if (!changed[k]) {
+      nb_copy(out, in, ls[k], le[k] - ls[k]);
+    } else {
+      char e[4];
+      nb_put(out, e, enc(cp[k], e), in->ms[ls[k]], in->me[le[k] - 1]);
+    }
+  }
+  return;
+copy:
+  nb_copy(out, in, a, b - a);
+}
+
+/* Canonical tone placement, word by word. ASCII words carry no tone mark
+ * and are copied at once. */
+static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
+  pthread_once(&vl_once, vl_init);
+  size_t i = 0, len = in->len;
+  const char *s = in->s;
+  while (i < len) {
+    size_t n;
+    int32_t c = dec(s, len, i, &n);
+    if (!is_letter_cp(c) && !is_mark_cp(c)) {
+      size_t j = i + n;
+      while (j < len && (unsigned char)s[j] < 0x80 && !is_letter_cp((unsigned char)s[j])) j++;
+      nb_copy(out, in, i, j - i);
+      i = j;
+      continue;
+    }
+    size_t j = i;
+    bool nonascii = false;
+    while (j < len) {
+      int32_t d = dec(s, len, j, &n);
+      if (!is_letter_cp(d) && !is_mark_cp(d)) break;
+      if (d >= 0x80) nonascii = true;
+      j += n;
+    }
+    if (nonascii) tone_word(in, i, j, style, out);
+    else nb_copy(out, in, i, j - i);
+    i = j;
+  }
+}
+
+/* ---- 4. markup residue -------------------------------------------------- */
+
+typedef struct markv {
+  vnx_footnote_mark *v;
+  size_t n, cap;
+} markv;
+
+static void mark_add(markv *mv, unsigned number, size_t orig) {
+  if (mv->n == mv->cap) {
+    mv->cap = mv->cap ? mv->cap * 2 : 16;
+    mv->v = vnx_xrealloc(mv->v, mv->cap * sizeof *mv->v);
+  }
+  mv->v[mv->n].number = number;
+  mv->v[mv->n].offset = 0; /* filled at the end from the map */
+  mv->v[mv->n].orig = orig;
+  mv->n++;
+}
+
+/* Superscript digit value or -1. */
+static int sup_digit(int32_t c) {
+  switch (c) {
+  case 0xB9: return 1;
+  case 0xB2: return 2;
+  case 0xB3: return 3;
+  case 0x2070: return 0;
+  default: return (c >= 0x2074 && c <= 0x2079) ? (int)(c - 0x2070) : -1;
+  }
+}
+
+static bool is_hspace(int32_t c) { return c == ' ' || c == '\t'; }
+
+/* Code point before byte i within [lo, i), or -1 at the start. */
+static int32_t prev_cp(const char *s, size_t lo, size_t i) {
+  if (i <= lo) return -1;
+  size_t k = i - 1;
+  while (k > lo && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+  size_t n;
+  return dec(s, i, k, &n);
+}
+
+/* Inline markup in [a, b): emphasis runs of '*' and "__", superscript
+ * footnote markers. A single '*' is emphasis when it touches a word on one
+ * side only (CommonMark flanking, simplified); with spaces on both sides
+ * (a lone bullet, "2 * 3") or alphanumerics on both sides ("2*3") it is
+ * kept. Runs of 2+ '*' are always emphasis (also "THÔNG BÁO**Ý KIẾN" and
+ * "***(" seen in converted PDFs); glued between two words ("THÔNG
+ * BÁO**Ý KIẾN", "III***(Kèm") such a run stands for a lost line break and
+ * becomes a space. Underscore runs other than "__" (form
+ * blanks "____") are kept. Superscripts after m/km/cm/dm/hm (m², km³) are
+ * units, turned into ASCII digits, not footnotes. */
+static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *mv) {
+  const char *s = in->s;
+  size_t i = a;
+  while (i < b) {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch == '*' || ch == '_') {
+      size_t j = i;
+      while (j < b && s[j] == (char)ch) j++;
+      size_t run = j - i, n;
+      int32_t pc = prev_cp(s, a, i);
+      int32_t nc = j < b ? dec(s, b, j, &n) : -1;
+      bool pws = pc < 0 || is_hspace(pc), nws = nc < 0 || is_hspace(nc);
+      bool pan = pc >= 0 && is_alnum_cp(pc), nan_ = nc >= 0 && is_alnum_cp(nc);
+      bool drop;
+      if (ch == '*') drop = run >= 2 || !((pws && nws) || (pan && nan_));
+      else drop = run == 2 && !((pws && nws) || (pan && nan_));
+      if (!drop) nb_copy(out, in, i, run);
+      else if (ch == '*' && run >= 2 && (pan || pc == ')') && (nan_ || nc == '('))
+        nb_put(out, " ", 1, in->ms[i], in->me[j - 1]); /* "THÔNG BÁO**Ý KIẾN": a lost break */
+      i = j;
+      continue;
+    }
+    if (ch == 0xC2 || ch == 0xE2) {
+      size_t n;
+      int32_t c = dec(s, b, i, &n);
+      int d = sup_digit(c);
+      if (d >= 0) {
+        unsigned num = 0;
+        size_t j = i;
+        while (j < b) {
+          size_t m;
+          int dd = sup_digit(dec(s, b, j, &m));
+          if (dd < 0) break;
+          if (num < 100000) num = num * 10 + (unsigned)dd;
+          j += m;
+        }
+        /* unit exponent? */
+        size_t k = i;
+        while (k > a && (unsigned char)s[k - 1] < 0x80 && is_letter_cp((unsigned char)s[k - 1])) k--;
+        size_t wl = i - k;
+        bool unit = (num == 2 || num == 3) && j - i == 2 && wl >= 1 && s[i - 1] == 'm' &&
+                    (wl == 1 || (wl == 2 && strchr("kcdh", s[k])));
+        if (unit) {
+          if (k > a) {
+            int32_t before = prev_cp(s, a, k);
+            if (is_letter_cp(before)) unit = false;
+          }
+        }
+        if (unit) {
+          char dg = (char)('0' + num);
+          nb_put(out, &dg, 1, in->ms[i], in->me[j - 1]);
+        } else {
+          mark_add(mv, num, in->ms[i]);
+        }
+        i = j;
+        continue;
+      }
+    }
+    nb_copy(out, in, i, 1);
+    i++;
+  }
+}
+
+/* Line-level markup: ATX heading marks, markdown tables (separator row
+ * dropped, cells joined by TAB, the TAB mapping to the '|'), a lone '*'
+ * decoration line (dropped, the line stays as an empty line), and
+ * footnote lines. A line starting with superscript digits ("¹ Từ ngày...")
+ * is the footnote text itself: its mark is recorded like an inline one and
+ * the number is kept visible as "[1] " (mapping to the superscript), so the
+ * segmenter can still find the footnote by its number and the output has no
+ * superscript digits. */
+static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
+  const char *s = in->s;
+  size_t len = in->len, ls = 0;
+  while (ls < len) {
+    const char *nl = memchr(s + ls, '\n', len - ls);
+    size_t le = nl ? (size_t)(nl - s) : len;
+    size_t ts = ls, te = le;
+    while (ts < te && is_hspace((unsigned char)s[ts])) ts++;
+    while (te > ts && is_hspace((unsigned char)s[te - 1])) te--;
+    bool keep_nl = true;
+    if (te > ts && s[ts] == '|' && te - ts >= 2 && s[te - 1] == '|') {
+      bool sep = true, dash = false;
+      for (size_t k = ts; k < te; k++) {
+        char c = s[k];
+        if (c == '-') dash = true;
+        else if (c != '|' && c != ':' && c != ' ' && c != '\t') { sep = false; break; }
+      }
+      if (sep && dash) {
+        keep_nl = false;
+      } else {
+        size_t c0 = ts + 1;
+        bool first = true;
+        while (c0 < te) {
+          size_t c1 = c0;
+          while (c1 < te && s[c1] != '|') c1++;
+          if (c1 >= te) break; /* text after the last pipe: none (te is '|') */
+          size_t a = c0, z = c1;
+          while (a < z && is_hspace((unsigned char)s[a])) a++;
+          while (z > a && is_hspace((unsigned char)s[z - 1])) z--;
+          if (!first) nb_put(out, "\t", 1, in->ms[c0 - 1], in->me[c0 - 1]);
+          first = false;
+          markup_inline(in, a, z, out, mv);
+          c0 = c1 + 1;
+        }
+      }
+    } else if (te == ts + 1 && s[ts] == '*') {
+      /* decoration line: dropped */
+    } else {
+      size_t p = ts;
+      size_t h = p;
+      while (h < te && s[h] == '#' && h - p < 7) h++;
+      if (h > p && h - p <= 6 && (h == te || is_hspace((unsigned char)s[h]))) {
+        while (h < te && is_hspace((unsigned char)s[h])) h++;
+        markup_inline(in, h, le, out, mv);
+      } else {
+        size_t n;
+        int32_t c = ts < te ? dec(s, te, ts, &n) : -1;
+        if (sup_digit(c) >= 0) {
+          unsigned num = 0;
+          size_t j = ts;
+          while (j < te) {
+            size_t m;
+            int dd = sup_digit(dec(s, te, j, &m));
+            if (dd < 0) break;
+            if (num < 100000) num = num * 10 + (unsigned)dd;
+            j += m;
+          }
+          mark_add(mv, num, in->ms[ts]);
+          char tag[24];
+          int tl = snprintf(tag, sizeof tag, "[%u] ", num);
+          nb_copy(out, in, ls, ts - ls);
+          nb_put(out, tag, (size_t)tl, in->ms[ts], in->me[j - 1]);
+          while (j < te && is_hspace((unsigned char)s[j])) j++;
+          markup_inline(in, j, le, out, mv);
+        } else {
+          markup_inline(in, ls, le, out, mv);
+        }
+      }
+    }
+    if (nl && keep_nl) nb_copy(out, in, le, 1);
+    ls = le + 1;
+  }
+}
+
+/* ---- 5. layout ---------------------------------------------------------- */
+
+/* Horizontal white space folded to one ' ': space, NBSP, the U+2000 block
+ * spaces, narrow NBSP, ideographic space, and the zero-width characters
+ * (U+200B..U+200D, U+2060, U+FEFF after the start). */
+static bool is_fold_space(int32_t c) {
+  return c == ' ' || c == 0xA0 || (c >= 0x2000 && c <= 0x200D) || c == 0x202F || c == 0x205F ||
+         c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+}
+
+/* Character-level layout: white space runs -> one space, none at line
+ * start or end (leading indentation is dropped too: later stages look for
+ * list markers at line start); dashes -> '-', ellipsis -> "...", curly
+ * quotes -> straight. trail[i] says whether output line i had trailing
+ * white space in the input (a hint for joining). */
+static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) {
+  const char *s = in->s;
+  size_t len = in->len, i = 0, ln = 0, cap = 64;
+  bool *tr = vnx_xcalloc(cap, sizeof(bool));
+  size_t sp = SIZE_MAX; /* start of a pending white-space run */
+  bool line_start = true;
+  while (i <= len) {
+    if (i == len || s[i] == '\n') {
+      if (sp != SIZE_MAX) tr[ln] = true;
+      sp = SIZE_MAX;
+      if (i == len) break;
+      nb_copy(out, in, i, 1);
+      if (++ln >= cap) {
+        tr = vnx_xrealloc(tr, cap * 2 * sizeof(bool));
+        memset(tr + cap, 0, cap * sizeof(bool));
+        cap *= 2;
+      }
+      line_start = true;
+      i++;
+      continue;
+    }
+    size_t n = 1;
+    unsigned char b = (unsigned char)s[i];
+    int32_t c = b < 0x80 ? b : dec(s, len, i, &n);
+    if (is_fold_space(c)) {
+      if (sp == SIZE_MAX) sp = i;
+      i += n;
+      continue;
+    }
+    if (sp != SIZE_MAX) {
+      if (!line_start) nb_put(out, " ", 1, in->ms[sp], in->me[i - 1]);
+      sp = SIZE_MAX;
+    }
+    line_start = false;
+    if (b < 0x80) {
+      nb_copy(out, in, i, 1);
+      i++;
+      continue;
+    }
+    const char *rep = NULL;
+    if ((c >= 0x2010 && c <= 0x2015) || c == 0x2212) rep = "-";
+    else if (c == 0x2026) rep = "...";
+    else if (c == 0x201C || c == 0x201D || c == 0x201E || c == 0x201F) rep = "\"";
+    else if (c == 0x2018 || c == 0x2019 || c == 0x201A || c == 0x201B) rep = "'";
+    if (rep) nb_put(out, rep, strlen(rep), in->ms[i], in->me[i + n - 1]);
+    else nb_copy(out, in, i, n);
+    i += n;
+  }
+  *trail = tr;
+  *nlines = ln + 1;
+}
+
+typedef struct linfo {
+  size_t a, b;   /* [a, b) without the newline */
+  size_t nchars; /* code points */
+  bool blank, tab, caps, lower_start, final_punct, starts_item;
+} linfo;
+
+/* Does the line start a list item or a numbered heading? "-", "+", "•",
+ * "(1)", "(i)", "(a)", "a)", "1.", "1)", "1.1.", "2.2.1", "II.", "IV)". Numbers
+ * have at most 3 digits per level so "2025. ..." wrapped from a date does
+ * not count. "Nơi nhận" and "Điều N" also start blocks. */
+static bool starts_item(const char *s, size_t a, size_t b) {
+  if (a >= b) return false;
+  unsigned char c = (unsigned char)s[a];
+  size_t rest = b - a;
+  if ((c == '-' || c == '+' || c == '*') && (rest == 1 || s[a + 1] == ' ')) return true;
+  if (rest >= 3 && memcmp(s + a, "\xE2\x80\xA2", 3) == 0) return true;  /* • */
+  if (rest >= 3 && memcmp(s + a, "\xE2\x97\x8F", 3) == 0) return true;  /* ● */
+  if (rest >= 2 && memcmp(s + a, "\xC2\xB7", 2) == 0) return true;      /* · */
+  if (c == '(') {
+    size_t k = a + 1;
+    while (k < b && k - a <= 5 && ((s[k] >= '0' && s[k] <= '9') || strchr("ivxlcIVXLC", s[k]))) k++;
+    if (k == a + 1 && k < b && s[k] >= 'a' && s[k] <= 'z') k++;
+    return k > a + 1 && k < b && s[k] == ')';
+  }
+  if (c >= '0' && c <= '9') {
+    size_t k = a;
+    for (;;) {
+      size_t d = k;
+      while (k < b && s[k] >= '0' && s[k] <= '9') k++;
+      if (k == d || k - d > 3) return false;
+      if (k < b && s[k] == '.' && k + 1 < b && s[k + 1] >= '0' && s[k + 1] <= '9') { k++; continue; }
+      break;
+    }
+    if (k < b && (s[k] == '.' || s[k] == ')')) k++;
+    else return false;
+    return k == b || s[k] == ' ';
+  }
+  if (strchr("IVXLC", c) && c) {
+    size_t k = a;
+    while (k < b && strchr("IVXLC", s[k]) && s[k]) k++;
+    return k < b && (s[k] == '.' || s[k] == ')') && (k + 1 == b || s[k + 1] == ' ');
+  }
+  if (c >= 'a' && c <= 'z' && rest >= 2 && s[a + 1] == ')') return rest == 2 || s[a + 2] == ' ';
+  if (rest >= 3 && memcmp(s + a, "\xC4\x91)", 3) == 0) return true; /* đ) */
+  if (rest >= 11 && memcmp(s + a, "N\xC6\xA1i nh\xE1\xBA\xADn", 11) == 0) return true;
+  if (rest >= 8 && memcmp(s + a, "\xC4\x90i\xE1\xBB\x81u ", 8) == 0) return true; /* Điều */
+  return false;
+}
+
+static void line_info(const char *s, linfo *L) {
+  size_t a = L->a, b = L->b;
+  L->blank = a == b;
+  L->tab = memchr(s + a, '\t', b - a) != NULL;
+  size_t nch = 0, up = 0, low = 0;
+  bool first = true;
+  L->lower_start = false;
+  for (size_t i = a; i < b;) {
+    size_t n = 1;
+    unsigned char c = (unsigned char)s[i];
+    int32_t cp = c < 0x80 ? c : dec(s, b, i, &n);
+    nch++;
+    utf8proc_category_t k = c < 0x80 ? ((c >= 'a' && c <= 'z') ? UTF8PROC_CATEGORY_LL
+                                         : (c >= 'A' && c <= 'Z') ? UTF8PROC_CATEGORY_LU
+                                                                  : UTF8PROC_CATEGORY_PO)
+                                      : utf8proc_category(cp);
+    if (k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LT) up++;
+    else if (k == UTF8PROC_CATEGORY_LL) low++;
+    /* first character, after opening quotes and brackets */
+    if (first && !(c == '"' || c == '\'' || c == '(' || c == '[')) {
+      L->lower_start = k == UTF8PROC_CATEGORY_LL;
+      first = false;
+    }
+    i += n;
+  }
+  L->nchars = nch;
+  L->caps = up >= 2 && low == 0;
+  char last = b > a ? s[b - 1] : 0;
+  L->final_punct = last && strchr(".:;!?", last);
+  L->starts_item = starts_item(s, a, b);
+}
+
+/* Joins hard-wrapped lines (PDF text where a sentence runs over several
+ * lines) into their paragraph. Conservative: line L is joined to L+1 only
+ * if both are non-blank, neither is a table row (TAB) or an all-caps line
+ * (headings, signature block), L does not end with . : ; ! ?, L+1 does not
+ * start a list item or heading, and
+ *  - L is long (>= 50 characters: a short line ends where the author ended
+ *    it) and either L+1 starts with a lower-case letter or L had trailing
+ *    white space (PDF text extraction leaves one at a soft wrap: "Ban
+ *    \nChấp hành" is joined, "tập trung\nChỉ đạo" is not); or
+ *  - L had trailing white space and L+1 starts lower case (any length); or
+ *  - L ends with ';' or ':' followed by trailing white space and is long
+ *    (a soft wrap right after the punctuation: "năm 2025; \ntrong đó").
+ *    Without the trailing space ';' and ':' end the line, as . ! ? always do. Documents with one paragraph per line and
+ * blank lines between paragraphs are unchanged. The newline becomes one
+ * space mapping to the newline byte(s). Blank lines stay, one "\n" each. */
+static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *out) {
+  const char *s = in->s;
+  size_t len = in->len;
+  linfo cur, nxt;
+  size_t ln = 0;
+  cur.a = 0;
+  const char *nl = memchr(s, '\n', len);
+  cur.b = nl ? (size_t)(nl - s) : len;
+  line_info(s, &cur);
+  for (;;) {
+    nb_copy(out, in, cur.a, cur.b - cur.a);
+    if (cur.b >= len) break;
+    nxt.a = cur.b + 1;
+    nl = memchr(s + nxt.a, '\n', len - nxt.a);
+    nxt.b = nl ? (size_t)(nl - s) : len;
+    line_info(s, &nxt);
+    bool tr = ln < nlines && trail[ln];
+    bool join = !cur.blank && !nxt.blank && !cur.tab && !nxt.tab && !cur.caps && !nxt.caps &&
+                !nxt.starts_item;
+    if (join) {
+      char last = s[cur.b - 1];
+      bool soft_punct = last == ';' || last == ':';
+      if (!cur.final_punct) join = (cur.nchars >= 50 && (nxt.lower_start || tr)) || (tr && nxt.lower_start);
+      else join = soft_punct && tr && cur.nchars >= 50;
+    }
+    if (join) nb_put(out, " ", 1, in->ms[cur.b], in->me[cur.b]);
+    else nb_copy(out, in, cur.b, 1);
+    cur = nxt;
+    ln++;
+  }
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+static void finish(nbuf *b, size_t orig_len, vnx_text *out) {
+  nb_reserve(b, 1);
+  b->s[b->len] = 0;
+  b->ms[b->len] = b->me[b->len] = (uint32_t)orig_len;
+  out->s = b->s;
+  out->len = b->len;
+  out->map_start = b->ms;
+  out->map_end = b->me;
+  out->orig_len = orig_len;
+}
+
+int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_text *out,
+                  vnx_error *err) {
+  vnx_norm_options dflt = {VNX_TONE_CLASSIC, false, NULL};
+  if (!opt) opt = &dflt;
+  memset(out, 0, sizeof *out);
+  if (len > UINT32_MAX - 1) {
+    vnx_error_set(err, opt->path ? opt->path : "", 0, 0, "file too large (4 GiB map limit)");
+    return -1;
+  }
+  nbuf a, b;
+  nb_init(&a, len + len / 8 + 16);
+  nb_init(&b, len + len / 8 + 16);
+  unsigned replaced = 0;
+  if (pass_decode(in, len, opt->lossy, opt->path ? opt->path : "", &a, &replaced, err) < 0) {
+    nb_free(&a);
+    nb_free(&b);
+    return -1;
+  }
+  pass_nfc(&a, &b);
+  a.len = 0;
+  pass_tone(&b, opt->tone_style, &a);
+  b.len = 0;
+  markv mv = {0};
+  pass_markup(&a, &b, &mv);
+  a.len = 0;
+  bool *trail;
+  size_t nlines;
+  pass_chars(&b, &a, &trail, &nlines);
+  b.len = 0;
+  pass_join(&a, trail, nlines, &b);
+  free(trail);
+  nb_free(&a);
+  finish(&b, len, out);
+  /* Footnote marks: the normalised offset is the first output byte that
+   * comes from at or after the marker (the map is monotonic). */
+  for (size_t k = 0; k < mv.n; k++) {
+    size_t lo = 0, hi = out->len;
+    uint32_t o = (uint32_t)mv.v[k].orig;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (out->map_start[mid] < o) lo = mid + 1;
+      else hi = mid;
+    }
+    mv.v[k].offset = lo;
+  }
+  out->marks = mv.v;
+  out->nmarks = mv.n;
+  out->replaced = replaced;
+  return 0;
+}
+
+void vnx_text_free(vnx_text *t) {
+  if (!t) return;
+  free(t->s);
+  free(t->map_start);
+  free(t->map_end);
+  free(t->marks);
+  memset(t, 0, sizeof *t);
+}
+
+char *vnx_normalise_string(const char *s, vnx_tone_style style) {
+  if (!s) return NULL;
+  size_t len = strlen(s);
+  nbuf a, b;
+  nb_init(&a, len + 16);
+  nb_init(&b, len + 16);
+  unsigned replaced = 0;
+  vnx_error err;
+  if (pass_decode(s, len, false, "", &a, &replaced, &err) < 0) {
+    nb_free(&a);
+    nb_free(&b);
+    return NULL;
+  }
+  pass_nfc(&a, &b);
+  a.len = 0;
+  pass_tone(&b, style, &a);
+  char *r = vnx_xstrndup(a.s, a.len);
+  nb_free(&a);
+  nb_free(&b);
+  return r;
+}
+
+void vnx_text_orig_span(const vnx_text *t, size_t nstart, size_t nend, size_t *start, size_t *end) {
+  if (nstart > t->len) nstart = t->len;
+  if (nend > t->len) nend = t->len;
+  if (nend <= nstart) {
+    *start = *end = t->map_start[nstart];
+    return;
+  }
+  *start = t->map_start[nstart];
+  *end = t->map_end[nend - 1];
+}

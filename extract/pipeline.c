@@ -1,0 +1,125 @@
+/* pipeline.c - one pass per document:
+ * read -> normalise -> segment -> match rules -> resolve -> link -> records. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+unsigned vnx_doc_line_of(const vnx_doc *d, size_t byte) {
+  /* Binary search: the last line start <= byte. */
+  size_t lo = 0, hi = d->nlines;
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (d->line_starts[mid] <= byte) lo = mid;
+    else hi = mid;
+  }
+  return (unsigned)(lo + 1);
+}
+
+static void index_lines(vnx_doc *d) {
+  size_t cap = 256;
+  d->line_starts = vnx_xmalloc(cap * sizeof *d->line_starts);
+  d->nlines = 0;
+  d->line_starts[d->nlines++] = 0;
+  /* Lines split on "\n" only, as `sed -n Np` counts them; a CR before it
+   * belongs to the line. */
+  for (size_t i = 0; i < d->orig_len; i++) {
+    if (d->orig[i] != '\n') continue;
+    if (d->nlines == cap) {
+      cap *= 2;
+      d->line_starts = vnx_xrealloc(d->line_starts, cap * sizeof *d->line_starts);
+    }
+    d->line_starts[d->nlines++] = i + 1;
+  }
+}
+
+static int parse_iso_date(const char *s, int *y, int *m, int *day) {
+  if (!s || sscanf(s, "%4d-%2d-%2d", y, m, day) != 3 || !vnx_date_valid(*y, *m, *day)) return -1;
+  return 0;
+}
+
+/* The document record: what the file is, before anything is extracted. */
+static void add_document_record(vnx_doc *d) {
+  char sha[65];
+  vnx_sha256_hex(d->orig, d->orig_len, sha);
+  json_t *f = json_object();
+  const char *base = strrchr(d->path, '/');
+  json_object_set_new(f, "file", json_string(base ? base + 1 : d->path));
+  json_object_set_new(f, "size", json_integer((json_int_t)d->orig_len));
+  json_object_set_new(f, "lines", json_integer((json_int_t)d->nlines));
+  json_object_set_new(f, "sha256", json_string(sha));
+  if (d->year && d->month && d->day) {
+    char iso[11];
+    vnx_iso_date(iso, d->year, d->month, d->day);
+    json_object_set_new(f, "date", json_string(iso));
+  } else {
+    json_object_set_new(f, "date", json_null());
+  }
+  vnx_document_fields(d, f);
+  vnx_record *r = vnx_records_add(&d->recs, "document", "document", f);
+  r->start = 0;
+  r->end = d->orig_len;
+  r->nstart = 0;
+  r->nend = d->text.len;
+  r->line = 1;
+  r->text = vnx_xstrdup(d->stem);
+}
+
+/* Takes ownership of buf (NUL-terminated, len bytes). */
+static int process_owned(const char *path, char *buf, size_t len,
+                         const vnx_options *opt, vnx_matcher *m, vnx_doc *d,
+                         vnx_error *err, FILE *warn) {
+  memset(d, 0, sizeof *d);
+  d->path = vnx_xstrdup(path);
+  d->stem = vnx_path_stem(path);
+  d->orig = buf;
+  d->orig_len = len;
+  index_lines(d);
+
+  vnx_norm_options no = opt->norm;
+  no.path = path;
+  if (vnx_normalise(d->orig, d->orig_len, &no, &d->text, err) != 0) return -1;
+
+  if (opt->doc_date) {
+    if (parse_iso_date(opt->doc_date, &d->year, &d->month, &d->day) != 0) {
+      vnx_error_set(err, path, 0, 0, "bad --doc-date '%s' (want YYYY-MM-DD)", opt->doc_date);
+      return -1;
+    }
+    d->date_forced = true;
+  }
+  vnx_resolve_doc_date(d);
+  vnx_segment(d);
+  if (m) vnx_rules_match(m, d, warn);
+  vnx_resolve(d);
+  vnx_link(d);
+  add_document_record(d);
+  vnx_records_sort(&d->recs);
+  return 0;
+}
+
+int vnx_process_buffer(const char *path, const char *buf, size_t len,
+                       const vnx_options *opt, vnx_matcher *m, vnx_doc *d,
+                       vnx_error *err, FILE *warn) {
+  return process_owned(path, vnx_xstrndup(buf, len), len, opt, m, d, err, warn);
+}
+
+int vnx_process_file(const char *path, const vnx_options *opt, vnx_matcher *m,
+                     vnx_doc *d, vnx_error *err, FILE *warn) {
+  char *buf;
+  size_t len;
+  memset(d, 0, sizeof *d);
+  if (vnx_read_file(path, &buf, &len, err) != 0) return -1;
+  return process_owned(path, buf, len, opt, m, d, err, warn);
+}
+
+void vnx_doc_free(vnx_doc *d) {
+  if (!d) return;
+  free(d->path);
+  free(d->stem);
+  free(d->orig);
+  free(d->line_starts);
+  vnx_text_free(&d->text);
+  vnx_records_free(&d->recs);
+  vnx_segments_free(d->seg);
+  memset(d, 0, sizeof *d);
+}

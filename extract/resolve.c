@@ -1,0 +1,243 @@
+/* resolve.c - the document date, and deadline values that need the whole
+ * document.
+ *
+ * vnx_resolve_doc_date runs before the rules (the date converters take a
+ * missing year from d->year). It reads the date from the normalised text,
+ * trying these sources in order and taking the first one found:
+ *
+ *   1. the place-date line of the header: "Hải Phòng, ngày 15 tháng 6 năm
+ *      2026"; blanks left for a hand-written date are kept as unknown
+ *      ("Hải Phòng, ngày      tháng      năm 2025" gives the year only);
+ *   2. a routing stamp "Ngày: 06/06/2026" (a paragraph of its own);
+ *   3. the opening of a notice, "Ngày 07/5/2026, Ban Thường vụ ... họp";
+ *   4. the adoption formula of a resolution: "... thông qua ngày 13 tháng 7
+ *      năm 2017";
+ *   5. the title lines near the top (the first TITLE_LINES paragraphs,
+ *      "Căn cứ ..." citations excluded): "tháng 5/2026", "tháng 11 năm 2025"
+ *      give month and year; "quý II năm 2026", "năm 2026" the year only.
+ *
+ * When the source found has no month (case 1 with blanks, or a title with
+ * only a year), the month is completed from the first later source of the
+ * same year: "Hải Phòng, ngày ... tháng ... năm 2025" + the title "tháng 11
+ * năm 2025" gives 2025-11 (day 0). The day is never borrowed: a meeting
+ * date is not the date of the notice about it.
+ *
+ * vnx_resolve runs after the rules and fills what a single match cannot
+ * know (see its comment).
+ */
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "internal.h"
+
+enum { TITLE_LINES = 12 };
+
+typedef struct {
+  int y, m, d;
+} ymd;
+
+/* A pattern with groups d, m, y (any may be absent or unset). */
+static const char *const SOURCES[] = {
+  /* 1. place-date: a capitalised place name, a comma, ngày … tháng … năm */
+  "(?m)^[ \\t]*\\p{Lu}[\\p{L}\\p{M} .'-]{1,40}?,[ \\t]*ngày\\s*(?<d>[0-9]{1,2})?[\\s._…]*"
+  "tháng\\s*(?<m>[0-9]{1,2})?[\\s._…]*năm\\s*(?<y>(?:19|20)[0-9]{2})\\b",
+  /* 2. routing stamp */
+  "(?m)^[ \\t]*Ngày\\s*:\\s*(?<d>[0-9]{1,2})[/.-](?<m>[0-9]{1,2})[/.-](?<y>(?:19|20)[0-9]{2})\\b",
+  /* 3. the opening date of a meeting or event being reported */
+  "(?m)^[ \\t]*Ngày\\s+(?:(?<d>[0-9]{1,2})[/.-](?<m>[0-9]{1,2})[/.-](?<y>(?:19|20)[0-9]{2})"
+  "|(?<d2>[0-9]{1,2})\\s+tháng\\s+(?<m2>[0-9]{1,2})\\s+năm\\s+(?<y2>(?:19|20)[0-9]{2}))\\s*,",
+  /* 4. adoption of a resolution */
+  "thông\\s+qua\\s+ngày\\s+(?:(?<d>[0-9]{1,2})[/.-](?<m>[0-9]{1,2})[/.-](?<y>(?:19|20)[0-9]{2})"
+  "|(?<d2>[0-9]{1,2})\\s+tháng\\s+(?<m2>[0-9]{1,2})\\s+năm\\s+(?<y2>(?:19|20)[0-9]{2}))",
+};
+enum { NSOURCES = sizeof SOURCES / sizeof SOURCES[0] };
+
+/* Title lines: month + year, or a year alone. */
+static const char TITLE_MONTH[] =
+  "(?<![0-9]\\s)\\btháng\\s+(?<m>[0-9]{1,2})(?:\\s*/\\s*|\\s+năm\\s+)(?<y>(?:19|20)[0-9]{2})\\b";
+static const char TITLE_YEAR[] = "(?<![0-9]\\s)\\bnăm\\s+(?<y>(?:19|20)[0-9]{2})\\b";
+
+static pcre2_code *compile(const char *pat) {
+  int ec;
+  PCRE2_SIZE eo;
+  return pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                       PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES, &ec, &eo,
+                       NULL);
+}
+
+/* Integer value of named group name (0 if absent or unset). */
+static int group_int(pcre2_code *re, pcre2_match_data *md, const char *subj,
+                     const char *name) {
+  int n = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
+  if (n <= 0) return 0;
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+  if ((uint32_t)n >= pcre2_get_ovector_count(md) || ov[2 * n] == PCRE2_UNSET) return 0;
+  int v = 0;
+  for (PCRE2_SIZE i = ov[2 * n]; i < ov[2 * n + 1]; i++) {
+    char c = subj[i];
+    if (c < '0' || c > '9' || v > 100000) break;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+/* First match of pat in [s, s+len) as a date; false if none or invalid. */
+static bool find_date(const char *pat, const char *s, size_t len, ymd *out) {
+  pcre2_code *re = compile(pat);
+  if (!re) return false;
+  pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+  bool found = false;
+  PCRE2_SIZE off = 0;
+  while (!found && off <= len &&
+         pcre2_match(re, (PCRE2_SPTR)s, len, off, 0, md, NULL) >= 0) {
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    ymd v = {group_int(re, md, s, "y"), group_int(re, md, s, "m"), group_int(re, md, s, "d")};
+    if (!v.y) v = (ymd){group_int(re, md, s, "y2"), group_int(re, md, s, "m2"),
+                        group_int(re, md, s, "d2")};
+    if (v.m < 1 || v.m > 12) v.m = v.d = 0;
+    if (v.d && !vnx_date_valid(v.y, v.m, v.d)) v.d = 0;
+    if (v.y) {
+      *out = v;
+      found = true;
+    }
+    off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+  }
+  pcre2_match_data_free(md);
+  pcre2_code_free(re);
+  return found;
+}
+
+/* The title date: month + year, else year, from the first TITLE_LINES
+ * non-empty paragraphs that are not "Căn cứ" citations. */
+static bool title_date(const char *s, ymd *out) {
+  bool have_year = false;
+  ymd best = {0, 0, 0};
+  const char *p = s;
+  for (int n = 0; *p && n < TITLE_LINES;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    const char *q = p;
+    while (q < p + len && (*q == ' ' || *q == '\t')) q++;
+    if (q < p + len) {
+      n++;
+      if (strncmp(q, "Căn cứ", strlen("Căn cứ")) != 0) {
+        ymd v;
+        if (find_date(TITLE_MONTH, p, len, &v)) {
+          *out = v;
+          return true;
+        }
+        if (!have_year && find_date(TITLE_YEAR, p, len, &v)) {
+          best = v;
+          have_year = true;
+        }
+      }
+    }
+    if (!e) break;
+    p = e + 1;
+  }
+  if (have_year) *out = best;
+  return have_year;
+}
+
+void vnx_resolve_doc_date(vnx_doc *d) {
+  if (!d || d->date_forced || !d->text.s) return;
+  const char *s = d->text.s;
+  size_t len = d->text.len;
+  ymd found[NSOURCES + 1];
+  bool have[NSOURCES + 1];
+  for (int i = 0; i < NSOURCES; i++) have[i] = find_date(SOURCES[i], s, len, &found[i]);
+  have[NSOURCES] = title_date(s, &found[NSOURCES]);
+
+  int first = -1;
+  for (int i = 0; i <= NSOURCES && first < 0; i++)
+    if (have[i]) first = i;
+  if (first < 0) return;
+  ymd v = found[first];
+  if (!v.m) {
+    v.d = 0;
+    for (int i = first + 1; i <= NSOURCES; i++)
+      if (have[i] && found[i].y == v.y && found[i].m) {
+        v.m = found[i].m;
+        break;
+      }
+  }
+  d->year = v.y;
+  d->month = v.m;
+  d->day = v.m ? v.d : 0;
+}
+
+/* ---- post-match pass -------------------------------------------------- */
+
+static const char *field_str(const vnx_record *r, const char *key) {
+  json_t *v = r->fields ? json_object_get(r->fields, key) : NULL;
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int iso_year(const char *iso) {
+  int y = 0;
+  for (int i = 0; iso && i < 4 && iso[i] >= '0' && iso[i] <= '9'; i++) y = y * 10 + iso[i] - '0';
+  return y;
+}
+
+/* Year of the nearest deadline before record i on the same line (its end,
+ * else its start), 0 if none. */
+static int year_before(const vnx_doc *d, size_t i) {
+  const vnx_record *r = &d->recs.v[i];
+  int y = 0;
+  size_t best = 0;
+  bool have = false;
+  for (size_t j = 0; j < d->recs.n; j++) {
+    const vnx_record *o = &d->recs.v[j];
+    if (j == i || !o->kind || strcmp(o->kind, "deadline") != 0 || o->line != r->line ||
+        o->nstart >= r->nstart || (have && o->nstart < best))
+      continue;
+    int oy = iso_year(field_str(o, "end"));
+    if (!oy) oy = iso_year(field_str(o, "start"));
+    if (oy) {
+      y = oy;
+      best = o->nstart;
+      have = true;
+    }
+  }
+  return y;
+}
+
+/* Deadline values that depend on their neighbours or the document date:
+ *
+ *  - `open: true` (set by a rule for "từ quý II/2026", "Quý I/2026 và các
+ *    năm tiếp theo", "trong năm 2026 và các năm tiếp theo", a bare "các năm
+ *    tiếp theo"): an open-ended range. The end becomes null (the rule's
+ *    converter gave the first period) and the flag is removed. If the rule
+ *    gave no start (a bare "các năm tiếp theo", as in "Ban hành quý II/2026
+ *    và triển khai các năm tiếp theo"), it starts on 1 January of the year
+ *    after the nearest deadline before it on the same line (2027-01-01), or
+ *    after the document year if there is none.
+ *  - "trong các tháng còn lại của năm 2026" starts with the document's month
+ *    when the document is dated in that year (the rule gives the end). */
+void vnx_resolve(vnx_doc *d) {
+  if (!d) return;
+  for (size_t i = 0; i < d->recs.n; i++) {
+    vnx_record *r = &d->recs.v[i];
+    if (!r->kind || strcmp(r->kind, "deadline") != 0 || !r->fields) continue;
+    char iso[11];
+    if (json_is_true(json_object_get(r->fields, "open"))) {
+      json_object_del(r->fields, "open");
+      json_object_set_new(r->fields, "end", json_null());
+      if (field_str(r, "start")) continue;
+      int y = year_before(d, i);
+      if (!y) y = d->year;
+      if (y) {
+        vnx_iso_date(iso, y + 1, 1, 1);
+        json_object_set_new(r->fields, "start", json_string(iso));
+      }
+    } else if (r->text && strstr(r->text, "ác tháng còn lại") && !field_str(r, "start")) {
+      int y = iso_year(field_str(r, "end"));
+      if (y && y == d->year && d->month) {
+        vnx_iso_date(iso, y, d->month, 1);
+        json_object_set_new(r->fields, "start", json_string(iso));
+      }
+    }
+  }
+}

@@ -1,0 +1,1230 @@
+/* rules.c - loads rules/ *.rules and *.tsv (format: rules/README.md) into a
+ * compiled, read-only ruleset shared by every thread.
+ *
+ * Two phases: (1) read every file, collecting fragments, gazetteers and
+ * rules with their raw pattern pieces; (2) expand and compile each rule,
+ * then check its template against the groups the compiled pattern has.
+ * Fragments are global, so phase 2 can only start once all files are read.
+ * Errors are reported and counted and loading goes on, so that one run
+ * shows every error. */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_int.h"
+
+/* ---- growable buffers -------------------------------------------------- */
+
+/* An expanded pattern and, for each byte, where it came from: the rule file
+ * line and the byte column in it. Bytes produced by a fragment or gazetteer
+ * expansion point at the "{" of the reference in the rule's own text; frag
+ * names the fragment for a note. */
+typedef struct xsrc {
+  unsigned line;
+  unsigned col;
+  const char *frag;
+} xsrc;
+
+typedef struct xbuf {
+  char *s;
+  xsrc *m;
+  size_t len, cap;
+} xbuf;
+
+static void xb_put(xbuf *b, const char *s, size_t n, const xsrc *m, size_t mstep) {
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->s = vnx_xrealloc(b->s, b->cap);
+    b->m = vnx_xrealloc(b->m, b->cap * sizeof *b->m);
+  }
+  memcpy(b->s + b->len, s, n);
+  for (size_t i = 0; i < n; i++) b->m[b->len + i] = m[mstep ? i : 0];
+  b->len += n;
+  b->s[b->len] = 0;
+}
+
+static void xb_free(xbuf *b) {
+  free(b->s);
+  free(b->m);
+  memset(b, 0, sizeof *b);
+}
+
+#define PUSH(arr, n, cap, val)                                        \
+  do {                                                                \
+    if ((n) == (cap)) {                                               \
+      (cap) = (cap) ? (cap) * 2 : 8;                                  \
+      (arr) = vnx_xrealloc((arr), (cap) * sizeof *(arr));             \
+    }                                                                 \
+    (arr)[(n)++] = (val);                                             \
+  } while (0)
+
+/* ---- loader state ------------------------------------------------------ */
+
+typedef struct frag {
+  char *name;
+  size_t src; /* file index */
+  unsigned line;
+  size_t col; /* byte column of the body */
+  int state;  /* 0 new, 1 expanding, 2 done, 3 broken */
+  char *exp;  /* expansion */
+  size_t explen;
+} frag;
+
+typedef struct piece {
+  unsigned line;
+  size_t col; /* byte column of the value in the line */
+} piece;
+
+typedef struct prule {
+  vnx_rule r;
+  piece *pat;
+  size_t npat, cappat;
+  piece *sets;
+  size_t nsets, capsets;
+  bool has_kind, has_action, has_prio, has_opts, has_needs;
+  bool bad;
+} prule;
+
+typedef struct loader {
+  vnx_ruleset *rs;
+  FILE *diag;
+  int nerr, nwarn;
+  frag *frags;
+  size_t nfrags, capfrags;
+  prule *rules;
+  size_t nrules, caprules;
+  size_t capsrc, capkinds, capgaz;
+} loader;
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+/* "FILE:LINE:COL: error: MSG", the source line, a caret under COL. COL is
+ * counted in code points (what an editor shows), 1-based. */
+static void vdiag(const vnx_ruleset *rs, FILE *out, size_t src, unsigned line, size_t col,
+                  const char *sev, const char *fmt, va_list ap) {
+  if (!out) return;
+  const vnx_srcfile *f = &rs->src[src];
+  const char *text = line >= 1 && line <= f->nlines ? f->lines[line - 1] : "";
+  size_t tl = strlen(text);
+  if (col > tl) col = tl;
+  unsigned ccol = 1;
+  for (size_t i = 0; i < col; i++)
+    if (((unsigned char)text[i] & 0xC0) != 0x80) ccol++;
+  fprintf(out, "%s:%u:%u: %s: ", f->path, line, ccol, sev);
+  vfprintf(out, fmt, ap);
+  fprintf(out, "\n%s\n", text);
+  for (size_t i = 0; i < col; i++) {
+    if (((unsigned char)text[i] & 0xC0) == 0x80) continue;
+    fputc(text[i] == '\t' ? '\t' : ' ', out);
+  }
+  fputs("^\n", out);
+}
+
+__attribute__((format(printf, 5, 6))) static void err_at(loader *L, size_t src, unsigned line,
+                                                         size_t col, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vdiag(L->rs, L->diag, src, line, col, "error", fmt, ap);
+  va_end(ap);
+  L->nerr++;
+}
+
+__attribute__((format(printf, 5, 6))) static void warn_at(loader *L, size_t src, unsigned line,
+                                                          size_t col, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vdiag(L->rs, L->diag, src, line, col, "warning", fmt, ap);
+  va_end(ap);
+  L->nwarn++;
+}
+
+/* ---- small text helpers ------------------------------------------------ */
+
+static const char *skip_ws(const char *p) {
+  while (*p == ' ' || *p == '\t') p++;
+  return p;
+}
+
+static bool is_ident_start(int c) { return isalpha(c) || c == '_'; }
+static bool is_ident(int c) { return isalnum(c) || c == '_'; }
+
+static char *norm(const vnx_ruleset *rs, const char *s, size_t n) {
+  char *t = vnx_xstrndup(s, n);
+  char *r = vnx_normalise_string(t, rs->style);
+  free(t);
+  return r;
+}
+
+/* Normalises a pattern piece run by run: ASCII punctuation (the pcre2
+ * syntax) is copied as is, each run of letters is normalised on its own so
+ * that every output byte keeps a source column (tone placement works within
+ * a syllable, which never spans punctuation). */
+static bool norm_piece(loader *L, const char *s, size_t n, unsigned line, size_t col0,
+                       xbuf *out) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80 && !isalpha(c)) {
+      xsrc m = {line, (unsigned)(col0 + i), NULL};
+      xb_put(out, s + i, 1, &m, 0);
+      i++;
+      continue;
+    }
+    size_t j = i;
+    while (j < n && ((unsigned char)s[j] >= 0x80 || isalpha((unsigned char)s[j]))) j++;
+    char *r = norm(L->rs, s + i, j - i);
+    if (!r) return false;
+    size_t rl = strlen(r);
+    for (size_t k = 0; k < rl; k++) {
+      size_t off = k < j - i ? k : j - i - 1;
+      xsrc m = {line, (unsigned)(col0 + i + off), NULL};
+      xb_put(out, r + k, 1, &m, 0);
+    }
+    free(r);
+    i = j;
+  }
+  return true;
+}
+
+/* Parses a double-quoted string at *pp (escapes \" \\ \t \n). */
+static char *parse_quoted(const char **pp) {
+  const char *p = *pp;
+  if (*p != '"') return NULL;
+  p++;
+  size_t cap = strlen(p) + 1, n = 0;
+  char *o = vnx_xmalloc(cap);
+  while (*p && *p != '"') {
+    if (*p == '\\' && (p[1] == 't' || p[1] == 'n')) { /* a tab separates table cells */
+      o[n++] = p[1] == 't' ? '\t' : '\n';
+      p += 2;
+      continue;
+    }
+    if (*p == '\\' && (p[1] == '"' || p[1] == '\\')) p++;
+    o[n++] = *p++;
+  }
+  if (*p != '"') {
+    free(o);
+    return NULL;
+  }
+  o[n] = 0;
+  *pp = p + 1;
+  return o;
+}
+
+/* ---- gazetteers -------------------------------------------------------- */
+
+/* Folded lookup key: lower case, whitespace runs as one space, trimmed. */
+static char *fold_key(const char *s, size_t n) {
+  char *buf = NULL;
+  size_t cap = 0, len = vnx_fold_lower(s, n, &buf, &cap);
+  size_t o = 0;
+  bool sp = true;
+  for (size_t i = 0; i < len; i++) {
+    char c = buf[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!sp) buf[o++] = ' ';
+      sp = true;
+    } else {
+      buf[o++] = c;
+      sp = false;
+    }
+  }
+  while (o && buf[o - 1] == ' ') o--;
+  if (!buf) buf = vnx_xstrdup("");
+  buf[o] = 0;
+  return buf;
+}
+
+static int cmp_entry(const void *a, const void *b) {
+  return strcmp(((const vnx_gaz_entry *)a)->key, ((const vnx_gaz_entry *)b)->key);
+}
+
+static int cmp_len_desc(const void *a, const void *b) {
+  const char *x = *(char *const *)a, *y = *(char *const *)b;
+  size_t lx = strlen(x), ly = strlen(y);
+  if (lx != ly) return lx > ly ? -1 : 1;
+  return strcmp(x, y);
+}
+
+const vnx_gazetteer *vnx_rules_gaz(const vnx_ruleset *rs, const char *name) {
+  for (size_t i = 0; rs && i < rs->ngaz; i++)
+    if (strcasecmp(rs->gaz[i].name, name) == 0) return &rs->gaz[i];
+  return NULL;
+}
+
+const char *vnx_gaz_lookup(const vnx_gazetteer *g, const char *s, size_t n) {
+  char *k = fold_key(s, n);
+  vnx_gaz_entry key = {k, NULL};
+  const vnx_gaz_entry *e = bsearch(&key, g->idx, g->nidx, sizeof *g->idx, cmp_entry);
+  free(k);
+  return e ? e->canon : NULL;
+}
+
+static char *read_whole(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, n = 0;
+  char *b = vnx_xmalloc(cap);
+  size_t k;
+  while ((k = fread(b + n, 1, cap - n - 1, f)) > 0) {
+    n += k;
+    if (cap - n - 1 == 0) b = vnx_xrealloc(b, cap *= 2);
+  }
+  fclose(f);
+  b[n] = 0;
+  *len = n;
+  return b;
+}
+
+/* Registers a source file and splits it into lines (kept for diagnostics). */
+static size_t add_src(loader *L, const char *path, char *data, size_t len) {
+  vnx_ruleset *rs = L->rs;
+  vnx_srcfile f;
+  memset(&f, 0, sizeof f);
+  f.path = vnx_xstrdup(path);
+  f.data = data;
+  strcpy(f.doc_date, "2026-05-15");
+  size_t cap = 0;
+  char *p = data, *end = data + len;
+  while (p < end) {
+    char *nl = memchr(p, '\n', (size_t)(end - p));
+    char *e = nl ? nl : end;
+    if (e > p && e[-1] == '\r') e[-1] = 0;
+    *e = 0;
+    PUSH(f.lines, f.nlines, cap, p);
+    p = e + 1;
+  }
+  PUSH(rs->src, rs->nsrc, L->capsrc, f);
+  return rs->nsrc - 1;
+}
+
+static void load_gazetteer(loader *L, const char *dir, const char *fname) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, fname);
+  size_t len;
+  char *data = read_whole(path, &len);
+  if (!data) {
+    fprintf(L->diag ? L->diag : stderr, "%s: error: cannot read\n", path);
+    L->nerr++;
+    return;
+  }
+  size_t src = add_src(L, path, data, len);
+  vnx_gazetteer g;
+  memset(&g, 0, sizeof g);
+  g.name = vnx_xstrndup(fname, strlen(fname) - 4);
+  size_t capf = 0, capc = 0, capi = 0;
+  const vnx_srcfile *f = &L->rs->src[src];
+  for (size_t ln = 0; ln < f->nlines; ln++) {
+    const char *line = f->lines[ln];
+    if (*skip_ws(line) == 0 || *skip_ws(line) == '#') continue;
+    const char *canon = NULL;
+    const char *p = line;
+    while (1) {
+      const char *tab = strchr(p, '\t');
+      size_t n = tab ? (size_t)(tab - p) : strlen(p);
+      while (n && p[n - 1] == ' ') n--;
+      const char *q = skip_ws(p);
+      n -= (size_t)(q - p);
+      if (n > 0) {
+        char *form = norm(L->rs, q, n);
+        if (!form) {
+          err_at(L, src, (unsigned)ln + 1, (size_t)(q - line), "invalid UTF-8");
+        } else {
+          if (!canon) {
+            PUSH(g.canons, g.ncanons, capc, form);
+            canon = form;
+            form = vnx_xstrdup(form);
+          }
+          vnx_gaz_entry e = {fold_key(form, strlen(form)), canon};
+          PUSH(g.idx, g.nidx, capi, e);
+          PUSH(g.forms, g.nforms, capf, form);
+        }
+      }
+      if (!tab) break;
+      p = tab + 1;
+    }
+  }
+  qsort(g.forms, g.nforms, sizeof *g.forms, cmp_len_desc);
+  qsort(g.idx, g.nidx, sizeof *g.idx, cmp_entry);
+  /* the same key twice: keep the first canonical form, drop duplicates */
+  size_t o = 0;
+  for (size_t i = 0; i < g.nidx; i++) {
+    if (o > 0 && strcmp(g.idx[o - 1].key, g.idx[i].key) == 0) {
+      if (strcmp(g.idx[o - 1].canon, g.idx[i].canon) != 0)
+        warn_at(L, src, 1, 0, "'%s' maps to both '%s' and '%s'", g.idx[i].key,
+                g.idx[o - 1].canon, g.idx[i].canon);
+      free(g.idx[i].key);
+      continue;
+    }
+    g.idx[o++] = g.idx[i];
+  }
+  g.nidx = o;
+  o = 0;
+  for (size_t i = 0; i < g.nforms; i++) {
+    if (o > 0 && strcmp(g.forms[o - 1], g.forms[i]) == 0) {
+      free(g.forms[i]);
+      continue;
+    }
+    g.forms[o++] = g.forms[i];
+  }
+  g.nforms = o;
+  PUSH(L->rs->gaz, L->rs->ngaz, L->capgaz, g);
+}
+
+/* ---- phase 1: reading rule files --------------------------------------- */
+
+static int intern_kind(loader *L, const char *k) {
+  vnx_ruleset *rs = L->rs;
+  for (size_t i = 0; i < rs->nkinds; i++)
+    if (strcmp(rs->kinds[i], k) == 0) return (int)i;
+  PUSH(rs->kinds, rs->nkinds, L->capkinds, vnx_xstrdup(k));
+  return (int)rs->nkinds - 1;
+}
+
+static bool valid_rule_id(const char *s) {
+  if (!*s) return false;
+  bool seg = false;
+  for (; *s; s++) {
+    if (isalnum((unsigned char)*s) || *s == '_' || *s == '-') {
+      seg = true;
+    } else if (*s == '.') {
+      if (!seg) return false;
+      seg = false;
+    } else {
+      return false;
+    }
+  }
+  return seg;
+}
+
+static void finish_rule(loader *L, prule *p) {
+  if (!p) return;
+  if (!p->has_kind) {
+    err_at(L, p->r.src, p->r.line, 5, "rule %s has no kind", p->r.id);
+    p->bad = true;
+  }
+  if (p->npat == 0) {
+    err_at(L, p->r.src, p->r.line, 5, "rule %s has no pattern", p->r.id);
+    p->bad = true;
+  }
+}
+
+/* expect "TEXT" -> k=v k="v w" | reject "TEXT" */
+static void parse_example(loader *L, prule *p, size_t src, unsigned ln, const char *line,
+                          const char *v, bool expect) {
+  vnx_example ex;
+  memset(&ex, 0, sizeof ex);
+  ex.expect = expect;
+  ex.line = ln;
+  const char *q = v;
+  char *raw = parse_quoted(&q);
+  if (!raw) {
+    err_at(L, src, ln, (size_t)(v - line), "expected a quoted example text");
+    return;
+  }
+  ex.text = vnx_normalise_string(raw, L->rs->style);
+  free(raw);
+  if (!ex.text) {
+    err_at(L, src, ln, (size_t)(v - line), "invalid UTF-8");
+    return;
+  }
+  q = skip_ws(q);
+  size_t capk = 0, capv = 0;
+  if (*q) {
+    if (!expect || strncmp(q, "->", 2) != 0) {
+      err_at(L, src, ln, (size_t)(q - line), expect ? "expected '->' and fields"
+                                                      : "unexpected text after the example");
+      goto bad;
+    }
+    q = skip_ws(q + 2);
+    while (*q) {
+      const char *k0 = q;
+      while (is_ident((unsigned char)*q)) q++;
+      if (q == k0 || *q != '=') {
+        err_at(L, src, ln, (size_t)(q - line), "expected FIELD=VALUE");
+        goto bad;
+      }
+      char *key = vnx_xstrndup(k0, (size_t)(q - k0));
+      q++;
+      char *val;
+      if (*q == '"') {
+        const char *v0 = q;
+        val = parse_quoted(&q);
+        if (!val) {
+          err_at(L, src, ln, (size_t)(v0 - line), "unterminated string");
+          free(key);
+          goto bad;
+        }
+      } else {
+        const char *v0 = q;
+        while (*q && *q != ' ' && *q != '\t') q++;
+        val = vnx_xstrndup(v0, (size_t)(q - v0));
+      }
+      char *nv = vnx_normalise_string(val, L->rs->style);
+      free(val);
+      if (!nv) nv = vnx_xstrdup("");
+      size_t nk = ex.n;
+      PUSH(ex.keys, nk, capk, key);
+      PUSH(ex.vals, ex.n, capv, nv);
+      q = skip_ws(q);
+    }
+  }
+  size_t cap = p->r.nex; /* grow one at a time: examples are few */
+  p->r.ex = vnx_xrealloc(p->r.ex, (cap + 1) * sizeof *p->r.ex);
+  p->r.ex[p->r.nex++] = ex;
+  return;
+bad:
+  free(ex.text);
+  for (size_t i = 0; i < ex.n; i++) {
+    free(ex.keys[i]);
+    free(ex.vals[i]);
+  }
+  free(ex.keys);
+  free(ex.vals);
+}
+
+static void parse_file(loader *L, const char *dir, const char *fname) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, fname);
+  size_t len;
+  char *data = read_whole(path, &len);
+  if (!data) {
+    fprintf(L->diag ? L->diag : stderr, "%s: error: cannot read\n", path);
+    L->nerr++;
+    return;
+  }
+  size_t src = add_src(L, path, data, len);
+  const vnx_srcfile *f = &L->rs->src[src];
+  prule *cur = NULL;
+  size_t curi = 0;
+  bool in_rule = false, skipping = false; /* skipping: properties of a rejected rule */
+  for (size_t li = 0; li < f->nlines; li++) {
+    const char *line = f->lines[li];
+    unsigned ln = (unsigned)li + 1;
+    const char *t = skip_ws(line);
+    if (*t == 0 || *t == '#') continue;
+    const char *kw = t;
+    const char *ke = kw;
+    while (*ke && *ke != ' ' && *ke != '\t') ke++;
+    size_t kl = (size_t)(ke - kw);
+    const char *v = skip_ws(ke);
+    size_t vl = strlen(v);
+    while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+    if (t == line) { /* a block keyword at column 0 */
+      if (in_rule) finish_rule(L, &L->rules[curi]);
+      in_rule = false;
+      skipping = false;
+      cur = NULL;
+      if (kl == 6 && strncmp(kw, "define", 6) == 0) {
+        const char *n0 = v, *n = v;
+        if (!isupper((unsigned char)*n)) {
+          err_at(L, src, ln, (size_t)(n0 - line), "fragment name must match [A-Z][A-Z0-9_]*");
+          continue;
+        }
+        while (isupper((unsigned char)*n) || isdigit((unsigned char)*n) || *n == '_') n++;
+        if (*n != ' ' && *n != '\t') {
+          err_at(L, src, ln, (size_t)(n - line), *n ? "fragment name must match [A-Z][A-Z0-9_]*"
+                                                    : "fragment has no pattern");
+          continue;
+        }
+        char *name = vnx_xstrndup(n0, (size_t)(n - n0));
+        bool dup = false;
+        for (size_t i = 0; i < L->nfrags; i++)
+          if (strcmp(L->frags[i].name, name) == 0) dup = true;
+        if (dup) {
+          err_at(L, src, ln, (size_t)(n0 - line), "fragment %s defined twice", name);
+          free(name);
+          continue;
+        }
+        const char *body = skip_ws(n);
+        frag fr = {name, src, ln, (size_t)(body - line), 0, NULL, 0};
+        PUSH(L->frags, L->nfrags, L->capfrags, fr);
+      } else if (kl == 4 && strncmp(kw, "rule", 4) == 0) {
+        char *id = vnx_xstrndup(v, vl);
+        if (!valid_rule_id(id)) {
+          err_at(L, src, ln, (size_t)(v - line), "invalid rule id '%s'", id);
+          free(id);
+          skipping = true;
+          continue;
+        }
+        bool dup = false;
+        for (size_t i = 0; i < L->nrules; i++)
+          if (strcmp(L->rules[i].r.id, id) == 0) {
+            err_at(L, src, ln, (size_t)(v - line), "duplicate rule id %s (first defined at %s:%u)",
+                   id, L->rules[i].r.file, L->rules[i].r.line);
+            dup = true;
+          }
+        if (dup) {
+          free(id);
+          skipping = true;
+          continue;
+        }
+        prule pr;
+        memset(&pr, 0, sizeof pr);
+        pr.r.id = id;
+        pr.r.src = src;
+        pr.r.file = f->path;
+        pr.r.line = ln;
+        PUSH(L->rules, L->nrules, L->caprules, pr);
+        curi = L->nrules - 1;
+        cur = &L->rules[curi];
+        in_rule = true;
+      } else if (kl == 17 && strncmp(kw, "examples-doc-date", 17) == 0) {
+        int y, m, d;
+        char tail;
+        if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || vl != 10 ||
+            !vnx_date_valid(y, m, d)) {
+          err_at(L, src, ln, (size_t)(v - line), "expected a date YYYY-MM-DD");
+          continue;
+        }
+        memcpy(L->rs->src[src].doc_date, v, 10);
+        L->rs->src[src].doc_date[10] = 0;
+      } else {
+        err_at(L, src, ln, 0, "unknown block '%.*s' (expected define, rule or examples-doc-date)",
+               (int)kl, kw);
+      }
+      continue;
+    }
+    /* an indented property line */
+    if (!in_rule) {
+      if (!skipping) err_at(L, src, ln, (size_t)(kw - line), "property outside a rule");
+      continue;
+    }
+    cur = &L->rules[curi];
+    size_t vcol = (size_t)(v - line);
+#define KW(s) (kl == sizeof(s) - 1 && strncmp(kw, s, kl) == 0)
+    if (vl == 0) {
+      err_at(L, src, ln, vcol, "property '%.*s' has no value", (int)kl, kw);
+      continue;
+    }
+    char *val = vnx_xstrndup(v, vl);
+    if (KW("kind")) {
+      if (cur->has_kind) err_at(L, src, ln, (size_t)(kw - line), "kind given twice");
+      cur->has_kind = true;
+      cur->r.kind = intern_kind(L, val);
+    } else if (KW("action")) {
+      if (strcmp(val, "skip") == 0) cur->r.skip = true;
+      else if (strcmp(val, "emit") == 0) cur->r.skip = false;
+      else err_at(L, src, ln, vcol, "unknown action '%s' (expected emit or skip)", val);
+    } else if (KW("priority")) {
+      char *e;
+      long pv = strtol(val, &e, 10);
+      if (*e || pv < -1000000 || pv > 1000000)
+        err_at(L, src, ln, vcol, "priority must be an integer");
+      cur->r.priority = (int)pv;
+    } else if (KW("options")) {
+      char *save = NULL;
+      for (char *o = strtok_r(val, ", ", &save); o; o = strtok_r(NULL, ", ", &save)) {
+        if (strcmp(o, "caseless") == 0) cur->r.caseless = true;
+        else err_at(L, src, ln, vcol + (size_t)(o - val), "unknown option '%s'", o);
+      }
+    } else if (KW("needs")) {
+      char *p = val;
+      size_t capn = cur->r.nneeds;
+      while (1) {
+        char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        while (n && (p[n - 1] == ' ')) n--;
+        char *q = (char *)skip_ws(p);
+        n -= (size_t)(q - p);
+        if (n == 0) {
+          err_at(L, src, ln, vcol + (size_t)(p - val), "empty literal in needs");
+        } else {
+          char *nw = norm(L->rs, q, n);
+          if (!nw) {
+            err_at(L, src, ln, vcol + (size_t)(q - val), "invalid UTF-8");
+          } else {
+            char *buf = NULL;
+            size_t bcap = 0;
+            vnx_fold_lower(nw, strlen(nw), &buf, &bcap);
+            free(nw);
+            PUSH(cur->r.needs, cur->r.nneeds, capn, buf);
+          }
+        }
+        if (!bar) break;
+        p = bar + 1;
+      }
+    } else if (KW("pattern")) {
+      piece pc = {ln, vcol};
+      PUSH(cur->pat, cur->npat, cur->cappat, pc);
+    } else if (KW("set")) {
+      piece pc = {ln, vcol};
+      PUSH(cur->sets, cur->nsets, cur->capsets, pc);
+    } else if (KW("expect") || KW("reject")) {
+      parse_example(L, cur, src, ln, line, v, KW("expect"));
+    } else {
+      err_at(L, src, ln, (size_t)(kw - line), "unknown property '%.*s'", (int)kl, kw);
+    }
+#undef KW
+    free(val);
+  }
+  if (in_rule) finish_rule(L, &L->rules[curi]);
+}
+
+/* ---- phase 2: expansion ------------------------------------------------ */
+
+static frag *find_frag(loader *L, const char *name, size_t n) {
+  for (size_t i = 0; i < L->nfrags; i++)
+    if (strlen(L->frags[i].name) == n && strncmp(L->frags[i].name, name, n) == 0)
+      return &L->frags[i];
+  return NULL;
+}
+
+static void gaz_alternation(const vnx_gazetteer *g, xbuf *out, const xsrc *m) {
+  xb_put(out, "(?:", 3, m, 0);
+  for (size_t i = 0; i < g->nforms; i++) {
+    if (i) xb_put(out, "|", 1, m, 0);
+    const char *f = g->forms[i];
+    while (*f) {
+      unsigned char c = (unsigned char)*f;
+      if (c == ' ' || c == '\t') {
+        /* a space in an entry matches any run of spaces in the text */
+        while (*f == ' ' || *f == '\t') f++;
+        xb_put(out, "\\s+", 3, m, 0);
+        continue;
+      }
+      if (c < 0x80 && !isalnum(c)) xb_put(out, "\\", 1, m, 0);
+      xb_put(out, f, 1, m, 0);
+      f++;
+    }
+  }
+  xb_put(out, ")", 1, m, 0);
+}
+
+static bool expand_frag(loader *L, frag *f);
+
+/* Copies text (with its source map) to out, replacing {NAME} and {@NAME}.
+ * Reports unknown references at their position. Returns false on error. */
+static bool expand_text(loader *L, const xbuf *in, size_t src, xbuf *out) {
+  bool ok = true;
+  size_t i = 0;
+  while (i < in->len) {
+    char c = in->s[i];
+    if (c == '\\' && i + 1 < in->len) {
+      if (in->s[i + 1] == 'Q') { /* \Q...\E is literal: no references inside */
+        const char *e = strstr(in->s + i + 2, "\\E");
+        size_t j = e ? (size_t)(e - in->s) + 2 : in->len;
+        xb_put(out, in->s + i, j - i, in->m + i, 1);
+        i = j;
+        continue;
+      }
+      size_t j = i + 2;
+      /* \p{L}, \x{300}, \o{17}, \g{1}, \k{name}, \N{U+41}: the braces
+       * belong to the escape, not a fragment reference */
+      if (strchr("pPxogkN", in->s[i + 1]) && j < in->len && in->s[j] == '{') {
+        while (j < in->len && in->s[j] != '}') j++;
+        if (j < in->len) j++;
+      }
+      xb_put(out, in->s + i, j - i, in->m + i, 1);
+      i = j;
+      continue;
+    }
+    if (c == '{' && i + 1 < in->len) {
+      bool gz = in->s[i + 1] == '@';
+      size_t j = i + 1 + gz;
+      bool frag_like = j < in->len && (gz ? is_ident_start((unsigned char)in->s[j])
+                                          : isupper((unsigned char)in->s[j]));
+      if (frag_like) {
+        size_t k = j;
+        while (k < in->len && (gz ? (is_ident((unsigned char)in->s[k]) || in->s[k] == '-')
+                                  : (isupper((unsigned char)in->s[k]) ||
+                                     isdigit((unsigned char)in->s[k]) || in->s[k] == '_')))
+          k++;
+        if (k < in->len && in->s[k] == '}') {
+          xsrc m = in->m[i];
+          if (gz) {
+            char *name = vnx_xstrndup(in->s + j, k - j);
+            const vnx_gazetteer *g = vnx_rules_gaz(L->rs, name);
+            if (!g) {
+              err_at(L, src, m.line, m.col, "unknown gazetteer %s (no %s.tsv)", name, name);
+              ok = false;
+            } else {
+              gaz_alternation(g, out, &m);
+            }
+            free(name);
+          } else {
+            frag *f = find_frag(L, in->s + j, k - j);
+            if (!f) {
+              err_at(L, src, m.line, m.col, "unknown fragment %.*s", (int)(k - j), in->s + j);
+              ok = false;
+            } else if (f->state == 1) {
+              err_at(L, src, m.line, m.col, "fragment %s refers to itself (cycle)", f->name);
+              ok = false;
+            } else if (!expand_frag(L, f)) {
+              ok = false; /* reported at the fragment */
+            } else {
+              if (!m.frag) m.frag = f->name;
+              /* wrap in a group so that a quantifier after {NAME} applies to
+               * the whole fragment */
+              xb_put(out, "(?:", 3, &m, 0);
+              xb_put(out, f->exp, f->explen, &m, 0);
+              xb_put(out, ")", 1, &m, 0);
+            }
+          }
+          i = k + 1;
+          continue;
+        }
+      }
+    }
+    xb_put(out, in->s + i, 1, in->m + i, 1);
+    i++;
+  }
+  return ok;
+}
+
+static bool expand_frag(loader *L, frag *f) {
+  if (f->state == 2) return true;
+  if (f->state == 3) return false;
+  f->state = 1;
+  const vnx_srcfile *sf = &L->rs->src[f->src];
+  const char *line = sf->lines[f->line - 1];
+  size_t bl = strlen(line + f->col);
+  while (bl && (line[f->col + bl - 1] == ' ' || line[f->col + bl - 1] == '\t')) bl--;
+  xbuf nb = {0}, out = {0};
+  bool ok = norm_piece(L, line + f->col, bl, f->line, f->col, &nb);
+  if (!ok) err_at(L, f->src, f->line, f->col, "invalid UTF-8");
+  if (ok) ok = expand_text(L, &nb, f->src, &out);
+  xb_free(&nb);
+  if (ok) {
+    /* A fragment must be a pattern on its own: checking it here reports a
+     * broken fragment once, at its own line, instead of at every user. */
+    int ec;
+    PCRE2_SIZE eoff;
+    pcre2_code *c = pcre2_compile((PCRE2_SPTR)(out.s ? out.s : ""), out.len,
+                                  PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES, &ec, &eoff, NULL);
+    if (!c) {
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message(ec, msg, sizeof msg);
+      size_t col = eoff < out.len ? out.m[eoff].col : f->col + bl;
+      unsigned eline = eoff < out.len ? out.m[eoff].line : f->line;
+      err_at(L, f->src, eline, col, "%s (in fragment %s)", (const char *)msg, f->name);
+      ok = false;
+    }
+    pcre2_code_free(c);
+  }
+  if (ok) {
+    f->exp = out.s ? out.s : vnx_xstrdup("");
+    f->explen = out.len;
+    free(out.m);
+    f->state = 2;
+  } else {
+    xb_free(&out);
+    f->state = 3;
+  }
+  return ok;
+}
+
+/* ---- phase 2: compile and template ------------------------------------- */
+
+static bool group_ref(const pcre2_code *code, const char *name, vnx_gref *ref) {
+  uint32_t count = 0, esize = 0;
+  PCRE2_SPTR table = NULL;
+  pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &count);
+  pcre2_pattern_info(code, PCRE2_INFO_NAMEENTRYSIZE, &esize);
+  pcre2_pattern_info(code, PCRE2_INFO_NAMETABLE, &table);
+  ref->n = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    PCRE2_SPTR e = table + i * esize;
+    if (strcmp((const char *)e + 2, name) == 0 && ref->n < VNX_MAX_DUP)
+      ref->nums[ref->n++] = (e[0] << 8) | e[1];
+  }
+  return ref->n > 0;
+}
+
+static json_t *literal_json(const char *s) {
+  if (strcmp(s, "true") == 0) return json_true();
+  if (strcmp(s, "false") == 0) return json_false();
+  if (strcmp(s, "null") == 0) return json_null();
+  char *e;
+  if (*s && (isdigit((unsigned char)*s) || ((*s == '-') && isdigit((unsigned char)s[1])))) {
+    long long iv = strtoll(s, &e, 10);
+    if (!*e) return json_integer(iv);
+    double dv = strtod(s, &e);
+    if (!*e) return json_real(dv);
+  }
+  return NULL;
+}
+
+/* Parses one "set" line of rule r against its compiled pattern. */
+static bool parse_set(loader *L, vnx_rule *r, const piece *pc, vnx_set *st) {
+  const char *line = L->rs->src[r->src].lines[pc->line - 1];
+  const char *p = line + pc->col;
+  size_t src = r->src;
+  unsigned ln = pc->line;
+  memset(st, 0, sizeof *st);
+#define ERR(at, ...) do { err_at(L, src, ln, (size_t)((at) - line), __VA_ARGS__); return false; } while (0)
+  while (1) {
+    const char *f0 = p;
+    while (is_ident((unsigned char)*p)) p++;
+    if (p == f0) ERR(p, "expected a field name");
+    if (st->nfields == 2) ERR(f0, "at most two fields per set");
+    st->fields[st->nfields++] = vnx_xstrndup(f0, (size_t)(p - f0));
+    p = skip_ws(p);
+    if (*p == ',') {
+      p = skip_ws(p + 1);
+      continue;
+    }
+    break;
+  }
+  if (*p != '=') ERR(p, "expected '='");
+  p = skip_ws(p + 1);
+  const char *v0 = p;
+  size_t vl = strlen(p);
+  while (vl && (p[vl - 1] == ' ' || p[vl - 1] == '\t')) vl--;
+  if (vl == 0) ERR(p, "expected a value");
+  if (*p == '"') {
+    const char *q = p;
+    char *s = parse_quoted(&q);
+    if (!s) ERR(p, "unterminated string");
+    if (*skip_ws(q)) {
+      free(s);
+      ERR(skip_ws(q), "unexpected text after the value");
+    }
+    char *n = vnx_normalise_string(s, L->rs->style);
+    free(s);
+    if (!n) ERR(p, "invalid UTF-8");
+    st->type = VNX_SET_LIT;
+    st->lit = json_string(n);
+    free(n);
+  } else {
+    const char *q = p;
+    while (is_ident((unsigned char)*q)) q++;
+    if (q > p && *skip_ws(q) == '(') {
+      char *cname = vnx_xstrndup(p, (size_t)(q - p));
+      st->type = VNX_SET_CONV;
+      st->conv = vnx_conv_find(cname);
+      free(cname);
+      if (st->conv < 0) ERR(p, "unknown converter '%.*s'", (int)(q - p), p);
+      const vnx_conv_info *ci = vnx_conv_get(st->conv);
+      q = skip_ws(skip_ws(q) + 1);
+      if (*q != ')') {
+        while (1) {
+          const char *a0 = q;
+          vnx_carg_tpl a;
+          memset(&a, 0, sizeof a);
+          if (*q == '"') {
+            char *s = parse_quoted(&q);
+            if (!s) ERR(a0, "unterminated string");
+            a.text = vnx_normalise_string(s, L->rs->style);
+            free(s);
+            if (!a.text) ERR(a0, "invalid UTF-8");
+          } else if (isdigit((unsigned char)*q)) {
+            while (isalnum((unsigned char)*q)) q++;
+            a.text = vnx_xstrndup(a0, (size_t)(q - a0));
+          } else if (is_ident_start((unsigned char)*q)) {
+            while (is_ident((unsigned char)*q)) q++;
+            a.text = vnx_xstrndup(a0, (size_t)(q - a0));
+            if (st->conv == vnx_conv_find("canonical") && st->nargs == 1) {
+              /* the second argument of canonical() names a gazetteer */
+              if (!vnx_rules_gaz(L->rs, a.text)) {
+                free(a.text);
+                ERR(a0, "unknown gazetteer %.*s", (int)(q - a0), a0);
+              }
+            } else {
+              a.is_group = true;
+              if (!group_ref(r->code, a.text, &a.ref)) {
+                free(a.text);
+                ERR(a0, "the pattern has no group named '%.*s'", (int)(q - a0), a0);
+              }
+            }
+          } else {
+            ERR(a0, "expected a group name or a literal");
+          }
+          if (st->nargs == VNX_MAX_ARGS) {
+            free(a.text);
+            ERR(a0, "too many arguments");
+          }
+          st->args[st->nargs++] = a;
+          q = skip_ws(q);
+          if (*q == ',') {
+            q = skip_ws(q + 1);
+            continue;
+          }
+          break;
+        }
+      }
+      if (*q != ')') ERR(q, "expected ')'");
+      if (*skip_ws(q + 1)) ERR(skip_ws(q + 1), "unexpected text after the call");
+      if (st->nargs < ci->min_args || st->nargs > ci->max_args) {
+        if (ci->min_args == ci->max_args)
+          ERR(v0, "%s() takes %d argument%s, %d given", ci->name, ci->min_args,
+              ci->min_args == 1 ? "" : "s", st->nargs);
+        ERR(v0, "%s() takes %d to %d arguments, %d given", ci->name, ci->min_args,
+            ci->max_args, st->nargs);
+      }
+      if (ci->nvals != st->nfields)
+        ERR(line + pc->col, "%s() yields %d value%s, %d field%s given", ci->name, ci->nvals,
+            ci->nvals == 1 ? "" : "s", st->nfields, st->nfields == 1 ? "" : "s");
+    } else {
+      char *tok = vnx_xstrndup(p, vl);
+      if (strpbrk(tok, " \t")) {
+        free(tok);
+        ERR(p, "a literal with spaces must be quoted");
+      }
+      if (st->nfields != 1) {
+        free(tok);
+        ERR(line + pc->col, "two fields need a converter that yields two values");
+      }
+      /* a bare word names a group if the pattern has one, else it is a
+       * literal string */
+      json_t *j = literal_json(tok);
+      if (j) {
+        st->type = VNX_SET_LIT;
+        st->lit = j;
+      } else if (group_ref(r->code, tok, &st->ref)) {
+        st->type = VNX_SET_GROUP;
+      } else {
+        char *n = vnx_normalise_string(tok, L->rs->style);
+        st->type = VNX_SET_LIT;
+        st->lit = json_string(n ? n : tok);
+        free(n);
+      }
+      free(tok);
+    }
+  }
+#undef ERR
+  return true;
+}
+
+static void free_set(vnx_set *s) {
+  for (int i = 0; i < s->nfields; i++) free(s->fields[i]);
+  for (int i = 0; i < s->nargs; i++) free(s->args[i].text);
+  json_decref(s->lit);
+}
+
+static bool compile_rule(loader *L, prule *p) {
+  vnx_rule *r = &p->r;
+  const vnx_srcfile *sf = &L->rs->src[r->src];
+  xbuf nb = {0}, x = {0};
+  bool ok = true;
+  for (size_t i = 0; i < p->npat && ok; i++) {
+    const char *line = sf->lines[p->pat[i].line - 1];
+    size_t vl = strlen(line + p->pat[i].col);
+    while (vl && (line[p->pat[i].col + vl - 1] == ' ' || line[p->pat[i].col + vl - 1] == '\t'))
+      vl--;
+    if (!norm_piece(L, line + p->pat[i].col, vl, p->pat[i].line, p->pat[i].col, &nb)) {
+      err_at(L, r->src, p->pat[i].line, p->pat[i].col, "invalid UTF-8");
+      ok = false;
+    }
+  }
+  if (ok) ok = expand_text(L, &nb, r->src, &x);
+  xb_free(&nb);
+  if (!ok) {
+    xb_free(&x);
+    return false;
+  }
+  /* where the end of the pattern is: just after the last piece */
+  const piece *last = &p->pat[p->npat - 1];
+  const char *lline = sf->lines[last->line - 1];
+  size_t lend = strlen(lline);
+  while (lend > last->col && (lline[lend - 1] == ' ' || lline[lend - 1] == '\t')) lend--;
+  xsrc endm = {last->line, (unsigned)lend, NULL};
+
+  uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | (r->caseless ? PCRE2_CASELESS : 0);
+  int ec;
+  PCRE2_SIZE eoff;
+  r->code = pcre2_compile((PCRE2_SPTR)(x.s ? x.s : ""), x.len, opts, &ec, &eoff, NULL);
+  if (!r->code) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(ec, msg, sizeof msg);
+    xsrc m = eoff < x.len ? x.m[eoff] : endm;
+    err_at(L, r->src, m.line, m.col, "%s", (const char *)msg);
+    if (m.frag) {
+      frag *f = find_frag(L, m.frag, strlen(m.frag));
+      if (f && L->diag)
+        fprintf(L->diag, "%s:%u: note: inside the expansion of fragment %s defined here\n",
+                L->rs->src[f->src].path, f->line, f->name);
+    }
+    xb_free(&x);
+    return false;
+  }
+  xb_free(&x);
+  /* Without JIT (unsupported platform) the interpreter still works. */
+  pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+  pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &r->ncap);
+  if (r->ncap > L->rs->max_cap) L->rs->max_cap = r->ncap;
+  group_ref(r->code, "span", &r->span);
+
+  r->sets = vnx_xcalloc(p->nsets ? p->nsets : 1, sizeof *r->sets);
+  for (size_t i = 0; i < p->nsets; i++) {
+    vnx_set st;
+    if (!parse_set(L, r, &p->sets[i], &st)) {
+      free_set(&st);
+      ok = false;
+      continue;
+    }
+    for (size_t k = 0; k < r->nsets; k++)
+      for (int a = 0; a < r->sets[k].nfields; a++)
+        for (int b = 0; b < st.nfields; b++)
+          if (strcmp(r->sets[k].fields[a], st.fields[b]) == 0) {
+            err_at(L, r->src, p->sets[i].line, p->sets[i].col, "field '%s' set twice",
+                   st.fields[b]);
+            ok = false;
+          }
+    r->sets[r->nsets++] = st;
+  }
+  return ok;
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ends_with(const char *s, const char *suf) {
+  size_t n = strlen(s), k = strlen(suf);
+  return n > k && strcmp(s + n - k, suf) == 0;
+}
+
+static void free_rule(vnx_rule *r) {
+  free(r->id);
+  for (size_t i = 0; i < r->nneeds; i++) free(r->needs[i]);
+  free(r->needs);
+  pcre2_code_free(r->code);
+  for (size_t i = 0; i < r->nsets; i++) free_set(&r->sets[i]);
+  free(r->sets);
+  for (size_t i = 0; i < r->nex; i++) {
+    free(r->ex[i].text);
+    for (size_t k = 0; k < r->ex[i].n; k++) {
+      free(r->ex[i].keys[k]);
+      free(r->ex[i].vals[k]);
+    }
+    free(r->ex[i].keys);
+    free(r->ex[i].vals);
+  }
+  free(r->ex);
+}
+
+vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, int *nerrors) {
+  loader L;
+  memset(&L, 0, sizeof L);
+  L.rs = vnx_xcalloc(1, sizeof *L.rs);
+  L.rs->style = style;
+  L.diag = diag;
+
+  DIR *d = opendir(dir);
+  if (!d) {
+    if (diag) fprintf(diag, "%s: error: cannot open the rules directory\n", dir);
+    *nerrors = 1;
+    vnx_rules_free(L.rs);
+    return NULL;
+  }
+  char **names = NULL;
+  size_t nn = 0, capn = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (e->d_name[0] != '.' && (ends_with(e->d_name, ".rules") || ends_with(e->d_name, ".tsv")))
+      PUSH(names, nn, capn, vnx_xstrdup(e->d_name));
+  closedir(d);
+  qsort(names, nn, sizeof *names, cmp_str);
+  /* gazetteers first: {@NAME} and canonical() need them */
+  for (size_t i = 0; i < nn; i++)
+    if (ends_with(names[i], ".tsv")) load_gazetteer(&L, dir, names[i]);
+  for (size_t i = 0; i < nn; i++)
+    if (ends_with(names[i], ".rules")) parse_file(&L, dir, names[i]);
+  for (size_t i = 0; i < nn; i++) free(names[i]);
+  free(names);
+
+  for (size_t i = 0; i < L.nfrags; i++) expand_frag(&L, &L.frags[i]);
+
+  vnx_ruleset *rs = L.rs;
+  rs->rules = vnx_xcalloc(L.nrules ? L.nrules : 1, sizeof *rs->rules);
+  for (size_t i = 0; i < L.nrules; i++) {
+    prule *p = &L.rules[i];
+    if (!p->bad) compile_rule(&L, p);
+    rs->rules[rs->n++] = p->r;
+    free(p->pat);
+    free(p->sets);
+  }
+  free(L.rules);
+  for (size_t i = 0; i < L.nfrags; i++) {
+    free(L.frags[i].name);
+    free(L.frags[i].exp);
+  }
+  free(L.frags);
+  *nerrors = L.nerr;
+  if (L.nerr) {
+    vnx_rules_free(rs);
+    return NULL;
+  }
+  return rs;
+}
+
+void vnx_rules_free(vnx_ruleset *rs) {
+  if (!rs) return;
+  for (size_t i = 0; i < rs->n; i++) free_rule(&rs->rules[i]);
+  free(rs->rules);
+  for (size_t i = 0; i < rs->nkinds; i++) free(rs->kinds[i]);
+  free(rs->kinds);
+  for (size_t i = 0; i < rs->ngaz; i++) {
+    vnx_gazetteer *g = &rs->gaz[i];
+    free(g->name);
+    for (size_t k = 0; k < g->nforms; k++) free(g->forms[k]);
+    free(g->forms);
+    for (size_t k = 0; k < g->ncanons; k++) free(g->canons[k]);
+    free(g->canons);
+    for (size_t k = 0; k < g->nidx; k++) free(g->idx[k].key);
+    free(g->idx);
+  }
+  free(rs->gaz);
+  for (size_t i = 0; i < rs->nsrc; i++) {
+    free(rs->src[i].path);
+    free(rs->src[i].data);
+    free(rs->src[i].lines);
+  }
+  free(rs->src);
+  free(rs);
+}
+
+size_t vnx_rules_count(const vnx_ruleset *rs) { return rs ? rs->n : 0; }
+
+const char *vnx_rules_id(const vnx_ruleset *rs, size_t i) {
+  return rs && i < rs->n ? rs->rules[i].id : NULL;
+}
+
+size_t vnx_rules_examples(const vnx_ruleset *rs) {
+  size_t n = 0;
+  for (size_t i = 0; rs && i < rs->n; i++) n += rs->rules[i].nex;
+  return n;
+}
+
+/* ---- lint -------------------------------------------------------------- */
+
+int vnx_rules_lint(const vnx_ruleset *rs, FILE *diag) {
+  loader L;
+  memset(&L, 0, sizeof L);
+  L.rs = (vnx_ruleset *)rs; /* only read: vdiag needs the source lines */
+  L.diag = diag;
+  char *buf = NULL;
+  size_t cap = 0;
+  for (size_t i = 0; i < rs->n; i++) {
+    const vnx_rule *r = &rs->rules[i];
+    size_t ne = 0, nr = 0;
+    for (size_t k = 0; k < r->nex; k++) *(r->ex[k].expect ? &ne : &nr) += 1;
+    if (ne == 0 || nr == 0)
+      err_at(&L, r->src, r->line, 5, "rule %s needs at least one expect and one reject example",
+             r->id);
+    if (r->nneeds == 0) {
+      warn_at(&L, r->src, r->line, 5, "rule %s has no needs: it runs on every line", r->id);
+      continue;
+    }
+    for (size_t k = 0; k < r->nex; k++) {
+      if (!r->ex[k].expect) continue;
+      vnx_fold_lower(r->ex[k].text, strlen(r->ex[k].text), &buf, &cap);
+      bool found = false;
+      for (size_t w = 0; w < r->nneeds && !found; w++)
+        if (strstr(buf, r->needs[w])) found = true;
+      if (!found) {
+        const char *line = rs->src[r->src].lines[r->ex[k].line - 1];
+        err_at(&L, r->src, r->ex[k].line, (size_t)(skip_ws(line) - line),
+               "expect text contains none of the needs literals of %s: the prefilter would skip it",
+               r->id);
+      }
+    }
+  }
+  free(buf);
+  return L.nerr;
+}

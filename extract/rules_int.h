@@ -1,0 +1,141 @@
+/* rules_int.h - the compiled ruleset as rules.c builds it and match.c,
+ * convert.c and cli_rules.c read it. Private to the rule engine. */
+#ifndef VNX_RULES_INT_H
+#define VNX_RULES_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "internal.h"
+
+/* A named group: with PCRE2_DUPNAMES one name may stand for several group
+ * numbers (alternatives of a fragment); the first one set is used. */
+#define VNX_MAX_DUP 16
+typedef struct vnx_gref {
+  int n;
+  int nums[VNX_MAX_DUP];
+} vnx_gref;
+
+/* One argument of a converter call: a group or a literal text. */
+typedef struct vnx_carg_tpl {
+  bool is_group;
+  char *text; /* group name or literal (normalised) */
+  vnx_gref ref;
+} vnx_carg_tpl;
+
+typedef enum { VNX_SET_LIT, VNX_SET_GROUP, VNX_SET_CONV } vnx_set_type;
+
+#define VNX_MAX_ARGS 4
+typedef struct vnx_set {
+  char *fields[2];
+  int nfields;
+  vnx_set_type type;
+  json_t *lit;          /* VNX_SET_LIT */
+  vnx_gref ref;         /* VNX_SET_GROUP */
+  int conv;             /* VNX_SET_CONV: index in the converter table */
+  vnx_carg_tpl args[VNX_MAX_ARGS];
+  int nargs;
+} vnx_set;
+
+typedef struct vnx_example {
+  bool expect;
+  char *text; /* normalised */
+  unsigned line;
+  char **keys, **vals; /* expected fields, values normalised */
+  size_t n;
+} vnx_example;
+
+typedef struct vnx_rule {
+  char *id;
+  int kind; /* index in vnx_ruleset.kinds */
+  int priority;
+  bool caseless, skip;
+  char **needs; /* normalised + lower-cased literals */
+  size_t nneeds;
+  pcre2_code *code;
+  uint32_t ncap;
+  vnx_gref span; /* n == 0: whole match */
+  vnx_set *sets;
+  size_t nsets;
+  vnx_example *ex;
+  size_t nex;
+  const char *file; /* borrowed from vnx_ruleset.src[].path */
+  size_t src;       /* index in vnx_ruleset.src */
+  unsigned line;
+} vnx_rule;
+
+/* Gazetteer: canonical forms with aliases; lookup keys are folded. */
+typedef struct vnx_gaz_entry {
+  char *key;       /* folded alias or canonical form */
+  const char *canon; /* borrowed from canons */
+} vnx_gaz_entry;
+
+typedef struct vnx_gazetteer {
+  char *name;   /* file stem */
+  char **forms; /* every canonical form and alias (normalised), longest first */
+  size_t nforms;
+  char **canons;
+  size_t ncanons;
+  vnx_gaz_entry *idx; /* sorted by key */
+  size_t nidx;
+} vnx_gazetteer;
+
+typedef struct vnx_srcfile {
+  char *path;
+  char *data;   /* file content, lines NUL-separated */
+  char **lines; /* without the newline */
+  size_t nlines;
+  char doc_date[11]; /* examples-doc-date, default 2026-05-15 */
+} vnx_srcfile;
+
+struct vnx_ruleset {
+  vnx_rule *rules;
+  size_t n;
+  char **kinds;
+  size_t nkinds;
+  vnx_gazetteer *gaz;
+  size_t ngaz;
+  struct vnx_srcfile *src; /* rule files, kept for diagnostics (lint) */
+  size_t nsrc;
+  vnx_tone_style style;
+  uint32_t max_cap; /* largest capture count over all rules */
+};
+
+/* Lint: static checks beyond what load already enforces (examples present,
+ * expect texts pass the prefilter). Errors/warnings to diag; returns the
+ * number of errors. */
+int vnx_rules_lint(const vnx_ruleset *rs, FILE *diag);
+size_t vnx_rules_examples(const vnx_ruleset *rs);
+
+/* Simple full-string lower-casing (utf8proc_tolower per code point).
+ * Appends to *buf (grown as needed); returns the new length. */
+size_t vnx_fold_lower(const char *s, size_t n, char **buf, size_t *cap);
+
+/* Canonical form of s in gazetteer g (NULL if absent). */
+const vnx_gazetteer *vnx_rules_gaz(const vnx_ruleset *rs, const char *name);
+const char *vnx_gaz_lookup(const vnx_gazetteer *g, const char *s, size_t n);
+
+/* ---- converters (convert.c) ---- */
+typedef struct vnx_conv_info {
+  const char *name;
+  int min_args, max_args;
+  int nvals;
+} vnx_conv_info;
+/* Index of a converter or -1. */
+int vnx_conv_find(const char *name);
+const vnx_conv_info *vnx_conv_get(int conv);
+
+/* An argument value at match time: s == NULL for an unset group. */
+typedef struct vnx_carg {
+  const char *s;
+  size_t n;
+} vnx_carg;
+
+/* Runs converter conv. On success fills out[0..nvals) (new references) and
+ * returns true; *year_inferred is set when the document date was used.
+ * On failure returns false with a reason in why. */
+bool vnx_conv_run(const vnx_ruleset *rs, int conv, const vnx_carg *args, int nargs,
+                  const vnx_doc *doc, json_t **out, bool *year_inferred,
+                  char *why, size_t whylen);
+
+#endif

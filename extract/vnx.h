@@ -1,0 +1,185 @@
+/* vnx.h - public API of libvnextract.
+ *
+ * One pass per document, in this order (one file per stage):
+ *   read (read.c) -> normalise (normalise.c) -> segment (segment.c)
+ *   -> match rules (rules.c, match.c) -> resolve values (resolve.c)
+ *   -> link tasks (link.c) -> write records (write.c)
+ * pipeline.c strings the stages together; check.c compares with golden files.
+ *
+ * Ownership: every *_new/_load has a matching *_free; *_free(NULL) is a no-op.
+ * Records carry their kind-specific fields as a jansson object they own.
+ */
+#ifndef VNX_H
+#define VNX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+/* Where something went wrong in an input file, and what. */
+typedef struct vnx_error {
+  char path[512];
+  unsigned line;  /* 1-based line in the original file, 0 if unknown */
+  size_t byte;    /* 0-based byte offset in the original file */
+  char msg[512];
+} vnx_error;
+
+void vnx_error_set(vnx_error *err, const char *path, unsigned line, size_t byte,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* "path:line:byte: message" on one line. */
+void vnx_error_print(const vnx_error *err, FILE *out);
+
+/* ---- normalise --------------------------------------------------------- */
+
+typedef enum { VNX_TONE_CLASSIC = 0, VNX_TONE_MODERN = 1 } vnx_tone_style;
+
+typedef struct vnx_norm_options {
+  vnx_tone_style tone_style;
+  bool lossy;       /* replace invalid UTF-8 / NUL with U+FFFD and warn */
+  const char *path; /* for messages only */
+} vnx_norm_options;
+
+/* A superscript footnote marker removed from the text flow. */
+typedef struct vnx_footnote_mark {
+  unsigned number; /* the footnote number the superscript digits spell */
+  size_t offset;   /* byte offset in the normalised text where it stood */
+  size_t orig;     /* byte offset of the marker in the original file */
+} vnx_footnote_mark;
+
+/* Canonical text with a map back to the original bytes: normalised byte i
+ * came from original bytes [map_start[i], map_end[i]). Both arrays have
+ * len + 1 entries; map_start[len] == map_end[len] == orig_len. */
+typedef struct vnx_text {
+  char *s; /* NUL-terminated UTF-8 */
+  size_t len;
+  uint32_t *map_start;
+  uint32_t *map_end;
+  size_t orig_len;
+  vnx_footnote_mark *marks;
+  size_t nmarks;
+  unsigned replaced; /* invalid sequences replaced (lossy mode) */
+} vnx_text;
+
+/* Runs decode -> NFC -> tone placement -> markup residue -> layout.
+ * Returns 0, or -1 with err filled (invalid UTF-8, NUL byte, out of memory). */
+int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt,
+                  vnx_text *out, vnx_error *err);
+void vnx_text_free(vnx_text *t);
+
+/* NFC + tone placement only, for rule patterns, examples and gazetteer
+ * entries, so that "hoà" in a rule matches "hòa" in a document. Markup and
+ * layout steps are not applied (a pattern's '*' is not markdown).
+ * Returns a malloc'd string or NULL on invalid UTF-8. */
+char *vnx_normalise_string(const char *s, vnx_tone_style style);
+
+/* Original byte range of normalised span [nstart, nend). */
+void vnx_text_orig_span(const vnx_text *t, size_t nstart, size_t nend,
+                        size_t *start, size_t *end);
+
+/* ---- records ----------------------------------------------------------- */
+
+typedef struct vnx_record {
+  const char *kind;    /* static string: "document", "deadline", "body", ... */
+  size_t nstart, nend; /* span in the normalised text */
+  size_t start, end;   /* span in the original file, [start, end) */
+  unsigned line;       /* 1-based line of start in the original file */
+  const char *rule;    /* rule id; borrowed from the ruleset or static */
+  char *text;          /* normalised surface of the span (owned) */
+  json_t *fields;      /* kind-specific fields (owned) */
+} vnx_record;
+
+typedef struct vnx_records {
+  vnx_record *v;
+  size_t n, cap;
+} vnx_records;
+
+/* Appends a record; takes ownership of fields (may be NULL). Returns it. */
+vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
+                            json_t *fields);
+void vnx_records_sort(vnx_records *rs); /* span start, then kind */
+void vnx_records_free(vnx_records *rs);
+
+/* ---- documents --------------------------------------------------------- */
+
+/* One document in flight. Everything here is freed by vnx_doc_free. */
+typedef struct vnx_doc {
+  char *path;
+  char *stem;         /* file name without directory and extension */
+  char *orig;         /* original bytes, NUL-terminated */
+  size_t orig_len;
+  size_t *line_starts; /* byte offset of each original line start */
+  size_t nlines;
+  vnx_text text;
+  int year, month, day; /* document date (0 if unknown) */
+  bool date_forced;     /* --doc-date */
+  vnx_records recs;
+  struct vnx_segments *seg; /* filled by the segmenter (segment.c) */
+} vnx_doc;
+
+/* 1-based line of an original byte offset. */
+unsigned vnx_doc_line_of(const vnx_doc *d, size_t byte);
+
+/* ---- rules ------------------------------------------------------------- */
+
+typedef struct vnx_ruleset vnx_ruleset;
+typedef struct vnx_matcher vnx_matcher;
+
+/* Loads and compiles every rules/ *.rules file and gazetteer in dir (sorted
+ * by name). Diagnostics go to diag in compiler style
+ * ("FILE:LINE:COL: error: ..." + source line + caret). Returns NULL if any
+ * error was reported; *nerrors gets the count. */
+vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag,
+                            int *nerrors);
+void vnx_rules_free(vnx_ruleset *rs);
+size_t vnx_rules_count(const vnx_ruleset *rs);
+
+/* Per-thread match state over a shared read-only ruleset. */
+vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs);
+void vnx_matcher_free(vnx_matcher *m);
+
+/* Runs every rule on doc->text, resolves overlaps, converts fields, and
+ * appends records to doc->recs. Limit hits are reported to warn (rule id,
+ * document, line) and the run goes on. Returns the number of limit hits. */
+int vnx_rules_match(vnx_matcher *m, vnx_doc *doc, FILE *warn);
+
+/* rules test: runs every inline example; failures printed to out.
+ * Returns the number of failures. */
+int vnx_rules_test(const vnx_ruleset *rs, FILE *out);
+
+/* Hit count per rule (indexed like the ruleset), after matching docs. */
+size_t vnx_matcher_hits(const vnx_matcher *m, size_t rule_index);
+const char *vnx_rules_id(const vnx_ruleset *rs, size_t rule_index);
+
+/* ---- pipeline ---------------------------------------------------------- */
+
+typedef struct vnx_options {
+  vnx_norm_options norm;
+  const char *doc_date; /* "YYYY-MM-DD" or NULL */
+} vnx_options;
+
+/* Reads, normalises, segments, matches, resolves, links. On failure returns
+ * -1 with err set; doc is then safe to free. */
+int vnx_process_file(const char *path, const vnx_options *opt,
+                     vnx_matcher *m, vnx_doc *doc, vnx_error *err,
+                     FILE *warn);
+/* Same, from a buffer already in memory (takes a copy). */
+int vnx_process_buffer(const char *path, const char *buf, size_t len,
+                       const vnx_options *opt, vnx_matcher *m, vnx_doc *doc,
+                       vnx_error *err, FILE *warn);
+void vnx_doc_free(vnx_doc *d);
+
+/* ---- write ------------------------------------------------------------- */
+
+/* Stable id from document + span + kind ("deadline-1a2b3c4d5e6f7a8b"). */
+void vnx_record_id(const char *doc, const vnx_record *r, char out[40]);
+/* A record as a JSON object with the common fields first. Caller decrefs. */
+json_t *vnx_record_json(const vnx_doc *d, const vnx_record *r);
+/* Appends the document's records as JSON Lines to out. */
+int vnx_write_jsonl(const vnx_doc *d, FILE *out);
+
+#endif
