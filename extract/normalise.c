@@ -24,12 +24,21 @@
 
 #include "internal.h"
 
+#ifndef VNX_NORM_CHUNK
+#define VNX_NORM_CHUNK (256u * 1024u)
+#endif
+
 /* ---- buffer with map ---------------------------------------------------- */
 
 typedef struct nbuf {
   char *s;
   uint32_t *ms, *me;
   size_t len, cap;
+  /* Copy on write: while src is set, the output so far is src[0, lazy)
+   * and nothing has been written. A pass that changes nothing costs no
+   * copy (most documents are NFC, many need no tone or markup change). */
+  const struct nbuf *src;
+  size_t lazy;
 } nbuf;
 
 static void nb_init(nbuf *b, size_t cap) {
@@ -39,6 +48,8 @@ static void nb_init(nbuf *b, size_t cap) {
   b->me = vnx_xmalloc((cap + 1) * sizeof(uint32_t));
   b->len = 0;
   b->cap = cap;
+  b->src = NULL;
+  b->lazy = 0;
 }
 
 static void nb_free(nbuf *b) {
@@ -48,8 +59,12 @@ static void nb_free(nbuf *b) {
   memset(b, 0, sizeof *b);
 }
 
-static void nb_reserve(nbuf *b, size_t extra) {
-  if (b->len + extra <= b->cap) return;
+static void nb_grow(nbuf *b, size_t extra);
+static inline void nb_reserve(nbuf *b, size_t extra) {
+  if (b->len + extra > b->cap) nb_grow(b, extra);
+}
+
+static void nb_grow(nbuf *b, size_t extra) {
   size_t cap = b->cap * 2;
   if (cap < b->len + extra) cap = b->len + extra;
   b->s = vnx_xrealloc(b->s, cap + 1);
@@ -58,8 +73,21 @@ static void nb_reserve(nbuf *b, size_t extra) {
   b->cap = cap;
 }
 
+static void nb_materialise(nbuf *b) {
+  const nbuf *in = b->src;
+  size_t n = b->lazy;
+  b->src = NULL;
+  b->len = 0;
+  nb_reserve(b, n);
+  memcpy(b->s, in->s, n);
+  memcpy(b->ms, in->ms, n * sizeof(uint32_t));
+  memcpy(b->me, in->me, n * sizeof(uint32_t));
+  b->len = n;
+}
+
 /* n bytes that all come from original range [s, e). */
 static void nb_put(nbuf *b, const char *p, size_t n, uint32_t s, uint32_t e) {
+  if (b->src) nb_materialise(b);
   nb_reserve(b, n);
   memcpy(b->s + b->len, p, n);
   for (size_t i = 0; i < n; i++) {
@@ -70,16 +98,31 @@ static void nb_put(nbuf *b, const char *p, size_t n, uint32_t s, uint32_t e) {
 }
 
 /* Bytes [i, i+n) of in, with their own map. */
-static void nb_copy(nbuf *b, const nbuf *in, size_t i, size_t n) {
+static inline void nb_copy(nbuf *b, const nbuf *in, size_t i, size_t n) {
+  if (b->src) {
+    if (b->src == in && b->lazy == i) {
+      b->lazy += n;
+      return;
+    }
+    nb_materialise(b);
+  }
   nb_reserve(b, n);
-  memcpy(b->s + b->len, in->s + i, n);
-  memcpy(b->ms + b->len, in->ms + i, n * sizeof(uint32_t));
-  memcpy(b->me + b->len, in->me + i, n * sizeof(uint32_t));
+  if (n <= 8) {
+    for (size_t k = 0; k < n; k++) {
+      b->s[b->len + k] = in->s[i + k];
+      b->ms[b->len + k] = in->ms[i + k];
+      b->me[b->len + k] = in->me[i + k];
+    }
+  } else {
+    memcpy(b->s + b->len, in->s + i, n);
+    memcpy(b->ms + b->len, in->ms + i, n * sizeof(uint32_t));
+    memcpy(b->me + b->len, in->me + i, n * sizeof(uint32_t));
+  }
   b->len += n;
 }
 
 /* Decodes one code point of text already known to be valid UTF-8. */
-static int32_t dec(const char *s, size_t len, size_t i, size_t *n) {
+static inline int32_t dec(const char *s, size_t len, size_t i, size_t *n) {
   const unsigned char *p = (const unsigned char *)s + i;
   if (p[0] < 0x80) { *n = 1; return p[0]; }
   if (p[0] < 0xE0 && i + 1 < len) { *n = 2; return ((p[0] & 0x1F) << 6) | (p[1] & 0x3F); }
@@ -124,12 +167,12 @@ static bool is_alnum_cp(int32_t c) {
  * 3.9, "U+FFFD substitution of maximal subparts") so lossy mode replaces
  * the same units browsers do. Also drops a leading BOM and turns CRLF and
  * lone CR into LF (a CRLF's LF maps to both bytes). */
-static int pass_decode(const char *in, size_t len, bool lossy, const char *path, nbuf *out,
-                       unsigned *replaced, vnx_error *err) {
+static int pass_decode(const char *in, size_t start, size_t len, bool lossy, const char *path,
+                       nbuf *out, unsigned *replaced, unsigned *linep, vnx_error *err) {
   const unsigned char *p = (const unsigned char *)in;
-  size_t i = 0;
-  unsigned line = 1;
-  if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
+  size_t i = start;
+  unsigned line = *linep;
+  if (i == 0 && len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
   while (i < len) {
     /* ASCII fast path */
     size_t j = i;
@@ -211,6 +254,7 @@ static int pass_decode(const char *in, size_t len, bool lossy, const char *path,
     nb_put(out, (const char *)p + i, n, (uint32_t)i, (uint32_t)(i + n));
     i += n;
   }
+  *linep = line;
   return 0;
 }
 
@@ -227,8 +271,26 @@ static void pass_nfc(const nbuf *in, nbuf *out) {
   size_t i = 0, len = in->len;
   const char *s = in->s;
   while (i < len) {
+    /* run of code points that are NFC on their own and not followed by a
+     * combining mark: ASCII, U+0080..U+02FF, U+1E00..U+1EFF */
     size_t j = i;
-    while (j < len && (unsigned char)s[j] < 0x80) j++;
+    for (;;) {
+      unsigned char c = j < len ? (unsigned char)s[j] : 0;
+      size_t w;
+      if (c == 0) break;
+      if (c < 0x80) w = 1;
+      else if (c >= 0xC2 && c < 0xCC) w = 2;
+      else if (c == 0xE1 && j + 1 < len && (unsigned char)s[j + 1] >= 0xB8 && (unsigned char)s[j + 1] <= 0xBB) w = 3;
+      else break;
+      if (j + w > len) break;
+      unsigned char nx = j + w < len ? (unsigned char)s[j + w] : 0;
+      /* the next code point may be a combining mark: this one takes the
+       * slow path with it */
+      if (nx >= 0xCC && !(nx == 0xE1 && j + w + 1 < len && (unsigned char)s[j + w + 1] >= 0xB8 &&
+                          (unsigned char)s[j + w + 1] <= 0xBB))
+        break;
+      j += w;
+    }
     if (j > i) { nb_copy(out, in, i, j - i); i = j; continue; }
     size_t n;
     int32_t c = dec(s, len, i, &n);
@@ -282,10 +344,16 @@ static vletter vl_table[VL_MAX];
 static int32_t vl_compose[6][5][NTONES][2]; /* [vowel][mod][tone][upper] */
 static pthread_once_t vl_once = PTHREAD_ONCE_INIT;
 
-static const char VOWELS[] = "aeiouy";
-static int vowel_index(unsigned char b) {
-  const char *p = strchr(VOWELS, b);
-  return (p && b) ? (int)(p - VOWELS) : -1;
+static inline int vowel_index(unsigned char b) {
+  switch (b) {
+  case 'a': return 0;
+  case 'e': return 1;
+  case 'i': return 2;
+  case 'o': return 3;
+  case 'u': return 4;
+  case 'y': return 5;
+  default: return -1;
+  }
 }
 
 static int mark_mod(int32_t m) {
@@ -317,7 +385,9 @@ static bool mod_allowed(unsigned char b, int mod) {
   }
 }
 
+static void sets_init(void);
 static void vl_init(void) {
+  sets_init();
   for (int32_t c = 0; c < VL_MAX; c++) {
     utf8proc_int32_t d[8];
     int last = 0;
@@ -366,21 +436,33 @@ static const char *const NUCLEI[] = {
   "i3u", "oai", "oay", "oeo", "u2y", "u4i", "65i", "65u", "y3u", "uya", "uy3", "uyu",
   NULL};
 
-static bool nucleus_ok(const char *k) {
-  for (int i = 0; NUCLEI[i]; i++)
-    if (strcmp(NUCLEI[i], k) == 0) return true;
+static uint32_t key32(const char *k) {
+  uint32_t v = 0;
+  for (int i = 0; k[i]; i++) v = (v << 8) | (unsigned char)k[i];
+  return v;
+}
+
+static uint32_t nuclei32[64], onsets32[32], finals32[16];
+static int nnuclei, nonsets, nfinals;
+
+static bool in32(const uint32_t *set, int n, const char *k) {
+  uint32_t v = key32(k);
+  for (int i = 0; i < n; i++)
+    if (set[i] == v) return true;
   return false;
 }
+
+static bool nucleus_ok(const char *k) { return in32(nuclei32, nnuclei, k); }
 
 static const char *const ONSETS[] = {
   "", "b", "c", "d", "\x01", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x",
   "ch", "gh", "kh", "nh", "ng", "ngh", "ph", "th", "tr", NULL};
 static const char *const FINALS[] = {"", "c", "ch", "m", "n", "ng", "nh", "p", "t", NULL};
 
-static bool in_set(const char *const *set, const char *k) {
-  for (int i = 0; set[i]; i++)
-    if (strcmp(set[i], k) == 0) return true;
-  return false;
+static void sets_init(void) {
+  for (nnuclei = 0; NUCLEI[nnuclei]; nnuclei++) nuclei32[nnuclei] = key32(NUCLEI[nnuclei]);
+  for (nonsets = 0; ONSETS[nonsets]; nonsets++) onsets32[nonsets] = key32(ONSETS[nonsets]);
+  for (nfinals = 0; FINALS[nfinals]; nfinals++) finals32[nfinals] = key32(FINALS[nfinals]);
 }
 
 #define TW_MAX 12
@@ -412,7 +494,7 @@ static int tone_target(const vletter *L, int n, vnx_tone_style style) {
   } else if (strcmp(on, "g") == 0 && k + 1 < n && L[k].base == 'i' && L[k].mod == MOD_NONE &&
              vowel_index(L[k + 1].base) >= 0) {
     k++;
-  } else if (!in_set(ONSETS, on)) {
+  } else if (!in32(onsets32, nonsets, on)) {
     return -1;
   }
   int v0 = k, nv = 0;
@@ -430,7 +512,7 @@ static int tone_target(const vletter *L, int n, vnx_tone_style style) {
     k++;
   }
   fin[nf] = 0;
-  if (!in_set(FINALS, fin) || !nucleus_ok(nk)) return -1;
+  if (!in32(finals32, nfinals, fin) || !nucleus_ok(nk)) return -1;
   int last_mod = -1;
   for (int i = 0; i < nv; i++)
     if (L[v0 + i].mod) last_mod = i;
@@ -481,7 +563,16 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
     if (L[k].tone) { ntone++; tpos = k; }
   if (ntone > 1) goto copy;
   int target = tpos;
+  bool settled = false; /* tone where every rule would put it */
   if (ntone == 1) {
+    int nvow = 0, later_mod = 0;
+    for (int k = 0; k < n; k++) {
+      if (vowel_index(L[k].base) >= 0) nvow++;
+      if (k > tpos && L[k].mod && L[k].mod != MOD_STROKE) later_mod++;
+    }
+    settled = nvow == 1 || (L[tpos].mod && !later_mod);
+  }
+  if (ntone == 1 && !settled) {
     target = tone_target(L, n, style);
     if (target < 0) {
       if (!any_stray) goto copy;
@@ -606,6 +697,13 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
   const char *s = in->s;
   size_t i = a;
   while (i < b) {
+    size_t r = i;
+    while (r < b && s[r] != '*' && s[r] != '_' && s[r] != '\xC2' && s[r] != '\xE2') r++;
+    if (r > i) {
+      nb_copy(out, in, i, r - i);
+      i = r;
+      continue;
+    }
     unsigned char ch = (unsigned char)s[i];
     if (ch == '*' || ch == '_') {
       size_t j = i;
@@ -796,9 +894,17 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       sp = SIZE_MAX;
     }
     line_start = false;
-    if (b < 0x80) {
-      nb_copy(out, in, i, 1);
-      i++;
+    if (b < 0x80 || !(b == 0xC2 || b == 0xE2 || b == 0xE3 || b == 0xEF)) {
+      /* a run without white space, newline or a lead byte of the folded
+       * or replaced characters (U+00A0, U+2000..U+206F, U+3000, U+FEFF) */
+      size_t j = i + 1;
+      while (j < len) {
+        unsigned char d = (unsigned char)s[j];
+        if (d == ' ' || d == '\n' || d == 0xC2 || d == 0xE2 || d == 0xE3 || d == 0xEF) break;
+        j++;
+      }
+      nb_copy(out, in, i, j - i);
+      i = j;
       continue;
     }
     const char *rep = NULL;
@@ -817,7 +923,7 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
 typedef struct linfo {
   size_t a, b;   /* [a, b) without the newline */
   size_t nchars; /* code points */
-  bool blank, tab, caps, lower_start, final_punct, starts_item;
+  bool blank, tab, caps, lower_start, final_punct, starts_item, full;
 } linfo;
 
 /* Does the line start a list item or a numbered heading? "-", "+", "•",
@@ -863,10 +969,20 @@ static bool starts_item(const char *s, size_t a, size_t b) {
   return false;
 }
 
+/* The cheap facts about a line; line_full() adds the rest when needed. */
 static void line_info(const char *s, linfo *L) {
   size_t a = L->a, b = L->b;
   L->blank = a == b;
   L->tab = memchr(s + a, '\t', b - a) != NULL;
+  char last = b > a ? s[b - 1] : 0;
+  L->final_punct = last && strchr(".:;!?", last);
+  L->full = false;
+}
+
+static void line_full(const char *s, linfo *L) {
+  if (L->full) return;
+  L->full = true;
+  size_t a = L->a, b = L->b;
   size_t nch = 0, up = 0, low = 0;
   bool first = true;
   L->lower_start = false;
@@ -890,8 +1006,6 @@ static void line_info(const char *s, linfo *L) {
   }
   L->nchars = nch;
   L->caps = up >= 2 && low == 0;
-  char last = b > a ? s[b - 1] : 0;
-  L->final_punct = last && strchr(".:;!?", last);
   L->starts_item = starts_item(s, a, b);
 }
 
@@ -927,8 +1041,12 @@ static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *ou
     nxt.b = nl ? (size_t)(nl - s) : len;
     line_info(s, &nxt);
     bool tr = ln < nlines && trail[ln];
-    bool join = !cur.blank && !nxt.blank && !cur.tab && !nxt.tab && !cur.caps && !nxt.caps &&
-                !nxt.starts_item;
+    bool join = !cur.blank && !nxt.blank && !cur.tab && !nxt.tab;
+    if (join) {
+      line_full(s, &cur);
+      line_full(s, &nxt);
+      join = !cur.caps && !nxt.caps && !nxt.starts_item;
+    }
     if (join) {
       char last = s[cur.b - 1];
       bool soft_punct = last == ';' || last == ':';
@@ -943,6 +1061,26 @@ static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *ou
 }
 
 /* ---- public ------------------------------------------------------------- */
+
+/* Pass plumbing: *cur is the input; the pass writes to *spare lazily;
+ * if it changed nothing, *cur stays, else the two are swapped. */
+static void pass_begin(nbuf *out, const nbuf *in) {
+  out->len = 0;
+  out->src = in;
+  out->lazy = 0;
+}
+static void pass_end(nbuf **cur, nbuf **spare) {
+  nbuf *out = *spare;
+  if (out->src) {
+    if (out->lazy == (*cur)->len) {
+      out->src = NULL;
+      return;
+    }
+    nb_materialise(out);
+  }
+  *spare = *cur;
+  *cur = out;
+}
 
 static void finish(nbuf *b, size_t orig_len, vnx_text *out) {
   nb_reserve(b, 1);
@@ -964,30 +1102,72 @@ int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_t
     vnx_error_set(err, opt->path ? opt->path : "", 0, 0, "file too large (4 GiB map limit)");
     return -1;
   }
-  nbuf a, b;
-  nb_init(&a, len + len / 8 + 16);
-  nb_init(&b, len + len / 8 + 16);
-  unsigned replaced = 0;
-  if (pass_decode(in, len, opt->lossy, opt->path ? opt->path : "", &a, &replaced, err) < 0) {
+  /* Large inputs go through the passes in chunks that end after a blank
+   * line, so the working buffers stay in cache. No pass looks across a
+   * blank line (tone: words; markup: lines; layout: never joins across a
+   * blank line), so the result is the same as in one piece. */
+  size_t chunk = len < VNX_NORM_CHUNK ? len : VNX_NORM_CHUNK;
+  nbuf a, b, fin;
+  nb_init(&a, chunk + chunk / 8 + 16);
+  nb_init(&b, chunk + chunk / 8 + 16);
+  nb_init(&fin, len <= VNX_NORM_CHUNK ? 16 : len + len / 16 + 16);
+  unsigned replaced = 0, line = 1;
+  markv mv = {0};
+  size_t pos = 0;
+  bool single = false;
+  nbuf *cur = &a, *spare = &b;
+  while (pos < len || (pos == 0 && len == 0)) {
+    size_t end = len;
+    if (len - pos > VNX_NORM_CHUNK) {
+      const char *q = in + pos + VNX_NORM_CHUNK;
+      end = len;
+      while ((q = memchr(q, '\n', (size_t)(in + len - q))) != NULL) {
+        if (q + 1 < in + len && (q[1] == '\n' || q[1] == '\r')) { end = (size_t)(q + 1 - in); break; }
+        q++;
+      }
+    }
+    cur = &a;
+    spare = &b;
+    a.len = b.len = 0;
+    if (pass_decode(in, pos, end, opt->lossy, opt->path ? opt->path : "", cur, &replaced, &line, err) < 0) {
+      nb_free(&a);
+      nb_free(&b);
+      nb_free(&fin);
+      free(mv.v);
+      return -1;
+    }
+    pass_begin(spare, cur);
+    pass_nfc(cur, spare);
+    pass_end(&cur, &spare);
+    pass_begin(spare, cur);
+    pass_tone(cur, opt->tone_style, spare);
+    pass_end(&cur, &spare);
+    pass_begin(spare, cur);
+    pass_markup(cur, spare, &mv);
+    pass_end(&cur, &spare);
+    bool *trail;
+    size_t nlines;
+    pass_begin(spare, cur);
+    pass_chars(cur, spare, &trail, &nlines);
+    pass_end(&cur, &spare);
+    pass_begin(spare, cur);
+    pass_join(cur, trail, nlines, spare);
+    pass_end(&cur, &spare);
+    free(trail);
+    if (end == len && pos == 0) { single = true; break; } /* cur is the result */
+    nb_copy(&fin, cur, 0, cur->len);
+    pos = end;
+    if (pos >= len) break;
+  }
+  if (!single) {
     nb_free(&a);
     nb_free(&b);
-    return -1;
+    finish(&fin, len, out);
+  } else {
+    nb_free(spare);
+    nb_free(&fin);
+    finish(cur, len, out);
   }
-  pass_nfc(&a, &b);
-  a.len = 0;
-  pass_tone(&b, opt->tone_style, &a);
-  b.len = 0;
-  markv mv = {0};
-  pass_markup(&a, &b, &mv);
-  a.len = 0;
-  bool *trail;
-  size_t nlines;
-  pass_chars(&b, &a, &trail, &nlines);
-  b.len = 0;
-  pass_join(&a, trail, nlines, &b);
-  free(trail);
-  nb_free(&a);
-  finish(&b, len, out);
   /* Footnote marks: the normalised offset is the first output byte that
    * comes from at or after the marker (the map is monotonic). */
   for (size_t k = 0; k < mv.n; k++) {
@@ -1021,17 +1201,21 @@ char *vnx_normalise_string(const char *s, vnx_tone_style style) {
   nbuf a, b;
   nb_init(&a, len + 16);
   nb_init(&b, len + 16);
-  unsigned replaced = 0;
+  unsigned replaced = 0, line = 1;
   vnx_error err;
-  if (pass_decode(s, len, false, "", &a, &replaced, &err) < 0) {
+  if (pass_decode(s, 0, len, false, "", &a, &replaced, &line, &err) < 0) {
     nb_free(&a);
     nb_free(&b);
     return NULL;
   }
-  pass_nfc(&a, &b);
-  a.len = 0;
-  pass_tone(&b, style, &a);
-  char *r = vnx_xstrndup(a.s, a.len);
+  nbuf *cur = &a, *spare = &b;
+  pass_begin(spare, cur);
+  pass_nfc(cur, spare);
+  pass_end(&cur, &spare);
+  pass_begin(spare, cur);
+  pass_tone(cur, style, spare);
+  pass_end(&cur, &spare);
+  char *r = vnx_xstrndup(cur->s, cur->len);
   nb_free(&a);
   nb_free(&b);
   return r;
