@@ -10,7 +10,8 @@ static int usage(void) {
   fprintf(stderr,
           "usage: vnextract rules test [--rules DIR] [--tone-style classic|modern]\n"
           "       vnextract rules lint [--rules DIR] [--tone-style classic|modern]\n"
-          "       vnextract rules coverage [--rules DIR] [--tone-style classic|modern] PATH...\n");
+          "       vnextract rules coverage [--rules DIR] [--tone-style classic|modern] PATH...\n"
+          "       vnextract rules patterns [--rules DIR] [--kind K[,K...]]\n");
   return 2;
 }
 
@@ -19,6 +20,7 @@ int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default) {
   const char *cmd = argv[1];
   const char *dir = rules_dir_default;
   vnx_tone_style style = VNX_TONE_CLASSIC;
+  const char *kinds = NULL; /* rules patterns --kind */
   char **paths = vnx_xcalloc((size_t)argc + 1, sizeof *paths);
   int npaths = 0;
   for (int i = 2; i < argc; i++) {
@@ -26,6 +28,8 @@ int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default) {
       dir = argv[++i];
     } else if (strncmp(argv[i], "--rules=", 8) == 0) {
       dir = argv[i] + 8;
+    } else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc) {
+      kinds = argv[++i];
     } else if (strcmp(argv[i], "--tone-style") == 0 && i + 1 < argc) {
       const char *t = argv[++i];
       if (strcmp(t, "classic") == 0) style = VNX_TONE_CLASSIC;
@@ -40,8 +44,8 @@ int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default) {
     }
   }
   bool is_test = strcmp(cmd, "test") == 0, is_lint = strcmp(cmd, "lint") == 0,
-       is_cov = strcmp(cmd, "coverage") == 0;
-  if ((!is_test && !is_lint && !is_cov) || (is_cov && npaths == 0) ||
+       is_cov = strcmp(cmd, "coverage") == 0, is_pat = strcmp(cmd, "patterns") == 0;
+  if ((!is_test && !is_lint && !is_cov && !is_pat) || (is_cov && npaths == 0) ||
       (!is_cov && npaths > 0)) {
     free(paths);
     return usage();
@@ -56,7 +60,19 @@ int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default) {
     return 2;
   }
   int status = 0;
-  if (is_lint) {
+  if (is_pat) {
+    /* One expanded pattern a line, emitting rules only, for tools that
+     * take a pattern file (pcre2grep -f in the benchmark). */
+    for (size_t i = 0; i < rs->n; i++) {
+      const vnx_rule *r = &rs->rules[i];
+      const char *k = rs->kinds[r->kind];
+      size_t kl = strlen(k);
+      bool want = !kinds;
+      for (const char *p = kinds; p && *p && !want; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        want = strncmp(p, k, kl) == 0 && (p[kl] == ',' || p[kl] == 0);
+      if (want && !r->skip && !strchr(r->expanded, '\n')) printf("%s\n", r->expanded);
+    }
+  } else if (is_lint) {
     int n = vnx_rules_lint(rs, stderr);
     if (n) fprintf(stderr, "%d error%s in %s\n", n, n == 1 ? "" : "s", dir);
     else fprintf(stderr, "%zu rules, %zu examples: ok\n", rs->n, vnx_rules_examples(rs));

@@ -54,7 +54,7 @@ int vnx_roman_value(const char *s, size_t n) {
     while (AT(0) == one && k < 3) { v += u; i++; k++; }
 #undef AT
   }
-  return i == n ? v : 0;
+  return i == n && v <= 4000 ? v : 0;
 }
 
 /* ---- numbers ----------------------------------------------------------- */

@@ -1040,9 +1040,14 @@ static bool compile_rule(loader *L, prule *p) {
     xb_free(&x);
     return false;
   }
+  /* Kept for `rules patterns` (the benchmark feeds them to pcre2grep). */
+  r->expanded = vnx_xstrndup(x.s ? x.s : "", x.len);
   xb_free(&x);
-  /* Without JIT (unsupported platform) the interpreter still works. */
-  pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+  /* Without JIT (unsupported platform) the interpreter still works.
+   * VNX_NO_JIT=1 turns it off on purpose: valgrind cannot follow JIT code
+   * and reports false uninitialised reads in it. */
+  const char *nojit = getenv("VNX_NO_JIT");
+  if (!nojit || strcmp(nojit, "1") != 0) pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
   pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &r->ncap);
   if (r->ncap > L->rs->max_cap) L->rs->max_cap = r->ncap;
   group_ref(r->code, "span", &r->span);
@@ -1084,6 +1089,7 @@ static void free_rule(vnx_rule *r) {
   for (size_t i = 0; i < r->nneeds; i++) free(r->needs[i]);
   free(r->needs);
   pcre2_code_free(r->code);
+  free(r->expanded);
   for (size_t i = 0; i < r->nsets; i++) free_set(&r->sets[i]);
   free(r->sets);
   for (size_t i = 0; i < r->nex; i++) {
@@ -1207,6 +1213,15 @@ int vnx_rules_lint(const vnx_ruleset *rs, FILE *diag) {
     if (ne == 0 || nr == 0)
       err_at(&L, r->src, r->line, 5, "rule %s needs at least one expect and one reject example",
              r->id);
+    for (size_t k = 0; r->skip && k < r->nex; k++)
+      for (size_t f = 0; f < r->ex[k].n; f++)
+        if (strcmp(r->ex[k].keys[f], "text") != 0) {
+          const char *line = rs->src[r->src].lines[r->ex[k].line - 1];
+          const char *at = strstr(line, "->");
+          err_at(&L, r->src, r->ex[k].line, at ? (size_t)(at - line) : 0,
+                 "rule %s is a skip rule: its examples can only check text=, not %s=", r->id,
+                 r->ex[k].keys[f]);
+        }
     if (r->nneeds == 0) {
       warn_at(&L, r->src, r->line, 5, "rule %s has no needs: it runs on every line", r->id);
       continue;

@@ -53,6 +53,7 @@ typedef struct vnx_rule {
   char **needs; /* normalised + lower-cased literals */
   size_t nneeds;
   pcre2_code *code;
+  char *expanded; /* the pattern after fragment expansion, as compiled */
   uint32_t ncap;
   vnx_gref span; /* n == 0: whole match */
   vnx_set *sets;
