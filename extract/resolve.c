@@ -9,7 +9,8 @@
  *      2026"; blanks left for a hand-written date are kept as unknown
  *      ("Hải Phòng, ngày      tháng      năm 2025" gives the year only);
  *   2. a routing stamp "Ngày: 06/06/2026" (a paragraph of its own);
- *   3. the opening of a notice, "Ngày 07/5/2026, Ban Thường vụ ... họp";
+ *   3. the opening of a notice, "Ngày 07/5/2026, Ban Thường vụ ... họp"
+ *      (a paragraph starting so, within the first OPENING_BYTES);
  *   4. the adoption formula of a resolution: "... thông qua ngày 13 tháng 7
  *      năm 2017";
  *   5. the title lines near the top (the first TITLE_LINES paragraphs,
@@ -25,6 +26,7 @@
  * vnx_resolve runs after the rules and fills what a single match cannot
  * know (see its comment).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -33,6 +35,9 @@
 #include "internal.h"
 
 enum { TITLE_LINES = 12 };
+/* source 3 (the opening "Ngày 07/5/2026, ...") is looked for in the first
+ * OPENING_BYTES of the text only */
+enum { OPENING_SOURCE = 2, OPENING_BYTES = 6000 };
 
 typedef struct {
   int y, m, d;
@@ -141,13 +146,59 @@ static bool title_date(const char *s, ymd *out) {
   return have_year;
 }
 
+/* The first month of a quarter named with the document's year in the title
+ * lines ("nhiệm vụ, giải pháp quý II năm 2026" -> 4), 0 if none. Used only
+ * as the reference month of the past-deadline filter in vnx_resolve. */
+static const char TITLE_QUARTER[] =
+  "\\bquý\\s+(?<q>IV|III|II|I|[1-4])(?:\\s*/\\s*|\\s+năm\\s+)(?<y>(?:19|20)[0-9]{2})\\b";
+
+static int title_quarter_month(const char *s, int year) {
+  const char *p = s;
+  int last = 0;
+  for (int n = 0; *p && n < TITLE_LINES;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    const char *q = p;
+    while (q < p + len && (*q == ' ' || *q == '\t')) q++;
+    if (q < p + len) {
+      n++;
+      pcre2_code *re = compile(TITLE_QUARTER);
+      if (re) {
+        pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+        PCRE2_SIZE off = 0;
+        while (off < len && pcre2_match(re, (PCRE2_SPTR)p, len, off, 0, md, NULL) >= 0) {
+          PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+          int qn = pcre2_substring_number_from_name(re, (PCRE2_SPTR)"q");
+          int y = group_int(re, md, p, "y");
+          size_t qs = ov[2 * qn], qe = ov[2 * qn + 1];
+          int qv = vnx_roman_value(p + qs, qe - qs);
+          if (!qv && qe - qs == 1) qv = p[qs] - '0';
+          if (y == year && qv >= 1 && qv <= 4 && 3 * qv - 2 > last) last = 3 * qv - 2;
+          off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        }
+        pcre2_match_data_free(md);
+        pcre2_code_free(re);
+      }
+    }
+    if (!e) break;
+    p = e + 1;
+  }
+  return last;
+}
+
 void vnx_resolve_doc_date(vnx_doc *d) {
   if (!d || d->date_forced || !d->text.s) return;
   const char *s = d->text.s;
   size_t len = d->text.len;
   ymd found[NSOURCES + 1];
   bool have[NSOURCES + 1];
-  for (int i = 0; i < NSOURCES; i++) have[i] = find_date(SOURCES[i], s, len, &found[i]);
+  for (int i = 0; i < NSOURCES; i++) {
+    /* the opening of a notice is near the top; later "Ngày X, ..." paragraphs
+     * narrate events */
+    size_t n = (i == OPENING_SOURCE && len > OPENING_BYTES) ? OPENING_BYTES : len;
+    while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* whole characters */
+    have[i] = find_date(SOURCES[i], s, n, &found[i]);
+  }
   have[NSOURCES] = title_date(s, &found[NSOURCES]);
 
   int first = -1;
@@ -240,4 +291,31 @@ void vnx_resolve(vnx_doc *d) {
       }
     }
   }
+
+  /* A document sets deadlines for its own time and after: a deadline that
+   * ends before the first day of the document's month is a period being
+   * reported on ("Quý I/2026, thành phố ước tổ chức ...", "trong tháng 3" in
+   * a report dated April), not a deadline. Records with an open or null end
+   * (recurring, "... và các năm tiếp theo") are kept. Without a document
+   * month, the first month of the latest quarter the title names with the
+   * document's year serves as reference ("nhiệm vụ, giải pháp quý II năm
+   * 2026" -> April); without either, nothing is dropped. */
+  int ref_m = d->month;
+  if (!ref_m && d->year && d->text.s) ref_m = title_quarter_month(d->text.s, d->year);
+  if (!d->year || !ref_m) return;
+  char ref[11];
+  vnx_iso_date(ref, d->year, ref_m, 1);
+  size_t keep = 0;
+  for (size_t i = 0; i < d->recs.n; i++) {
+    vnx_record *r = &d->recs.v[i];
+    const char *end = NULL;
+    if (r->kind && strcmp(r->kind, "deadline") == 0) end = field_str(r, "end");
+    if (end && strcmp(end, ref) < 0) {
+      free(r->text);
+      json_decref(r->fields);
+      continue;
+    }
+    d->recs.v[keep++] = *r;
+  }
+  d->recs.n = keep;
 }
