@@ -1,4 +1,810 @@
-/* link.c - task records and their links to bodies, deadlines, indicators
- * (issue 6). Not built yet: no task records are produced. */
+/* link.c - bodies in their structure, and task records (issue 6).
+ *
+ * After the rules have matched, this stage
+ *   1. marks the directive parts of the document (task sections by their
+ *      headings: NHIỆM VỤ, GIẢI PHÁP, ... ; not KẾT QUẢ, TÌNH HÌNH, ĐÁNH GIÁ,
+ *      KIẾN NGHỊ), footnotes, the "Nơi nhận:" list and the signature;
+ *   2. turns the body columns of task tables ("Cơ quan chỉ đạo", "Cơ quan
+ *      chủ trì", "Cơ quan phối hợp") into one body record per listed body
+ *      (lists split, elliptic members "Sở: Xây dựng, Tài chính" get `norm`);
+ *   3. gives a role to the bodies the rules left without one (the subject
+ *      at the start of an item or sentence -> lead; a member of a list
+ *      takes the role of the list's first member) and drops bodies outside
+ *      directives, owners of documents ("của X") and role-less mentions in
+ *      the middle of a sentence;
+ *   4. makes one `task` record per directive: list item, numbered point,
+ *      directive paragraph, task-table row, with the bodies by role, its
+ *      deadline and indicators, inheriting from lead-ins ("Giao X chỉ đạo:",
+ *      "7.1. Đồng chí ... chỉ đạo:", "- Ban Tuyên giáo và Dân vận Thành ủy:")
+ *      and from a trailing "Các nhiệm vụ trên hoàn thành trước ngày ...";
+ *   5. gives every record a `section` path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "internal.h"
-void vnx_link(vnx_doc *d) { (void)d; }
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static const char *fget(const vnx_record *r, const char *k) {
+  json_t *v = json_object_get(r->fields, k);
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool is_kind(const vnx_record *r, const char *k) { return strcmp(r->kind, k) == 0; }
+
+/* lower-case copy of text[a, b) */
+static char *lower_span(const char *t, size_t a, size_t b) { return vnx_utf8_lower(t + a, b - a); }
+
+static bool has_any(const char *l, const char *const *words) {
+  for (int i = 0; words[i]; i++)
+    if (strstr(l, words[i])) return true;
+  return false;
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* trimmed end of a segment's text (without trailing spaces/tabs) */
+static size_t seg_text_end(const char *t, const vnx_seg *g) {
+  size_t e = g->end;
+  while (e > g->start && is_space(t[e - 1])) e--;
+  return e;
+}
+
+static bool seg_ends_colon(const char *t, const vnx_seg *g) {
+  size_t e = seg_text_end(t, g);
+  return e > g->start && t[e - 1] == ':';
+}
+
+/* ---- directive scope ---------------------------------------------------- */
+
+static const char *const DIRECTIVE_WORDS[] = {
+    "nhiệm vụ", "giải pháp", "phương hướng", "tổ chức thực hiện", "kế hoạch hành động",
+    "nội dung thực hiện", "danh mục các nhiệm vụ", "phân công", NULL};
+static const char *const NARRATION_WORDS[] = {
+    "kết quả", "tình hình", "đánh giá", "ưu điểm", "hạn chế", "nguyên nhân", "kiến nghị",
+    "đề xuất", "bài học", "tồn tại", NULL};
+
+/* +1 task heading, -1 narration/requests heading, 0 neutral */
+static int heading_class(const char *t, const vnx_seg *g) {
+  size_t e = seg_text_end(t, g);
+  size_t n = e - g->body;
+  if (n > 200) n = 200; /* a long numbered point: only its start is a title */
+  char *l = lower_span(t, g->body, g->body + n);
+  int c = 0;
+  size_t full = e - g->body;
+  bool title = g->level <= VNX_LVL_ROMAN || (g->level == VNX_LVL_NUM1 && full < 150);
+  if (title) {
+    if (has_any(l, NARRATION_WORDS) && !(strstr(l, "nhiệm vụ, giải pháp") && !strstr(l, "tình hình")))
+      c = -1;
+    else if (has_any(l, DIRECTIVE_WORDS))
+      c = +1;
+  }
+  free(l);
+  return c;
+}
+
+/* directive[i] for every segment */
+static bool *mark_directives(const vnx_doc *d) {
+  const struct vnx_segments *S = d->seg;
+  const char *t = d->text.s;
+  bool *dir = vnx_xcalloc(S->n + 1, sizeof *dir);
+  int state[VNX_NLEVELS];
+  memset(state, 0, sizeof state);
+  bool any_positive = false;
+  /* In a plan, a decision, a resolution or a programme every part that is
+   * not narration assigns work; in a report or a notice only the task parts
+   * do. The kind of document is its first ALL-CAPS heading. */
+  bool plan_like = false;
+  for (size_t i = 0; i < S->n && i < 40; i++) {
+    const vnx_seg *g = &S->v[i];
+    if (g->kind != VNX_SEG_HEADING || g->label[0]) continue;
+    static const char *const PLAN[] = {"KẾ HOẠCH", "QUYẾT ĐỊNH", "NGHỊ QUYẾT", "CHƯƠNG TRÌNH",
+                                       "HƯỚNG DẪN", "CHỈ THỊ", "CÔNG ĐIỆN", NULL};
+    for (int k = 0; PLAN[k]; k++)
+      if (strncmp(t + g->body, PLAN[k], strlen(PLAN[k])) == 0) plan_like = true;
+    if (strncmp(t + g->body, "BÁO CÁO", strlen("BÁO CÁO")) == 0 ||
+        strncmp(t + g->body, "THÔNG BÁO", strlen("THÔNG BÁO")) == 0)
+      break;
+  }
+  for (size_t i = 0; i < S->n; i++) {
+    const vnx_seg *g = &S->v[i];
+    if (g->kind == VNX_SEG_HEADING && g->level >= 0 && g->level <= VNX_LVL_LETTER) {
+      int c = heading_class(t, g);
+      for (int l = g->level + 1; l < VNX_NLEVELS; l++) state[l] = 0;
+      if (c) state[g->level] = c;
+      else if (g->level <= VNX_LVL_ROMAN) state[g->level] = 0;
+      if (c > 0) any_positive = true;
+    }
+    int st = 0;
+    for (int l = 0; l < VNX_NLEVELS && !st; l++) st = state[l];
+    dir[i] = st > 0 || (plan_like && st == 0);
+  }
+  /* tables with body columns are task tables wherever they are */
+  for (size_t ti = 0; ti < S->ntables; ti++) {
+    const vnx_table *tb = &S->tables[ti];
+    if (vnx_table_find_column(tb, "chủ trì") >= 0 || vnx_table_find_column(tb, "chỉ đạo") >= 0)
+      for (size_t i = tb->first; i <= tb->last; i++) dir[i] = true;
+  }
+  if (!any_positive) /* no task headings at all: a plan, a decision, a letter */
+    for (size_t i = 0; i < S->n; i++) dir[i] = true;
+  for (size_t i = 0; i < S->n; i++) {
+    vnx_seg_kind k = S->v[i].kind;
+    if (k == VNX_SEG_FOOTNOTE || k == VNX_SEG_RECIPIENTS || k == VNX_SEG_SIGNATURE) dir[i] = false;
+  }
+  return dir;
+}
+
+/* ---- record bookkeeping --------------------------------------------------- */
+
+typedef struct linkctx {
+  vnx_doc *d;
+  bool *drop; /* per record index */
+  size_t cap;
+} linkctx;
+
+static void ensure_drop(linkctx *c) {
+  if (c->d->recs.n >= c->cap) {
+    size_t nc = c->d->recs.n * 2 + 16;
+    c->drop = vnx_xrealloc(c->drop, nc * sizeof *c->drop);
+    memset(c->drop + c->cap, 0, (nc - c->cap) * sizeof *c->drop);
+    c->cap = nc;
+  }
+}
+
+static void set_span(vnx_doc *d, vnx_record *r, size_t a, size_t b) {
+  r->nstart = a;
+  r->nend = b;
+  vnx_text_orig_span(&d->text, a, b, &r->start, &r->end);
+  r->line = vnx_doc_line_of(d, r->start);
+  free(r->text);
+  r->text = vnx_xstrndup(d->text.s + a, b - a);
+}
+
+/* a body record with exactly this span (dropped or not), or -1 */
+static long find_body(const vnx_doc *d, const bool *drop, size_t a, size_t b) {
+  (void)drop;
+  for (size_t i = 0; i < d->recs.n; i++) {
+    const vnx_record *r = &d->recs.v[i];
+    if (is_kind(r, "body") && r->nstart == a && r->nend == b) return (long)i;
+  }
+  return -1;
+}
+
+/* the canonical name another record with the same surface got, or NULL */
+static const char *canonical_of_text(const vnx_doc *d, const char *s, size_t n) {
+  for (size_t i = 0; i < d->recs.n; i++) {
+    const vnx_record *r = &d->recs.v[i];
+    if (!is_kind(r, "body") || !r->text) continue;
+    if (strlen(r->text) == n && memcmp(r->text, s, n) == 0) {
+      const char *c = fget(r, "canonical");
+      if (c) return c;
+    }
+  }
+  return NULL;
+}
+
+static bool generic_name(const char *s, size_t n) {
+  char *l = vnx_utf8_lower(s, n);
+  bool g = strncmp(l, "các ", 5) == 0 || strstr(l, "liên quan") || strstr(l, "cấp xã") ||
+           strncmp(l, "sở, ", 5) == 0 || strstr(l, "các xã") || strstr(l, "địa phương") ||
+           strstr(l, "doanh nghiệp") || strncmp(l, "htx", 3) == 0;
+  free(l);
+  return g;
+}
+
+static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, const char *rule,
+                            const char *norm) {
+  vnx_doc *d = c->d;
+  json_t *f = json_object();
+  json_object_set_new(f, "name", json_stringn(d->text.s + a, b - a));
+  const char *canon = canonical_of_text(d, d->text.s + a, b - a);
+  if (!canon && norm) canon = canonical_of_text(d, norm, strlen(norm));
+  json_object_set_new(f, "canonical", canon ? json_string(canon) : json_null());
+  json_object_set_new(f, "role", json_string(role));
+  if (norm) json_object_set_new(f, "norm", json_string(norm));
+  if (generic_name(d->text.s + a, b - a)) json_object_set_new(f, "generic", json_true());
+  vnx_record *r = vnx_records_add(&d->recs, "body", rule, f);
+  set_span(d, r, a, b);
+  ensure_drop(c);
+  return r;
+}
+
+static void set_role(vnx_record *r, const char *role) {
+  json_object_set_new(r->fields, "role", json_string(role));
+}
+
+/* ---- table body columns ----------------------------------------------------- */
+
+/* words that start a new member of a list in a cell ("..., UBND cấp xã") */
+static bool starts_new_member(const char *s, size_t n) {
+  static const char *const starts[] = {"các ", "Các ", "UBND", "HĐND", "Ủy ban", "Sở ", "Ban ",
+                                       "Văn phòng", "Công an", "Thuế", "Bảo hiểm", "Thanh tra",
+                                       "Viện", "Tòa", "Cục", "Bộ ", "Trung tâm", "Đảng", "Thành đoàn",
+                                       "Mặt trận", "MTTQ", "UBMTTQ", "HTX", "Hội ", "Ngân hàng",
+                                       "Kho bạc", "Đoàn", "Liên đoàn", "Nhà đầu tư", NULL};
+  for (int i = 0; starts[i]; i++) {
+    size_t k = strlen(starts[i]);
+    if (n >= k && memcmp(s, starts[i], k) == 0) return true;
+  }
+  /* a capitalised word after a "Sở:" list: "Xây dựng", "Tài chính" */
+  return false;
+}
+
+/* department names, for "Sở: Khoa học và Công nghệ Xây dựng, ..." */
+static const char *const DEPTS[] = {"Khoa học và Công nghệ", "Nông nghiệp và Môi trường",
+                                    "Văn hóa, Thể thao và Du lịch", "Giáo dục và Đào tạo",
+                                    "Công Thương", "Xây dựng", "Tài chính", "Nội vụ", "Y tế",
+                                    "Tư pháp", "Ngoại vụ", "Dân tộc và Tôn giáo", NULL};
+
+static void emit_member(linkctx *c, size_t a, size_t b, const char *role, bool in_so_list) {
+  const char *t = c->d->text.s;
+  while (a < b && (is_space(t[a]) || t[a] == '-' || t[a] == ',' || t[a] == ';')) a++;
+  while (b > a && (is_space(t[b - 1]) || t[b - 1] == '.' || t[b - 1] == ',' || t[b - 1] == ';' ||
+                   t[b - 1] == ':'))
+    b--;
+  if (b - a < 2) return;
+  /* "Đ/c Giám đốc Sở Tài chính": the honorific is not part of the name */
+  static const char *const hon[] = {"Đ/c ", "đ/c ", "Đồng chí ", "đồng chí ", NULL};
+  for (int i = 0; hon[i]; i++) {
+    size_t k = strlen(hon[i]);
+    if (b - a > k && memcmp(t + a, hon[i], k) == 0) a += k;
+  }
+  if (in_so_list && !starts_new_member(t + a, b - a)) {
+    /* split glued department names: "Khoa học và Công nghệ Xây dựng" */
+    size_t p = a;
+    while (p < b) {
+      const char *best = NULL;
+      for (int i = 0; DEPTS[i]; i++) {
+        size_t k = strlen(DEPTS[i]);
+        if (p + k <= b && memcmp(t + p, DEPTS[i], k) == 0) { best = DEPTS[i]; break; }
+      }
+      if (!best) break;
+      size_t k = strlen(best);
+      char norm[160];
+      snprintf(norm, sizeof norm, "Sở %s", best);
+      long ex = find_body(c->d, c->drop, p, p + k);
+      if (ex >= 0) {
+        set_role(&c->d->recs.v[ex], role);
+        c->drop[ex] = false;
+      } else {
+        add_body(c, p, p + k, role, "link.table_column", norm);
+      }
+      p += k;
+      while (p < b && t[p] == ' ') p++;
+    }
+    if (p >= b) return;
+    if (p > a) a = p;
+    char norm[200];
+    snprintf(norm, sizeof norm, "Sở %.*s", (int)(b - a), t + a);
+    add_body(c, a, b, role, "link.table_column", norm);
+    return;
+  }
+  long ex = find_body(c->d, c->drop, a, b);
+  if (ex >= 0) {
+    set_role(&c->d->recs.v[ex], role);
+    c->drop[ex] = false;
+    if (!json_object_get(c->d->recs.v[ex].fields, "generic") && generic_name(t + a, b - a))
+      json_object_set_new(c->d->recs.v[ex].fields, "generic", json_true());
+  } else {
+    add_body(c, a, b, role, "link.table_column", NULL);
+  }
+}
+
+/* One body cell: split on ";", " - " and on ", " before a new member;
+ * a list header "Các sở, ban, ngành có liên quan:" / "Sở:" is not a body
+ * itself, and its members are departments ("Xây dựng" = Sở Xây dựng);
+ * parenthesised remarks are left out. */
+static void split_cell(linkctx *c, size_t a, size_t b, const char *role) {
+  const char *t = c->d->text.s;
+  bool so_list = false;
+  size_t p = a, start = a;
+  int paren = 0;
+  while (p <= b) {
+    bool cut = false;
+    size_t next = p + 1;
+    if (p == b) {
+      cut = paren == 0;
+    } else if (t[p] == '(') {
+      if (paren == 0 && p > start) emit_member(c, start, p, role, so_list);
+      paren++;
+    } else if (t[p] == ')') {
+      if (paren > 0) paren--;
+      if (paren == 0) start = p + 1;
+    } else if (paren > 0) {
+      /* inside a remark */
+    } else if (t[p] == ';' || t[p] == '\n') {
+      cut = true;
+      so_list = false;
+    } else if (t[p] == ':') {
+      char *hdr = lower_span(t, start, p);
+      char *h = hdr;
+      while (*h == ' ' || *h == '-') h++;
+      if (strncmp(h, "các", 4) == 0 || strncmp(h, "sở", 3) == 0) {
+        so_list = strncmp(h, "sở", 3) == 0 || strncmp(h, "các sở", 8) == 0;
+        start = p + 1;
+      } else {
+        cut = true;
+      }
+      free(hdr);
+    } else if (t[p] == ' ' && p + 2 < b && t[p + 1] == '-' && t[p + 2] == ' ') {
+      cut = true;
+      so_list = false;
+      next = p + 3;
+    } else if (t[p] == ',' && p + 1 < b) {
+      size_t q = p + 1;
+      while (q < b && t[q] == ' ') q++;
+      if (so_list || starts_new_member(t + q, b - q)) cut = true;
+    } else if (p + 5 <= b && memcmp(t + p, " và ", 5) == 0) {
+      size_t q = p + 5;
+      if (starts_new_member(t + q, b - q) && !so_list) {
+        cut = true;
+        next = p + 5;
+      }
+    }
+    if (cut) {
+      if (p > start) emit_member(c, start, p, role, so_list);
+      start = next;
+    }
+    if (p == b) break;
+    p = next;
+  }
+}
+
+static void table_bodies(linkctx *c) {
+  vnx_doc *d = c->d;
+  const struct vnx_segments *S = d->seg;
+  size_t n0 = d->recs.n;
+  for (size_t ti = 0; ti < S->ntables; ti++) {
+    const vnx_table *tb = &S->tables[ti];
+    int cdir = vnx_table_find_column(tb, "chỉ đạo");
+    int clead = vnx_table_find_column(tb, "chủ trì");
+    int csup = vnx_table_find_column(tb, "phối hợp");
+    if (cdir < 0 && clead < 0 && csup < 0) continue;
+    for (size_t i = tb->first; i <= tb->last; i++) {
+      const vnx_seg *g = &S->v[i];
+      if (g->kind != VNX_SEG_TABLE_ROW && g->kind != VNX_SEG_TABLE_HEADER) continue;
+      for (size_t col = 0; col < g->ncells; col++) {
+        size_t a = g->cells[col].start, b = g->cells[col].end;
+        const char *role = (int)col == cdir ? "director"
+                           : (int)col == clead ? "lead"
+                           : (int)col == csup ? "support" : NULL;
+        /* rule records inside this cell */
+        for (size_t k = 0; k < n0; k++) {
+          vnx_record *r = &d->recs.v[k];
+          if (!is_kind(r, "body") || r->nstart < a || r->nend > b) continue;
+          if (role || g->kind == VNX_SEG_TABLE_HEADER || !fget(r, "role")) c->drop[k] = true;
+        }
+        if (role && g->kind == VNX_SEG_TABLE_ROW && b > a) split_cell(c, a, b, role);
+      }
+    }
+  }
+}
+
+/* ---- roles in prose ---------------------------------------------------------- */
+
+/* qsort has no context argument: the records being sorted (one document
+ * at a time per thread, so a thread-local pointer) */
+static _Thread_local vnx_records *g_sort_recs;
+static int cmp_by_start_g(const void *pa, const void *pb) {
+  const vnx_records *rs = g_sort_recs;
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  const vnx_record *x = &rs->v[a], *y = &rs->v[b];
+  if (x->nstart != y->nstart) return x->nstart < y->nstart ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
+/* the text t[a, b) with spaces trimmed is one of words (or empty) */
+static bool gap_is(const char *t, size_t a, size_t b, const char *const *words) {
+  while (a < b && (is_space(t[a]) || t[a] == ',')) a++;
+  while (b > a && (is_space(t[b - 1]) || t[b - 1] == ',')) b--;
+  if (a == b) return true;
+  for (int i = 0; words[i]; i++)
+    if (strlen(words[i]) == b - a && memcmp(t + a, words[i], b - a) == 0) return true;
+  return false;
+}
+
+static const char *const LIST_GAPS[] = {"và", ";", "và các", "cùng", "cùng với", "với", "-", NULL};
+static const char *const SUBJECT_GAPS[] = {"Giao", "Các đồng chí", "Đồng chí", "đồng chí", "Đ/c",
+                                           "đ/c", "Yêu cầu", "Đề nghị", "Chỉ đạo", "Giao cho",
+                                           "Các", NULL};
+
+static bool preceded_by_owner(const char *t, size_t line_start, size_t a) {
+  static const char *const own[] = {"của ", "theo ", "thuộc ", "tại ", "cho ", "đối với ",
+                                    "như ", "về ", "của\n", "giữa ", "trong ", NULL};
+  for (int i = 0; own[i]; i++) {
+    size_t k = strlen(own[i]);
+    if (a >= line_start + k && memcmp(t + a - k, own[i], k) == 0) return true;
+  }
+  return false;
+}
+
+/* start of the sentence or clause holding offset a in segment g */
+static size_t clause_start(const char *t, const vnx_seg *g, size_t a) {
+  size_t s = g->body;
+  size_t lim = a > g->body + 400 ? a - 400 : g->body;
+  if (lim > g->body) s = lim; /* a subject is never that far from its clause start */
+  for (size_t p = a; p > lim; p--) {
+    char ch = t[p - 1];
+    if ((ch == '.' || ch == ';' || ch == ':' || ch == '!') && p < a && t[p] == ' ') {
+      s = p;
+      break;
+    }
+  }
+  return s;
+}
+
+static void prose_bodies(linkctx *c, const bool *dir) {
+  vnx_doc *d = c->d;
+  const struct vnx_segments *S = d->seg;
+  const char *t = d->text.s;
+  size_t nb = 0;
+  size_t *idx = vnx_xmalloc((d->recs.n + 1) * sizeof *idx);
+  for (size_t i = 0; i < d->recs.n; i++)
+    if (is_kind(&d->recs.v[i], "body") && !c->drop[i]) idx[nb++] = i;
+  g_sort_recs = &d->recs;
+  qsort(idx, nb, sizeof *idx, cmp_by_start_g);
+  long prev = -1; /* previous kept body */
+  for (size_t j = 0; j < nb; j++) {
+    size_t i = idx[j];
+    vnx_record *r = &d->recs.v[i];
+    long si = vnx_segment_index(S, r->nstart);
+    if (si < 0) { c->drop[i] = true; continue; }
+    const vnx_seg *g = &S->v[si];
+    if (g->table >= 0 && g->kind != VNX_SEG_TABLE_HEADER) {
+      /* table cells were handled by column; a cue role in another cell stays */
+      if (!dir[si]) c->drop[i] = true;
+      else prev = (long)i;
+      continue;
+    }
+    if (!dir[si]) { c->drop[i] = true; continue; }
+    const char *role = fget(r, "role");
+    if (preceded_by_owner(t, g->start, r->nstart) &&
+        !(role && strcmp(role, "report_to") == 0)) {
+      c->drop[i] = true;
+      continue;
+    }
+    if (!role) {
+      const vnx_record *p = prev >= 0 ? &d->recs.v[prev] : NULL;
+      if (p && p->nend <= r->nstart && p->nend >= g->start && fget(p, "role") &&
+          gap_is(t, p->nend, r->nstart, LIST_GAPS)) {
+        set_role(r, fget(p, "role"));
+      } else {
+        size_t cs = clause_start(t, g, r->nstart);
+        if (gap_is(t, cs, r->nstart, SUBJECT_GAPS)) set_role(r, "lead");
+        else { c->drop[i] = true; continue; }
+      }
+    }
+    prev = (long)i;
+  }
+  free(idx);
+}
+
+static void compact(linkctx *c) {
+  vnx_records *rs = &c->d->recs;
+  size_t o = 0;
+  for (size_t i = 0; i < rs->n; i++) {
+    if (c->drop[i]) {
+      free(rs->v[i].text);
+      json_decref(rs->v[i].fields);
+      continue;
+    }
+    rs->v[o++] = rs->v[i];
+  }
+  rs->n = o;
+  memset(c->drop, 0, c->cap * sizeof *c->drop);
+}
+
+/* ---- tasks ----------------------------------------------------------------------- */
+
+typedef struct unit {
+  size_t a, b;          /* normalised span */
+  size_t seg;           /* first segment */
+  size_t lastseg;       /* last segment (continuations) */
+  size_t leadins[8];    /* lead-in segments that apply, outermost first */
+  int nleadins;
+  int group;            /* units of one group share a trailing deadline */
+  long trailing;        /* deadline record index given by a trailing sentence, or -1 */
+  bool row;             /* a table row */
+  int table, rowi;
+} unit;
+
+typedef struct leadin {
+  int type; /* 0 heading, 1 paragraph, 2 item */
+  int level;
+  size_t seg;
+} leadin;
+
+static bool starts_with_ci(const char *t, size_t a, size_t b, const char *const *pre) {
+  char *l = lower_span(t, a, b < a + 60 ? b : a + 60);
+  bool ok = false;
+  for (int i = 0; pre[i] && !ok; i++) ok = strncmp(l, pre[i], strlen(pre[i])) == 0;
+  free(l);
+  return ok;
+}
+
+static const char *const TRAILING[] = {"các nhiệm vụ trên", "các nội dung trên", "các việc trên",
+                                       "nhiệm vụ trên", "các nhiệm vụ nêu trên",
+                                       "thời gian hoàn thành", "thời hạn hoàn thành", NULL};
+
+/* Does the segment consist of body names only (a heading naming who acts)? */
+static bool only_bodies(const vnx_doc *d, const vnx_seg *g) {
+  const char *t = d->text.s;
+  size_t e = seg_text_end(t, g);
+  size_t p = g->body;
+  while (p < e) {
+    while (p < e && (is_space(t[p]) || t[p] == ',' || t[p] == ':' || t[p] == '.')) p++;
+    if (p >= e) break;
+    if (e - p >= 3 && memcmp(t + p, "và", 3) == 0 && (p + 3 >= e || t[p + 3] == ' ')) { p += 3; continue; }
+    size_t best = 0;
+    for (size_t i = 0; i < d->recs.n; i++) {
+      const vnx_record *r = &d->recs.v[i];
+      if (is_kind(r, "body") && r->nstart == p && r->nend > best) best = r->nend;
+    }
+    if (!best) return false;
+    p = best;
+  }
+  return true;
+}
+
+static void ids_of(vnx_doc *d, json_t *arr, size_t a, size_t b, const char *kind,
+                   const char *role) {
+  char id[40];
+  for (size_t i = 0; i < d->recs.n; i++) {
+    const vnx_record *r = &d->recs.v[i];
+    if (!is_kind(r, kind) || r->nstart < a || r->nstart >= b) continue;
+    if (role) {
+      const char *rr = fget(r, "role");
+      if (!rr || strcmp(rr, role) != 0) continue;
+    }
+    vnx_record_id(d->stem, r, id);
+    json_array_append_new(arr, json_string(id));
+  }
+}
+
+static long first_of_rec_order(const vnx_doc *d, size_t a, size_t b, const char *kind) {
+  long best = -1;
+  for (size_t i = 0; i < d->recs.n; i++) {
+    const vnx_record *r = &d->recs.v[i];
+    if (is_kind(r, kind) && r->nstart >= a && r->nstart < b &&
+        (best < 0 || r->nstart < d->recs.v[best].nstart))
+      best = (long)i;
+  }
+  return best;
+}
+
+static void append_cell(const vnx_doc *d, const vnx_seg *g, int col, char **buf) {
+  if (col < 0 || (size_t)col >= g->ncells) return;
+  size_t a = g->cells[col].start, b = g->cells[col].end;
+  if (a == b) return;
+  size_t ol = *buf ? strlen(*buf) : 0;
+  *buf = vnx_xrealloc(*buf, ol + (b - a) + 2);
+  if (ol) (*buf)[ol++] = ' ';
+  memcpy(*buf + ol, d->text.s + a, b - a);
+  (*buf)[ol + (b - a)] = 0;
+}
+
+static void make_task(vnx_doc *d, const unit *u) {
+  const struct vnx_segments *S = d->seg;
+  const char *t = d->text.s;
+  const vnx_seg *g = &S->v[u->seg];
+  json_t *f = json_object();
+  char *text = NULL;
+  char *product = NULL;
+  json_t *roles[4];
+  static const char *const RN[4] = {"lead", "support", "director", "report_to"};
+  for (int k = 0; k < 4; k++) roles[k] = json_array();
+  long deadline = -1;
+  json_t *inds = json_array();
+  json_t *dls = json_array(); /* every deadline written in the task */
+
+  if (u->row) {
+    const vnx_table *tb = &S->tables[u->table];
+    const vnx_table_row *row = &tb->rows[u->rowi];
+    int ctask = vnx_table_find_column(tb, "nhiệm vụ");
+    if (ctask < 0) ctask = vnx_table_find_column(tb, "nội dung");
+    if (ctask < 0) ctask = 1;
+    int ctime = vnx_table_find_column(tb, "thời gian");
+    int cprod = vnx_table_find_column(tb, "sản phẩm");
+    if (cprod < 0) cprod = vnx_table_find_column(tb, "kết quả");
+    for (size_t k = 0; k <= row->nconts; k++) {
+      const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
+      append_cell(d, rg, ctask, &text);
+      append_cell(d, rg, cprod, &product);
+      for (int r = 0; r < 4; r++) ids_of(d, roles[r], rg->start, rg->end + 1, "body", RN[r]);
+      ids_of(d, inds, rg->start, rg->end + 1, "indicator", NULL);
+      ids_of(d, dls, rg->start, rg->end + 1, "deadline", NULL);
+      if (deadline < 0 && ctime >= 0 && (size_t)ctime < rg->ncells)
+        deadline = first_of_rec_order(d, rg->cells[ctime].start, rg->cells[ctime].end + 1, "deadline");
+    }
+    if (deadline < 0)
+      for (size_t k = 0; k <= row->nconts && deadline < 0; k++) {
+        const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
+        deadline = first_of_rec_order(d, rg->start, rg->end + 1, "deadline");
+      }
+    if (!text) text = vnx_xstrdup("");
+    json_object_set_new(f, "label", json_string(g->label));
+  } else {
+    size_t a = g->body, b = u->b;
+    while (b > a && is_space(t[b - 1])) b--;
+    text = vnx_xstrndup(t + a, b - a);
+    /* a paragraph split by a page break holds "\n\n"; show it as one line */
+    for (char *p = text; *p; p++)
+      if (*p == '\n') *p = ' ';
+    for (int r = 0; r < 4; r++) ids_of(d, roles[r], u->a, u->b, "body", RN[r]);
+    ids_of(d, inds, u->a, u->b, "indicator", NULL);
+    ids_of(d, dls, u->a, u->b, "deadline", NULL);
+    deadline = first_of_rec_order(d, u->a, u->b, "deadline");
+    if (g->label[0] && strcmp(g->label, "-") != 0 && strcmp(g->label, "+") != 0)
+      json_object_set_new(f, "label", json_string(g->label));
+    /* inherit from lead-ins, nearest first, a role the item does not name */
+    for (int r = 0; r < 4; r++) {
+      if (json_array_size(roles[r])) continue;
+      for (int li = u->nleadins - 1; li >= 0; li--) {
+        const vnx_seg *lg = &S->v[u->leadins[li]];
+        ids_of(d, roles[r], lg->start, lg->end, "body", RN[r]);
+        if (json_array_size(roles[r])) break;
+      }
+    }
+  }
+  if (deadline < 0 && u->trailing >= 0) {
+    char id[40];
+    deadline = u->trailing;
+    vnx_record_id(d->stem, &d->recs.v[deadline], id);
+    json_array_append_new(dls, json_string(id));
+  }
+  /* a task whose only responsible body directs it: that body answers for it */
+  if (!json_array_size(roles[0]) && json_array_size(roles[2])) {
+    json_t *x;
+    size_t k;
+    json_array_foreach(roles[2], k, x) json_array_append(roles[0], x);
+  }
+  json_object_set_new(f, "text", json_string(text));
+  for (int r = 0; r < 4; r++) json_object_set_new(f, RN[r], roles[r]);
+  if (deadline >= 0) {
+    char id[40];
+    vnx_record_id(d->stem, &d->recs.v[deadline], id);
+    json_object_set_new(f, "deadline", json_string(id));
+  } else {
+    json_object_set_new(f, "deadline", json_null());
+  }
+  json_object_set_new(f, "deadlines", dls);
+  json_object_set_new(f, "indicators", inds);
+  if (u->row) json_object_set_new(f, "product", product ? json_string(product) : json_null());
+  json_object_set_new(f, "section", json_string(g->section ? g->section : ""));
+  free(text);
+  free(product);
+  vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", f);
+  set_span(d, rec, u->a, u->b);
+  /* the record's text is the task text (not the whole span with label) */
+}
+
+static void make_tasks(vnx_doc *d, const bool *dir) {
+  const struct vnx_segments *S = d->seg;
+  const char *t = d->text.s;
+  size_t cap = 64, nu = 0;
+  unit *U = vnx_xmalloc(cap * sizeof *U);
+  leadin L[16];
+  int nl = 0;
+  int group = 0;
+  size_t group_first = 0;
+  long last_unit_seg = -1;
+
+  for (size_t i = 0; i < S->n; i++) {
+    const vnx_seg *g = &S->v[i];
+    if (g->kind == VNX_SEG_BLANK || g->kind == VNX_SEG_FOOTNOTE) continue;
+    if (g->table >= 0) {
+      if (g->kind != VNX_SEG_TABLE_ROW || g->cont || !dir[i]) continue;
+      const vnx_table *tb = &S->tables[g->table];
+      if (vnx_table_find_column(tb, "chủ trì") < 0 && vnx_table_find_column(tb, "chỉ đạo") < 0)
+        continue;
+      const vnx_table_row *row = &tb->rows[g->row];
+      size_t endseg = row->nconts ? row->conts[row->nconts - 1] : row->seg;
+      if (nu == cap) U = vnx_xrealloc(U, (cap *= 2) * sizeof *U);
+      unit *u = &U[nu++];
+      memset(u, 0, sizeof *u);
+      u->a = g->start;
+      u->b = seg_text_end(t, &S->v[endseg]);
+      u->seg = i;
+      u->lastseg = endseg;
+      u->row = true;
+      u->table = g->table;
+      u->rowi = g->row;
+      u->trailing = -1;
+      u->group = -1;
+      continue;
+    }
+    /* close lead-ins */
+    if (g->kind == VNX_SEG_HEADING) {
+      while (nl && (L[nl - 1].type != 0 || L[nl - 1].level >= g->level)) nl--;
+      group++;
+      group_first = nu;
+    } else if (g->kind == VNX_SEG_PARA && !g->cont) {
+      while (nl && L[nl - 1].type != 0) nl--;
+    } else if (g->kind == VNX_SEG_ITEM) {
+      while (nl && L[nl - 1].type == 2 && L[nl - 1].level >= g->level) nl--;
+    } else if (g->kind != VNX_SEG_PARA) {
+      nl = 0;
+      continue;
+    }
+    if (!dir[i]) { last_unit_seg = -1; continue; }
+    size_t e = seg_text_end(t, g);
+    size_t blen = e > g->body ? e - g->body : 0;
+
+    if (g->cont) {
+      /* a paragraph continued after a page break or footnotes */
+      if (nu && last_unit_seg >= 0 && (long)U[nu - 1].lastseg == g->prev_text) {
+        U[nu - 1].b = e;
+        U[nu - 1].lastseg = i;
+        last_unit_seg = (long)i;
+      }
+      continue;
+    }
+    /* a trailing sentence that dates the items before it */
+    if (g->kind == VNX_SEG_PARA && starts_with_ci(t, g->body, e, TRAILING)) {
+      long dl = first_of_rec_order(d, g->start, e, "deadline");
+      if (dl >= 0)
+        for (size_t k = group_first; k < nu; k++)
+          if (U[k].group == group && !U[k].row) U[k].trailing = dl;
+      last_unit_seg = -1;
+      continue;
+    }
+    bool colon = seg_ends_colon(t, g);
+    bool leadin_ = colon || (g->kind != VNX_SEG_PARA && only_bodies(d, g) && blen > 0);
+    if (g->kind == VNX_SEG_HEADING && g->level <= VNX_LVL_ROMAN) leadin_ = false;
+    if (leadin_) {
+      if (nl < 16) {
+        L[nl].type = g->kind == VNX_SEG_HEADING ? 0 : g->kind == VNX_SEG_PARA ? 1 : 2;
+        L[nl].level = g->level;
+        L[nl].seg = i;
+        nl++;
+      }
+      group++;
+      group_first = nu;
+      last_unit_seg = -1;
+      continue;
+    }
+    bool task = false;
+    if (g->kind == VNX_SEG_ITEM) task = blen > 0;
+    else if (g->kind == VNX_SEG_HEADING)
+      task = g->level >= VNX_LVL_NUM1 && blen >= 50 &&
+             !starts_with_ci(t, g->body, e, (const char *const[]){"về ", NULL});
+    else if (g->kind == VNX_SEG_PARA) task = blen >= 30 && t[g->body] != '(';
+    if (!task) { last_unit_seg = -1; continue; }
+    if (nu == cap) U = vnx_xrealloc(U, (cap *= 2) * sizeof *U);
+    unit *u = &U[nu++];
+    memset(u, 0, sizeof *u);
+    u->a = g->start;
+    while (u->a < e && is_space(t[u->a])) u->a++;
+    u->b = e;
+    u->seg = i;
+    u->lastseg = i;
+    u->trailing = -1;
+    u->group = group;
+    u->nleadins = nl < 8 ? nl : 8;
+    for (int k = 0; k < u->nleadins; k++) u->leadins[k] = L[nl - u->nleadins + k].seg;
+    last_unit_seg = (long)i;
+  }
+  for (size_t k = 0; k < nu; k++) make_task(d, &U[k]);
+  free(U);
+}
+
+/* ---- entry point ------------------------------------------------------------------- */
+
+void vnx_link(vnx_doc *d) {
+  if (!d->seg) return;
+  linkctx c = {d, NULL, 0};
+  ensure_drop(&c);
+  bool *dir = mark_directives(d);
+  table_bodies(&c);
+  prose_bodies(&c, dir);
+  compact(&c);
+  make_tasks(d, dir);
+  for (size_t i = 0; i < d->recs.n; i++) {
+    vnx_record *r = &d->recs.v[i];
+    if (!json_object_get(r->fields, "section"))
+      json_object_set_new(r->fields, "section", json_string(vnx_section_at(d->seg, r->nstart)));
+  }
+  free(dir);
+  free(c.drop);
+}

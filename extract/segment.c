@@ -1,5 +1,655 @@
-/* segment.c - sections, items, tables, footnotes (issue 6). For now the
- * segmenter records nothing beyond what the records need. */
+/* segment.c - the document's structure (issue 6): one segment per line of
+ * the normalised text (headings, list items, paragraphs, table rows and
+ * headers, footnotes, the "Nơi nhận:" list, the signature block), each with
+ * its section path; tables with their column headers and logical rows (a
+ * row split by a page break is joined to the row it continues).
+ *
+ * The normaliser has already joined hard-wrapped lines into one paragraph
+ * per line and kept tabs between table cells, so the segmenter works line
+ * by line. See segment.h for the data structure. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "internal.h"
-void vnx_segment(vnx_doc *d) { (void)d; }
-void vnx_segments_free(struct vnx_segments *s) { (void)s; }
+
+/* ---- UTF-8 helpers ------------------------------------------------------ */
+
+static unsigned utf8_dec(const unsigned char *p, const unsigned char *e, int *len) {
+  unsigned c = p[0];
+  if (c < 0x80 || p + 1 >= e) { *len = 1; return c; }
+  if ((c & 0xE0) == 0xC0) { *len = 2; return ((c & 0x1F) << 6) | (p[1] & 0x3F); }
+  if ((c & 0xF0) == 0xE0 && p + 2 < e) {
+    *len = 3;
+    return ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+  }
+  if ((c & 0xF8) == 0xF0 && p + 3 < e) {
+    *len = 4;
+    return ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+  }
+  *len = 1;
+  return c;
+}
+
+static int utf8_enc(unsigned c, char *out) {
+  if (c < 0x80) { out[0] = (char)c; return 1; }
+  if (c < 0x800) { out[0] = (char)(0xC0 | (c >> 6)); out[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+  if (c < 0x10000) {
+    out[0] = (char)(0xE0 | (c >> 12));
+    out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (c & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | (c >> 18));
+  out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+  out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+  out[3] = (char)(0x80 | (c & 0x3F));
+  return 4;
+}
+
+static unsigned lower_cp(unsigned c) {
+  if (c >= 'A' && c <= 'Z') return c + 32;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+  if (c >= 0x100 && c <= 0x17F && !(c & 1)) return c + 1; /* Ă Đ Ĩ Ũ ... (even upper) */
+  if (c == 0x1A0 || c == 0x1AF) return c + 1;                /* Ơ Ư */
+  if (c >= 0x1EA0 && c <= 0x1EF9 && !(c & 1)) return c + 1;  /* Vietnamese block */
+  return c;
+}
+
+static bool is_letter_cp(unsigned c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x1E00 && c <= 0x1EFF);
+}
+
+char *vnx_utf8_lower(const char *s, size_t n) {
+  char *out = vnx_xmalloc(n * 2 + 1);
+  size_t o = 0;
+  const unsigned char *p = (const unsigned char *)s, *e = p + n;
+  while (p < e) {
+    int len;
+    unsigned c = utf8_dec(p, e, &len);
+    unsigned l = lower_cp(c);
+    if (l == c) {
+      memcpy(out + o, p, (size_t)len);
+      o += (size_t)len;
+    } else {
+      o += (size_t)utf8_enc(l, out + o);
+    }
+    p += len;
+  }
+  out[o] = 0;
+  return out;
+}
+
+/* Letters counted: *up upper-case, *low lower-case. */
+static void count_case(const char *s, size_t n, int *up, int *low) {
+  const unsigned char *p = (const unsigned char *)s, *e = p + n;
+  *up = *low = 0;
+  while (p < e) {
+    int len;
+    unsigned c = utf8_dec(p, e, &len);
+    if (is_letter_cp(c)) {
+      if (lower_cp(c) != c) (*up)++;
+      else (*low)++;
+    }
+    p += len;
+  }
+}
+
+static bool starts_lower(const char *s, size_t n) {
+  if (!n) return false;
+  int len;
+  unsigned c = utf8_dec((const unsigned char *)s, (const unsigned char *)s + n, &len);
+  return is_letter_cp(c) && lower_cp(c) == c;
+}
+
+static bool starts_with(const char *s, size_t n, const char *pre) {
+  size_t k = strlen(pre);
+  return n >= k && memcmp(s, pre, k) == 0;
+}
+
+static bool is_sp(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* ---- labels ------------------------------------------------------------- */
+
+/* Recognises a heading or item label at s[0..n). Sets *level, copies the
+ * label, returns the label's length (including the separator) or 0. */
+static size_t parse_label(const char *s, size_t n, int *level, char label[32]) {
+  size_t i = 0;
+  label[0] = 0;
+  if (starts_with(s, n, "PHỤ LỤC") || starts_with(s, n, "Phụ lục ")) {
+    i = strlen("PHỤ LỤC");
+    while (i < n && s[i] == ' ') i++;
+    size_t j = i;
+    while (j < n && (strchr("IVXLC0123456789", s[j]) != NULL)) j++;
+    size_t len = j;
+    if (len > 31) len = 31;
+    memcpy(label, s, len);
+    label[len] = 0;
+    while (len && label[len - 1] == ' ') label[--len] = 0;
+    /* canonical spelling */
+    if (starts_with(s, n, "Phụ lục")) memcpy(label, "PHỤ LỤC", strlen("PHỤ LỤC"));
+    *level = VNX_LVL_APPENDIX;
+    while (j < n && (s[j] == ' ' || s[j] == '.' || s[j] == ':')) j++;
+    return j;
+  }
+  if (starts_with(s, n, "Điều ")) {
+    i = strlen("Điều ");
+    size_t j = i;
+    while (j < n && s[j] >= '0' && s[j] <= '9') j++;
+    if (j > i && j < n && (s[j] == '.' || s[j] == ':' || s[j] == ' ')) {
+      size_t len = j < 31 ? j : 31;
+      memcpy(label, s, len);
+      label[len] = 0;
+      *level = VNX_LVL_NUM1;
+      j++;
+      while (j < n && s[j] == ' ') j++;
+      return j;
+    }
+    return 0;
+  }
+  /* roman: "IV. " */
+  i = 0;
+  while (i < n && i < 6 && strchr("IVX", s[i]) && s[i]) i++;
+  if (i > 0 && i + 1 < n && s[i] == '.' && s[i + 1] == ' ') {
+    memcpy(label, s, i + 1);
+    label[i + 1] = 0;
+    *level = VNX_LVL_ROMAN;
+    i += 1;
+    while (i < n && s[i] == ' ') i++;
+    return i;
+  }
+  /* numbers: "1. ", "1.1. ", "1.1 ", "2.2.1. " */
+  i = 0;
+  int parts = 0;
+  for (;;) {
+    size_t j = i;
+    while (j < n && j - i < 3 && s[j] >= '0' && s[j] <= '9') j++;
+    if (j == i || (j < n && s[j] >= '0' && s[j] <= '9')) break;
+    parts++;
+    i = j;
+    if (i < n && s[i] == '.' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') {
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (parts >= 1 && parts <= 3) {
+    bool dot = i < n && s[i] == '.';
+    size_t k = i + (dot ? 1 : 0);
+    bool space = k < n && s[k] == ' ';
+    if (space && (dot || parts >= 2)) {
+      size_t len = k < 31 ? k : 31;
+      memcpy(label, s, len);
+      label[len] = 0;
+      *level = VNX_LVL_NUM1 + parts - 1;
+      while (k < n && s[k] == ' ') k++;
+      return k;
+    }
+  }
+  /* "a) " and "đ) " */
+  {
+    int len;
+    unsigned c = utf8_dec((const unsigned char *)s, (const unsigned char *)s + n, &len);
+    if (((c >= 'a' && c <= 'z') || c == 0x111) && (size_t)len + 1 < n && s[len] == ')' &&
+        s[len + 1] == ' ') {
+      memcpy(label, s, (size_t)len + 1);
+      label[len + 1] = 0;
+      *level = VNX_LVL_LETTER;
+      size_t k = (size_t)len + 1;
+      while (k < n && s[k] == ' ') k++;
+      return k;
+    }
+  }
+  /* "(1) ", "(ii) " */
+  if (n > 2 && s[0] == '(') {
+    size_t j = 1;
+    bool digits = s[1] >= '0' && s[1] <= '9';
+    while (j < n && j < 6 && (digits ? (s[j] >= '0' && s[j] <= '9') : strchr("ivx", s[j]) && s[j])) j++;
+    if (j > 1 && j < n && s[j] == ')') {
+      memcpy(label, s, j + 1);
+      label[j + 1] = 0;
+      *level = VNX_LVL_PAREN;
+      j++;
+      while (j < n && s[j] == ' ') j++;
+      return j;
+    }
+  }
+  /* bullets */
+  if (n >= 2 && (s[0] == '-' || s[0] == '+' || s[0] == '*')) {
+    if (s[1] == ' ' || !(s[1] == '-' || (s[1] >= '0' && s[1] <= '9'))) {
+      label[0] = s[0] == '+' ? '+' : '-';
+      label[1] = 0;
+      *level = s[0] == '+' ? VNX_LVL_PLUS : VNX_LVL_DASH;
+      size_t k = 1;
+      while (k < n && s[k] == ' ') k++;
+      return k;
+    }
+  }
+  if (starts_with(s, n, "• ")) {
+    strcpy(label, "-");
+    *level = VNX_LVL_DASH;
+    return strlen("• ");
+  }
+  return 0;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+static const char *const HEADER_WORDS[] = {
+    "tt", "stt", "nội dung", "nhiệm vụ", "cơ quan", "thời gian", "đơn vị tính", "đvt",
+    "kh năm", "kế hoạch", "kết quả", "sản phẩm", "ghi chú", "chỉ tiêu", "phân công",
+    "kỳ báo cáo", "quý", "ước", "so với", "đánh giá", "tên", "tổng mức", "kiến nghị",
+    "tiến độ", "chủ đầu tư", "địa điểm", "đơn vị", "năm", "tháng", "số lượng", "tỷ lệ",
+    "lũy kế", "thực hiện", "chủ trì", "phối hợp", "chỉ đạo", "tóm tắt", "giá trị", "khó khăn",
+    NULL};
+
+static bool header_like_cell(const char *s, size_t n) {
+  if (n == 0) return true;
+  if (n > 260) return false;
+  char *l = vnx_utf8_lower(s, n);
+  bool ok = false;
+  for (int i = 0; HEADER_WORDS[i]; i++)
+    if (strstr(l, HEADER_WORDS[i])) { ok = true; break; }
+  free(l);
+  return ok;
+}
+
+static bool is_label_cell(const char *s, size_t n) {
+  if (n == 0 || n > 8) return false;
+  if (s[0] == '(' && n >= 3) return true;
+  for (size_t i = 0; i < n; i++)
+    if (!strchr("0123456789IVXabcdđefghi.-", s[i]) && (unsigned char)s[i] < 0x80) return false;
+  return true;
+}
+
+static void split_cells(const char *text, vnx_seg *sg) {
+  size_t cap = 8, n = 0;
+  vnx_cell *c = vnx_xmalloc(cap * sizeof *c);
+  size_t p = sg->start;
+  for (;;) {
+    size_t q = p;
+    while (q < sg->end && text[q] != '\t') q++;
+    size_t a = p, b = q;
+    while (a < b && (text[a] == ' ' || text[a] == '\r')) a++;
+    while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\r')) b--;
+    if (n == cap) { cap *= 2; c = vnx_xrealloc(c, cap * sizeof *c); }
+    c[n].start = a;
+    c[n].end = b;
+    n++;
+    if (q >= sg->end) break;
+    p = q + 1;
+  }
+  sg->cells = c;
+  sg->ncells = n;
+}
+
+static bool row_is_header(const char *text, const vnx_seg *sg, bool after_header,
+                          char **seen, size_t nseen) {
+  size_t n = sg->ncells;
+  if (!n) return false;
+  /* identical to a header row seen before in this table (page-break repeat) */
+  char *row = vnx_xstrndup(text + sg->start, sg->end - sg->start);
+  for (size_t i = 0; i < nseen; i++)
+    if (strcmp(seen[i], row) == 0) { free(row); return true; }
+  free(row);
+  const vnx_cell *c0 = &sg->cells[0];
+  size_t l0 = c0->end - c0->start;
+  const char *s0 = text + c0->start;
+  bool tt = (l0 == 2 && memcmp(s0, "TT", 2) == 0) || (l0 == 3 && memcmp(s0, "STT", 3) == 0) ||
+            starts_with(s0, l0, "Số TT") || starts_with(s0, l0, "Số thứ tự");
+  if (!tt && l0 && !(after_header && l0 == 0)) {
+    if (is_label_cell(s0, l0)) return false;
+  }
+  int nonempty = 0, good = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t a = sg->cells[i].start, b = sg->cells[i].end;
+    if (a == b) continue;
+    nonempty++;
+    if (!tt && b - a > 80) return false; /* a header cell is short */
+    if (header_like_cell(text + a, b - a)) good++;
+    else if (b - a > (tt ? 260u : 110u)) return false;
+  }
+  if (nonempty == 0) return false;
+  if (tt) return good >= 1;
+  if (after_header && l0 == 0) return good == nonempty;
+  return good == nonempty && good >= 3;
+}
+
+/* ---- section paths ------------------------------------------------------ */
+
+static void strip_dot(char *dst, const char *src) {
+  size_t n = strlen(src);
+  while (n && (src[n - 1] == '.' || src[n - 1] == ':')) n--;
+  memcpy(dst, src, n);
+  dst[n] = 0;
+}
+
+static char *build_path(char stack[VNX_NLEVELS][32]) {
+  char buf[256];
+  buf[0] = 0;
+  char tmp[40];
+  if (stack[VNX_LVL_APPENDIX][0]) strcat(buf, stack[VNX_LVL_APPENDIX]);
+  char core[96];
+  core[0] = 0;
+  if (stack[VNX_LVL_ROMAN][0]) {
+    strip_dot(tmp, stack[VNX_LVL_ROMAN]);
+    strcat(core, tmp);
+  }
+  for (int l = VNX_LVL_NUM3; l >= VNX_LVL_NUM1; l--) {
+    if (!stack[l][0]) continue;
+    strip_dot(tmp, stack[l]);
+    if (core[0]) strcat(core, ".");
+    strcat(core, tmp);
+    break;
+  }
+  if (core[0]) {
+    if (buf[0]) strcat(buf, "/");
+    strcat(buf, core);
+  }
+  for (int l = VNX_LVL_LETTER; l <= VNX_LVL_PAREN; l++) {
+    if (!stack[l][0]) continue;
+    if (buf[0]) strcat(buf, "/");
+    strcat(buf, stack[l]);
+  }
+  return vnx_xstrdup(buf);
+}
+
+static void set_level(char stack[VNX_NLEVELS][32], int level, const char *label) {
+  snprintf(stack[level], 32, "%s", label);
+  for (int l = level + 1; l < VNX_NLEVELS; l++) stack[l][0] = 0;
+}
+
+/* ---- the segmenter ------------------------------------------------------ */
+
+static bool is_signature_start(const char *s, size_t n) {
+  static const char *const pre[] = {"T/M ", "TM. ", "TM ", "T/L ", "TL. ", "TL ", "K/T ",
+                                    "KT. ", "KT ", "Q. ", "TUQ. ", "Q.", NULL};
+  for (int i = 0; pre[i]; i++)
+    if (starts_with(s, n, pre[i])) {
+      int up, low;
+      count_case(s, n, &up, &low);
+      return low == 0 && up >= 2;
+    }
+  return false;
+}
+
+void vnx_segment(vnx_doc *d) {
+  struct vnx_segments *S = vnx_xcalloc(1, sizeof *S);
+  d->seg = S;
+  const char *t = d->text.s;
+  size_t len = d->text.len;
+  size_t cap = 64;
+  S->v = vnx_xmalloc(cap * sizeof *S->v);
+
+  char stack[VNX_NLEVELS][32];
+  memset(stack, 0, sizeof stack);
+  enum { ST_BODY, ST_RECIPIENTS, ST_SIGNATURE } state = ST_BODY;
+  bool recip_items = false;
+  long last_text = -1;  /* last non-blank, non-footnote, non-table segment */
+  long cur_table = -1;  /* table being built */
+  bool last_was_header = false;
+  char **seen = NULL; /* header row texts of the current table */
+  size_t nseen = 0;
+
+  size_t p = 0;
+  while (p <= len) {
+    size_t e = p;
+    while (e < len && t[e] != '\n') e++;
+    if (S->n == cap) { cap *= 2; S->v = vnx_xrealloc(S->v, cap * sizeof *S->v); }
+    vnx_seg *sg = &S->v[S->n];
+    memset(sg, 0, sizeof *sg);
+    sg->start = p;
+    sg->end = e;
+    sg->level = -1;
+    sg->table = -1;
+    sg->row = -1;
+    sg->prev_text = -1;
+    size_t a = p, b = e;
+    while (a < b && (t[a] == ' ' || t[a] == '\r')) a++;
+    while (b > a && is_sp(t[b - 1])) b--;
+    const char *s = t + a;
+    size_t n = b - a;
+    sg->body = a;
+    bool has_tab = memchr(t + p, '\t', e - p) != NULL;
+
+    if (n == 0 && !has_tab) {
+      sg->kind = VNX_SEG_BLANK;
+      if (state == ST_RECIPIENTS && recip_items) state = ST_BODY;
+    } else if (has_tab && state == ST_BODY) {
+      if (cur_table < 0) {
+        S->tables = vnx_xrealloc(S->tables, (S->ntables + 1) * sizeof *S->tables);
+        vnx_table *tb = &S->tables[S->ntables];
+        memset(tb, 0, sizeof *tb);
+        tb->first = S->n;
+        cur_table = (long)S->ntables++;
+        for (size_t i = 0; i < nseen; i++) free(seen[i]);
+        nseen = 0;
+        last_was_header = false;
+      }
+      vnx_table *tb = &S->tables[cur_table];
+      tb->last = S->n;
+      sg->table = (int)cur_table;
+      split_cells(t, sg);
+      if (sg->ncells > tb->ncols) tb->ncols = sg->ncells;
+      if (row_is_header(t, sg, last_was_header, seen, nseen)) {
+        sg->kind = VNX_SEG_TABLE_HEADER;
+        seen = vnx_xrealloc(seen, (nseen + 1) * sizeof *seen);
+        seen[nseen++] = vnx_xstrndup(t + sg->start, sg->end - sg->start);
+        last_was_header = true;
+      } else {
+        sg->kind = VNX_SEG_TABLE_ROW;
+        last_was_header = false;
+        const vnx_cell *c0 = &sg->cells[0];
+        if (c0->start == c0->end && tb->nrows > 0) {
+          vnx_table_row *r = &tb->rows[tb->nrows - 1];
+          r->conts = vnx_xrealloc(r->conts, (r->nconts + 1) * sizeof *r->conts);
+          r->conts[r->nconts++] = S->n;
+          sg->row = (int)tb->nrows - 1;
+          sg->cont = true;
+          sg->section = vnx_xstrdup(S->v[r->seg].section);
+          snprintf(sg->label, sizeof sg->label, "%s", S->v[r->seg].label);
+        } else {
+          tb->rows = vnx_xrealloc(tb->rows, (tb->nrows + 1) * sizeof *tb->rows);
+          tb->rows[tb->nrows].seg = S->n;
+          tb->rows[tb->nrows].conts = NULL;
+          tb->rows[tb->nrows].nconts = 0;
+          sg->row = (int)tb->nrows++;
+          size_t l0 = c0->end - c0->start;
+          if (l0 && l0 < 24 && is_label_cell(t + c0->start, l0)) {
+            memcpy(sg->label, t + c0->start, l0);
+            sg->label[l0] = 0;
+            sg->level = VNX_LVL_PAREN;
+            set_level(stack, VNX_LVL_PAREN, sg->label);
+          }
+          sg->body = sg->ncells > 1 ? sg->cells[1].start : c0->start;
+        }
+      }
+    } else {
+      /* a text line ends the table */
+      if (cur_table >= 0) {
+        cur_table = -1;
+        stack[VNX_LVL_PAREN][0] = 0;
+      }
+      int level = -1;
+      char label[32];
+      size_t ll = 0;
+      if (s[0] == '[' && n > 2 && s[1] >= '0' && s[1] <= '9') {
+        size_t j = 1;
+        while (j < n && s[j] >= '0' && s[j] <= '9') j++;
+        if (j < n && s[j] == ']') {
+          sg->kind = VNX_SEG_FOOTNOTE;
+          snprintf(sg->label, sizeof sg->label, "%.*s", (int)(j + 1), s);
+          goto done;
+        }
+      }
+      if (starts_with(s, n, "Nơi nhận") || starts_with(s, n, "NƠI NHẬN")) {
+        state = ST_RECIPIENTS;
+        recip_items = false;
+        sg->kind = VNX_SEG_RECIPIENTS;
+        goto done;
+      }
+      if (state == ST_RECIPIENTS) {
+        if (is_signature_start(s, n)) {
+          state = ST_SIGNATURE;
+          sg->kind = VNX_SEG_SIGNATURE;
+          goto done;
+        }
+        sg->kind = VNX_SEG_RECIPIENTS;
+        recip_items = true;
+        goto done;
+      }
+      ll = parse_label(s, n, &level, label);
+      if (state == ST_SIGNATURE) {
+        if (level == VNX_LVL_APPENDIX || n > 120) {
+          state = ST_BODY;
+        } else {
+          sg->kind = VNX_SEG_SIGNATURE;
+          goto done;
+        }
+      }
+      if (is_signature_start(s, n)) {
+        state = ST_SIGNATURE;
+        sg->kind = VNX_SEG_SIGNATURE;
+        goto done;
+      }
+      if (ll && level >= 0) {
+        sg->level = level;
+        snprintf(sg->label, sizeof sg->label, "%s", label);
+        sg->body = a + ll;
+        sg->kind = level <= VNX_LVL_LETTER ? VNX_SEG_HEADING : VNX_SEG_ITEM;
+        if (level <= VNX_LVL_PAREN) set_level(stack, level, label);
+      } else {
+        int up, low;
+        count_case(s, n, &up, &low);
+        if (low == 0 && up >= 4 && n < 300) {
+          sg->kind = VNX_SEG_HEADING;
+          sg->level = VNX_LVL_ROMAN;
+          set_level(stack, VNX_LVL_ROMAN, "");
+        } else {
+          sg->kind = VNX_SEG_PARA;
+          if (starts_lower(s, n) && last_text >= 0) {
+            sg->cont = true;
+            sg->prev_text = (int)last_text;
+          } else {
+            /* an unlabelled paragraph closes a run of "(1)" items */
+            stack[VNX_LVL_PAREN][0] = 0;
+          }
+        }
+      }
+    done:
+      if (sg->kind != VNX_SEG_FOOTNOTE) last_text = (long)S->n;
+    }
+    if (!sg->section) {
+      if (sg->cont && sg->prev_text >= 0 && S->v[sg->prev_text].section)
+        sg->section = vnx_xstrdup(S->v[sg->prev_text].section);
+      else
+        sg->section = build_path(stack);
+    }
+    S->n++;
+    if (e >= len) break;
+    p = e + 1;
+  }
+  for (size_t i = 0; i < nseen; i++) free(seen[i]);
+  free(seen);
+
+  /* column headers: the header rows at the top of each table */
+  for (size_t ti = 0; ti < S->ntables; ti++) {
+    vnx_table *tb = &S->tables[ti];
+    tb->header = vnx_xcalloc(tb->ncols ? tb->ncols : 1, sizeof *tb->header);
+    tb->header_full = vnx_xcalloc(tb->ncols ? tb->ncols : 1, sizeof *tb->header_full);
+    for (size_t c = 0; c < tb->ncols; c++) {
+      tb->header[c] = vnx_xstrdup("");
+      tb->header_full[c] = vnx_xstrdup("");
+    }
+    bool started = false;
+    for (size_t i = tb->first; i <= tb->last; i++) {
+      vnx_seg *sg = &S->v[i];
+      if (sg->kind == VNX_SEG_BLANK) continue;
+      if (sg->kind != VNX_SEG_TABLE_HEADER) {
+        if (started) break;
+        continue;
+      }
+      started = true;
+      for (size_t c = 0; c < sg->ncells && c < tb->ncols; c++) {
+        size_t ca = sg->cells[c].start, cb = sg->cells[c].end;
+        if (ca == cb) continue;
+        free(tb->header[c]);
+        tb->header[c] = vnx_xstrndup(t + ca, cb - ca);
+        size_t ol = strlen(tb->header_full[c]);
+        char *f = vnx_xmalloc(ol + (cb - ca) + 4);
+        if (ol) snprintf(f, ol + (cb - ca) + 4, "%s / %.*s", tb->header_full[c], (int)(cb - ca), t + ca);
+        else snprintf(f, (cb - ca) + 1, "%.*s", (int)(cb - ca), t + ca);
+        free(tb->header_full[c]);
+        tb->header_full[c] = f;
+      }
+    }
+  }
+}
+
+void vnx_segments_free(struct vnx_segments *s) {
+  if (!s) return;
+  for (size_t i = 0; i < s->n; i++) {
+    free(s->v[i].section);
+    free(s->v[i].cells);
+  }
+  free(s->v);
+  for (size_t i = 0; i < s->ntables; i++) {
+    vnx_table *tb = &s->tables[i];
+    for (size_t c = 0; c < tb->ncols; c++) {
+      if (tb->header) free(tb->header[c]);
+      if (tb->header_full) free(tb->header_full[c]);
+    }
+    free(tb->header);
+    free(tb->header_full);
+    for (size_t r = 0; r < tb->nrows; r++) free(tb->rows[r].conts);
+    free(tb->rows);
+  }
+  free(s->tables);
+  free(s);
+}
+
+long vnx_segment_index(const struct vnx_segments *s, size_t off) {
+  if (!s || !s->n) return -1;
+  size_t lo = 0, hi = s->n;
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (s->v[mid].start <= off) lo = mid;
+    else hi = mid;
+  }
+  return (long)lo;
+}
+
+const vnx_seg *vnx_segment_at(const struct vnx_segments *s, size_t off) {
+  long i = vnx_segment_index(s, off);
+  return i < 0 ? NULL : &s->v[i];
+}
+
+int vnx_segment_column(const struct vnx_segments *s, const vnx_seg *sg, size_t off,
+                       const char **header) {
+  if (header) *header = "";
+  if (!sg || sg->table < 0 || !sg->ncells) return -1;
+  int col = -1;
+  for (size_t c = 0; c < sg->ncells; c++) {
+    size_t cend = c + 1 < sg->ncells ? sg->cells[c + 1].start : sg->end + 1;
+    if (off >= sg->cells[c].start && off < cend) { col = (int)c; break; }
+  }
+  if (col < 0) return -1;
+  const vnx_table *tb = &s->tables[sg->table];
+  if (header && (size_t)col < tb->ncols) *header = tb->header[col];
+  return col;
+}
+
+const char *vnx_section_at(const struct vnx_segments *s, size_t off) {
+  const vnx_seg *sg = vnx_segment_at(s, off);
+  return sg && sg->section ? sg->section : "";
+}
+
+int vnx_table_find_column(const vnx_table *t, const char *needle) {
+  for (size_t c = 0; c < t->ncols; c++) {
+    char *l = vnx_utf8_lower(t->header[c], strlen(t->header[c]));
+    bool ok = strstr(l, needle) != NULL;
+    free(l);
+    if (ok) return (int)c;
+  }
+  return -1;
+}
