@@ -37,6 +37,10 @@ int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt,
                   const vnx_ruleset *rules, int jobs, vnx_batch_sink sink, void *ctx);
 int vnx_default_jobs(void);
 
+/* encoding.c: "Windows-1258", "TCVN3 (ABC)" or NULL when a buffer that is
+ * not UTF-8 does not look like a legacy Vietnamese encoding. */
+const char *vnx_guess_legacy_encoding(const char *buf, size_t len);
+
 /* segment.c: sections, items, tables, footnotes. */
 void vnx_segment(vnx_doc *d);
 void vnx_segments_free(struct vnx_segments *s);
@@ -111,5 +115,7 @@ int vnx_cli_render(int argc, char **argv);
 int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default);
 /* main.c helper shared with cli_rules.c: the rules directory to use. */
 const char *vnx_default_rules_dir(void);
+
+#include "segment.h"
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "indicators.h"
 #include "internal.h"
 
 unsigned vnx_doc_line_of(const vnx_doc *d, size_t byte) {
@@ -36,6 +37,23 @@ static void index_lines(vnx_doc *d) {
 static int parse_iso_date(const char *s, int *y, int *m, int *day) {
   if (!s || sscanf(s, "%4d-%2d-%2d", y, m, day) != 3 || !vnx_date_valid(*y, *m, *day)) return -1;
   return 0;
+}
+
+/* Kinds that start with '_' are internal: rules emit them for a later
+ * pass to read (a "_metric" names what a nearby figure measures); they
+ * are never written. */
+static void drop_internal(vnx_doc *d) {
+  size_t k = 0;
+  for (size_t i = 0; i < d->recs.n; i++) {
+    vnx_record *r = &d->recs.v[i];
+    if (r->kind[0] == '_') {
+      free(r->text);
+      json_decref(r->fields);
+    } else {
+      d->recs.v[k++] = *r;
+    }
+  }
+  d->recs.n = k;
 }
 
 /* The document record: what the file is, before anything is extracted. */
@@ -78,7 +96,17 @@ static int process_owned(const char *path, char *buf, size_t len,
 
   vnx_norm_options no = opt->norm;
   no.path = path;
-  if (vnx_normalise(d->orig, d->orig_len, &no, &d->text, err) != 0) return -1;
+  if (vnx_normalise(d->orig, d->orig_len, &no, &d->text, err) != 0) {
+    const char *enc = strstr(err->msg, "UTF-8") ? vnx_guess_legacy_encoding(buf, len) : NULL;
+    if (enc) {
+      size_t n = strlen(err->msg);
+      snprintf(err->msg + n, sizeof err->msg - n,
+               "; the file is not UTF-8, it looks like %s: convert it with "
+               "iconv -f %s -t UTF-8",
+               enc, strcmp(enc, "Windows-1258") == 0 ? "WINDOWS-1258" : "TCVN5712-1");
+    }
+    return -1;
+  }
 
   if (opt->doc_date) {
     if (parse_iso_date(opt->doc_date, &d->year, &d->month, &d->day) != 0) {
@@ -90,8 +118,10 @@ static int process_owned(const char *path, char *buf, size_t len,
   vnx_resolve_doc_date(d);
   vnx_segment(d);
   if (m) vnx_rules_match(m, d, warn);
+  vnx_indicators_resolve(d);
   vnx_resolve(d);
   vnx_link(d);
+  if (!opt->keep_internal) drop_internal(d);
   add_document_record(d);
   vnx_records_sort(&d->recs);
   return 0;

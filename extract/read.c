@@ -146,7 +146,10 @@ int vnx_collect_inputs(char **paths, int npaths, vnx_pathlist *out, FILE *err_ou
       /* Kept in the list: processing reports it with the batch's errors. */
       pathlist_push(out, vnx_xstrdup(paths[i]));
     } else if (S_ISDIR(st.st_mode)) {
+      size_t before = out->n;
       bad += walk_dir(paths[i], out, err_out);
+      if (out->n == before)
+        fprintf(err_out, "%s: warning: no documents (*.txt, *.md) in this directory\n", paths[i]);
     } else {
       pathlist_push(out, vnx_xstrdup(paths[i]));
     }

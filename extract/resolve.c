@@ -96,7 +96,7 @@ static bool find_date(const char *pat, const char *s, size_t len, ymd *out) {
   bool found = false;
   PCRE2_SIZE off = 0;
   while (!found && off <= len &&
-         pcre2_match(re, (PCRE2_SPTR)s, len, off, 0, md, NULL) >= 0) {
+         pcre2_match(re, (PCRE2_SPTR)s, len, off, PCRE2_NO_UTF_CHECK, md, NULL) >= 0) {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
     ymd v = {group_int(re, md, s, "y"), group_int(re, md, s, "m"), group_int(re, md, s, "d")};
     if (!v.y) v = (ymd){group_int(re, md, s, "y2"), group_int(re, md, s, "m2"),
@@ -166,7 +166,7 @@ static int title_quarter_month(const char *s, int year) {
       if (re) {
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
         PCRE2_SIZE off = 0;
-        while (off < len && pcre2_match(re, (PCRE2_SPTR)p, len, off, 0, md, NULL) >= 0) {
+        while (off < len && pcre2_match(re, (PCRE2_SPTR)p, len, off, PCRE2_NO_UTF_CHECK, md, NULL) >= 0) {
           PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
           int qn = pcre2_substring_number_from_name(re, (PCRE2_SPTR)"q");
           int y = group_int(re, md, p, "y");

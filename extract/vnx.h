@@ -160,6 +160,7 @@ const char *vnx_rules_id(const vnx_ruleset *rs, size_t rule_index);
 typedef struct vnx_options {
   vnx_norm_options norm;
   const char *doc_date; /* "YYYY-MM-DD" or NULL */
+  bool keep_internal;   /* keep records of internal kinds ("_metric"): rules test */
 } vnx_options;
 
 /* Reads, normalises, segments, matches, resolves, links. On failure returns

@@ -12,8 +12,9 @@ The scorer is tests/accuracy/score.py, a copy of the shared one; nothing here
 reads outside the source tree.
 
 Threshold checks (seed gold only): deadline recall, precision, and start/end
-exactness among the matched. Body and indicator figures are printed when the
-run produced such records; they have no thresholds yet. The last line is
+exactness among the matched; indicator precision and recall, also strict (the
+value must match exactly); body precision and recall, also strict (the role
+must match). The last line is
 "N passed, N failed"; the exit status is 1 if any check failed.
 """
 import json
@@ -27,6 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # kind -> [(figure in score.py's json, minimum)]
 THRESHOLDS = {
     "deadline": [("recall", 0.97), ("precision", 0.95), ("value_acc", 0.97)],
+    # issue 7: P and R >= 0.90 with the value exact (strict = span and value right)
+    "indicator": [("precision", 0.90), ("recall", 0.90), ("strict_p", 0.90), ("strict_r", 0.90)],
+    # issue 6: P and R >= 0.90 with the role right (strict = span and role right)
+    "body": [("precision", 0.90), ("recall", 0.90), ("strict_p", 0.90), ("strict_r", 0.90)],
 }
 KINDS = ["deadline", "body", "indicator"]
 

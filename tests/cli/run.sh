@@ -88,11 +88,12 @@ expect_status "check with a new document exits 1" 1 $rc "$out"
 expect_grep "new document's records are listed as added" "^  \+ doc-" "$out"
 rm "$T/corpus/zz-new.txt"
 
-# Bad input: invalid UTF-8 in the middle names file, line and byte offset.
+# Bad input: invalid UTF-8 in the middle names file, line and byte offset
+# (0xff is byte 22: "dòng một\n" is 12 bytes, "dòng hai " 10 more).
 printf 'dòng một\ndòng hai \xff\xfe ở đây\ndòng ba\n' > "$T/bad.txt"
 out=$("$VNX" extract --rules "$RULES" -q "$T/bad.txt" 2>&1 >/dev/null); rc=$?
 expect_status "invalid UTF-8 exits 1" 1 $rc "$out"
-expect_grep "invalid UTF-8 message names file:line:byte" "bad.txt:2:21: error: .*UTF-8" "$out"
+expect_grep "invalid UTF-8 message names file:line:byte" "bad.txt:2:22: error: .*UTF-8" "$out"
 out=$("$VNX" normalize --lossy "$T/bad.txt" 2>&1); rc=$?
 expect_status "normalize --lossy exits 0" 0 $rc "$out"
 expect_grep "--lossy keeps the rest of the document" "dòng ba" "$out"

@@ -88,10 +88,11 @@ static void line_of_original_offsets(void **state) {
   assert_int_equal(vnx_process_buffer("t.txt", text, strlen(text), &opt, NULL, &d, &err, stderr), 0);
   assert_int_equal(d.nlines, 4);
   assert_int_equal(vnx_doc_line_of(&d, 0), 1);
-  assert_int_equal(vnx_doc_line_of(&d, 4), 1); /* the "\n" ending line 1 */
-  assert_int_equal(vnx_doc_line_of(&d, 5), 2);
-  assert_int_equal(vnx_doc_line_of(&d, 9), 3);
-  assert_int_equal(vnx_doc_line_of(&d, 10), 4);
+  /* "một" is 5 bytes: the "\n" ending line 1 is byte 5. */
+  assert_int_equal(vnx_doc_line_of(&d, 5), 1);
+  assert_int_equal(vnx_doc_line_of(&d, 6), 2);
+  assert_int_equal(vnx_doc_line_of(&d, 10), 3);
+  assert_int_equal(vnx_doc_line_of(&d, 11), 4);
   assert_string_equal(d.stem, "t");
   /* Without rules, a document still gives its document record. */
   assert_int_equal(d.recs.n, 1);
