@@ -70,7 +70,9 @@ int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default) {
       bool want = !kinds;
       for (const char *p = kinds; p && *p && !want; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
         want = strncmp(p, k, kl) == 0 && (p[kl] == ',' || p[kl] == 0);
-      if (want && !r->skip && !strchr(r->expanded, '\n')) printf("%s\n", r->expanded);
+      /* (?J): the rules compile with PCRE2_DUPNAMES; (?i) for caseless. */
+      if (want && !r->skip && !strchr(r->expanded, '\n'))
+        printf("(?J)%s%s\n", r->caseless ? "(?i)" : "", r->expanded);
     }
   } else if (is_lint) {
     int n = vnx_rules_lint(rs, stderr);
@@ -84,6 +86,7 @@ int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default) {
     memset(&pl, 0, sizeof pl);
     int missing = vnx_collect_inputs(paths, npaths, &pl, stderr);
     vnx_matcher *m = vnx_matcher_new(rs);
+    vnx_matcher_profile(m);
     vnx_options opt;
     memset(&opt, 0, sizeof opt);
     opt.norm.tone_style = style;
@@ -102,11 +105,11 @@ int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default) {
       }
       vnx_doc_free(&doc);
     }
-    printf("%8s  %s\n", "hits", "rule");
+    printf("%8s %9s  %s\n", "hits", "ms", "rule");
     size_t never = 0;
     for (size_t i = 0; i < rs->n; i++) {
-      printf("%8zu  %s  (%s:%u)\n", vnx_matcher_hits(m, i), rs->rules[i].id, rs->rules[i].file,
-             rs->rules[i].line);
+      printf("%8zu %9.1f  %s  (%s:%u)\n", vnx_matcher_hits(m, i), (double)vnx_matcher_ns(m, i) / 1e6,
+             rs->rules[i].id, rs->rules[i].file, rs->rules[i].line);
       if (vnx_matcher_hits(m, i) == 0) never++;
     }
     printf("\n%zu document%s; %zu of %zu rules never fired%s\n", ndocs, ndocs == 1 ? "" : "s",

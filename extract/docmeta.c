@@ -326,8 +326,16 @@ static void name_case(sbuf *out, const line *l) {
     sb_put(out, l->s, l->n);
     return;
   }
-  /* words: [a, b) runs of non-spaces */
+  /* words: [a, b) runs of non-spaces; a name is a few words, a longer
+   * caps line is left as written */
   enum { MAXW = 64 };
+  size_t count = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (l->s[i] != ' ' && (i == 0 || l->s[i - 1] == ' ')) count++;
+  if (count > MAXW) {
+    sb_put(out, l->s, l->n);
+    return;
+  }
   const char *wa[MAXW];
   size_t wn[MAXW];
   char *lw[MAXW];
@@ -625,9 +633,8 @@ static size_t read_recipients(const lines *L, size_t i, pcre2_match_data *md, js
     const line *pl = &L->v[i - 1];
     bool goes_on = !blank(pl) && strchr(",;:", pl->s[pl->n - 1]) != NULL;
     if (match(RE_AUTHORITY, l, md, NULL) || (is_caps(l) && !is_item(l) && !goes_on)) break;
-    if (starts(l, "+") && item.n) {
+    if (starts(l, "+") && item.n && (trim_tail(&item), item.n)) {
       /* a sub-item ("- VPTU: + lãnh đạo, + Lưu") belongs to its item */
-      trim_tail(&item);
       line t = item_text(*l);
       sb_str(&item, item.s[item.n - 1] == ':' ? " " : ", ");
       sb_put(&item, t.s, t.n);

@@ -7,6 +7,7 @@
  * the per-thread vnx_matcher. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rules_int.h"
 
@@ -31,6 +32,7 @@ struct vnx_matcher {
   pcre2_match_context *mc;
   pcre2_jit_stack *js;
   size_t *hits;
+  uint64_t *ns;  /* time per rule when profiling (rules coverage), else NULL */
   char *fold;
   size_t foldcap;
   cand *c;
@@ -74,6 +76,7 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_context_free(m->mc);
   pcre2_jit_stack_free(m->js);
   free(m->hits);
+  free(m->ns);
   free(m->fold);
   free(m->c);
   free(m->ov);
@@ -85,6 +88,14 @@ void vnx_matcher_free(vnx_matcher *m) {
 
 size_t vnx_matcher_hits(const vnx_matcher *m, size_t i) {
   return m && m->rs && i < m->rs->n ? m->hits[i] : 0;
+}
+
+void vnx_matcher_profile(vnx_matcher *m) {
+  if (m && m->rs && !m->ns) m->ns = vnx_xcalloc(m->rs->n ? m->rs->n : 1, sizeof *m->ns);
+}
+
+uint64_t vnx_matcher_ns(const vnx_matcher *m, size_t i) {
+  return m && m->ns && i < m->rs->n ? m->ns[i] : 0;
 }
 
 /* ---- one line ---------------------------------------------------------- */
@@ -239,6 +250,8 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
   for (size_t ri = 0; ri < rs->n; ri++) {
     const vnx_rule *r = &rs->rules[ri];
     if (!needs_ok(r, m->fold, fl)) continue;
+    struct timespec t0;
+    if (m->ns) clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t off = 0;
     while (off <= ll) {
       /* The normaliser has validated the UTF-8; pcre2's own check would
@@ -269,6 +282,11 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
         off = (ov[0] > off ? ov[0] : off) + 1;
         while (off < ll && ((unsigned char)subj[off] & 0xC0) == 0x80) off++;
       }
+    }
+    if (m->ns) {
+      struct timespec t1;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      m->ns[ri] += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
     }
   }
   if (m->nc == 0) return limits;

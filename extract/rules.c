@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "rules_int.h"
 
 /* ---- growable buffers -------------------------------------------------- */
@@ -672,25 +674,112 @@ static frag *find_frag(loader *L, const char *name, size_t n) {
   return NULL;
 }
 
-static void gaz_alternation(const vnx_gazetteer *g, xbuf *out, const xsrc *m) {
-  xb_put(out, "(?:", 3, m, 0);
-  for (size_t i = 0; i < g->nforms; i++) {
+/* A gazetteer expands to a trie-shaped pattern rather than a flat
+ * alternation: "tổ chức(?:\s+(?:cơ\s+sở\s+đảng|đảng))?" instead of
+ * "tổ chức cơ sở đảng|tổ chức đảng|tổ chức". pcre2 tries a flat
+ * alternation entry by entry at every position, so a list of hundreds of
+ * names made the body and count rules the slowest of all; the trie
+ * shares prefixes and fails after a character or two. A greedy optional
+ * tail keeps the longest entry first, as the flat list sorted by length did. */
+typedef struct trie_node {
+  char tok[8];       /* one code point (escaped if ASCII punctuation) or "\\s+" */
+  char alt[8];       /* the same letter in the other case, when entries use both */
+  int32_t key;       /* lower-case code point (-1 for a space run) */
+  bool end;          /* an entry ends here */
+  struct trie_node **kids;
+  size_t nkids, capkids;
+} trie_node;
+
+/* Children are keyed by the lower-case letter, so "Đảng bộ cơ sở" and
+ * "đảng bộ" share one branch ([Đđ]ảng...). Separate branches per case
+ * would let a caseless match take the shorter entry of the first branch
+ * and never try the longer one in the other. */
+static trie_node *trie_child(trie_node *n, const char *tok, int32_t key) {
+  for (size_t i = 0; i < n->nkids; i++) {
+    trie_node *k = n->kids[i];
+    if (k->key != key) continue;
+    if (strcmp(k->tok, tok) != 0 && !k->alt[0]) snprintf(k->alt, sizeof k->alt, "%s", tok);
+    return k;
+  }
+  trie_node *k = vnx_xcalloc(1, sizeof *k);
+  k->key = key;
+  snprintf(k->tok, sizeof k->tok, "%s", tok);
+  if (n->nkids == n->capkids) {
+    n->capkids = n->capkids ? n->capkids * 2 : 4;
+    n->kids = vnx_xrealloc(n->kids, n->capkids * sizeof *n->kids);
+  }
+  n->kids[n->nkids++] = k;
+  return k;
+}
+
+static void trie_free(trie_node *n) {
+  for (size_t i = 0; i < n->nkids; i++) trie_free(n->kids[i]);
+  free(n->kids);
+  free(n);
+}
+
+static int cmp_trie_tok(const void *a, const void *b) {
+  int32_t x = (*(trie_node *const *)a)->key, y = (*(trie_node *const *)b)->key;
+  return (x > y) - (x < y);
+}
+
+static void trie_emit(trie_node *n, xbuf *out, const xsrc *m) {
+  if (n->nkids == 0) return;
+  qsort(n->kids, n->nkids, sizeof *n->kids, cmp_trie_tok); /* deterministic */
+  bool group = n->end || n->nkids > 1;
+  if (group) xb_put(out, "(?:", 3, m, 0);
+  for (size_t i = 0; i < n->nkids; i++) {
     if (i) xb_put(out, "|", 1, m, 0);
+    const trie_node *k = n->kids[i];
+    if (k->alt[0]) {
+      xb_put(out, "[", 1, m, 0);
+      xb_put(out, k->tok, strlen(k->tok), m, 0);
+      xb_put(out, k->alt, strlen(k->alt), m, 0);
+      xb_put(out, "]", 1, m, 0);
+    } else {
+      xb_put(out, k->tok, strlen(k->tok), m, 0);
+    }
+    trie_emit(n->kids[i], out, m);
+  }
+  if (group) xb_put(out, n->end ? ")?" : ")", n->end ? 2 : 1, m, 0);
+}
+
+static void gaz_alternation(const vnx_gazetteer *g, xbuf *out, const xsrc *m) {
+  trie_node *root = vnx_xcalloc(1, sizeof *root);
+  for (size_t i = 0; i < g->nforms; i++) {
+    trie_node *n = root;
     const char *f = g->forms[i];
     while (*f) {
       unsigned char c = (unsigned char)*f;
+      char tok[8];
+      int32_t key;
       if (c == ' ' || c == '\t') {
         /* a space in an entry matches any run of spaces in the text */
         while (*f == ' ' || *f == '\t') f++;
-        xb_put(out, "\\s+", 3, m, 0);
-        continue;
+        snprintf(tok, sizeof tok, "\\s+");
+        key = -1;
+      } else if (c < 0x80) {
+        if (isalnum(c)) snprintf(tok, sizeof tok, "%c", c);
+        else snprintf(tok, sizeof tok, "\\%c", c);
+        key = tolower(c);
+        f++;
+      } else {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)f, -1, &cp);
+        if (k < 1 || k > 4) k = 1, cp = c;
+        memcpy(tok, f, (size_t)k);
+        tok[k] = '\0';
+        key = utf8proc_tolower(cp);
+        f += k;
       }
-      if (c < 0x80 && !isalnum(c)) xb_put(out, "\\", 1, m, 0);
-      xb_put(out, f, 1, m, 0);
-      f++;
+      n = trie_child(n, tok, key);
     }
+    n->end = true;
   }
+  xb_put(out, "(?:", 3, m, 0);
+  trie_emit(root, out, m);
   xb_put(out, ")", 1, m, 0);
+  trie_free(root);
 }
 
 static bool expand_frag(loader *L, frag *f);

@@ -153,6 +153,10 @@ int vnx_rules_test(const vnx_ruleset *rs, FILE *out);
 
 /* Hit count per rule (indexed like the ruleset), after matching docs. */
 size_t vnx_matcher_hits(const vnx_matcher *m, size_t rule_index);
+/* Time spent per rule, in nanoseconds, once profiling is switched on
+ * (rules coverage does); without it the matcher reads no clock. */
+void vnx_matcher_profile(vnx_matcher *m);
+uint64_t vnx_matcher_ns(const vnx_matcher *m, size_t rule_index);
 const char *vnx_rules_id(const vnx_ruleset *rs, size_t rule_index);
 
 /* ---- pipeline ---------------------------------------------------------- */

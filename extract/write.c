@@ -60,6 +60,19 @@ int vnx_write_jsonl(const vnx_doc *d, FILE *out) {
 }
 
 FILE *vnx_atomic_open(const char *path, char **tmp_out, vnx_error *err) {
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    /* /dev/null, a FIFO, /dev/stdout: renaming a temporary file over it
+     * would replace the device, so write to it directly. */
+    if (S_ISDIR(st.st_mode)) {
+      vnx_error_set(err, path, 0, 0, "is a directory");
+      return NULL;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) vnx_error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
+    *tmp_out = NULL;
+    return f;
+  }
   size_t n = strlen(path) + 16;
   char *tmp = vnx_xmalloc(n);
   snprintf(tmp, n, "%s.tmpXXXXXX", path);
@@ -83,7 +96,13 @@ FILE *vnx_atomic_open(const char *path, char **tmp_out, vnx_error *err) {
 }
 
 int vnx_atomic_commit(FILE *f, char *tmp, const char *path, vnx_error *err) {
+  if (!tmp) {
+    int bad = ferror(f) | (fclose(f) != 0);
+    if (bad) vnx_error_set(err, path, 0, 0, "cannot write: %s", strerror(errno ? errno : EIO));
+    return bad ? -1 : 0;
+  }
   int rc = 0;
+  /* fsync is for files we rename into place, not for devices. */
   if (ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0) rc = -1;
   if (fclose(f) != 0) rc = -1;
   if (rc == 0 && rename(tmp, path) != 0) rc = -1;
@@ -97,7 +116,7 @@ int vnx_atomic_commit(FILE *f, char *tmp, const char *path, vnx_error *err) {
 
 void vnx_atomic_abort(FILE *f, char *tmp) {
   fclose(f);
-  unlink(tmp);
+  if (tmp) unlink(tmp);
   free(tmp);
 }
 

@@ -20,7 +20,11 @@ NDOCS=$(wc -l < "$WORK/list")
 BYTES=$(xargs cat < "$WORK/list" | wc -c)
 [ -f "$WORK/all-$SIZE.txt" ] || xargs cat < "$WORK/list" > "$WORK/all-$SIZE.txt"
 "$VNX" rules patterns --kind deadline > "$WORK/deadline.pat"
-"$VNX" rules patterns --kind deadline,body,indicator > "$WORK/all.pat"
+# pcre2grep refuses patterns over 8192 bytes (gazetteer alternations can
+# be longer): those few are left out of its file, which only flatters it.
+"$VNX" rules patterns --kind deadline,body,indicator | awk 'length($0) <= 8000' > "$WORK/all.pat"
+NPAT=$(wc -l < "$WORK/all.pat")
+NPAT_ALL=$("$VNX" rules patterns --kind deadline,body,indicator | wc -l)
 ONE=$(head -1 "$WORK/deadline.pat")
 
 measure() { # NAME CMD...  -> "name secs rss_kb"
@@ -50,11 +54,12 @@ measure() { # NAME CMD...  -> "name secs rss_kb"
   measure "extract-j2" "'$VNX' extract -q --jobs 2 --from '$WORK/list'"
 } > "$WORK/results.txt"
 
+echo "pcre2grep -f: $NPAT of the $NPAT_ALL deadline/body/indicator patterns (the rest exceed its 8192-byte limit)"
 echo "corpus: $NDOCS documents, $(awk -v b="$BYTES" 'BEGIN {printf "%.1f", b / 1e6}') MB; $REPEAT runs each, medians"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf '%-14s %9s %9s %10s %10s\n' command seconds MB/s docs/s "peak RSS"
 awk -v b="$BYTES" -v n="$NDOCS" '{
-  printf "%-14s %9.2f %9.1f %10.0f %7.1f MB\n", $1, $2, $2 > 0 ? b / 1e6 / $2 : 0, $2 > 0 ? n / $2 : 0, $3 / 1024
+  printf "%-14s %9.2f %9.1f %10.0f %7.1f MB\n", $1, $2, ($2 > 0 ? b / 1e6 / $2 : 0), ($2 > 0 ? n / $2 : 0), $3 / 1024
 }' "$WORK/results.txt"
 awk '{t[$1] = $2; r[$1] = $3} END {
   printf "\nextract --jobs 1 vs pcre2grep -c -f: %.2fx faster (target >= 4)\n", t["pcre2grep-f"] / t["extract-j1"]

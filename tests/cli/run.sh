@@ -124,5 +124,10 @@ expect_grep "bad --doc-date is named" "doc-date" "$out"
 out=$("$VNX" extract --rules "$RULES" -q -o "$T/nodir/x.jsonl" "$ROOT/corpus" 2>&1); rc=$?
 expect_status "-o into a missing directory exits 2" 2 $rc "$out"
 
+# -o onto a device writes to it: renaming a temporary file over /dev/null
+# would replace the device with a regular file.
+"$VNX" extract --rules "$RULES" -q -o /dev/null "$ROOT/corpus"; rc=$?
+if [ $rc = 0 ] && [ -c /dev/null ] && ! ls /dev/null.tmp* >/dev/null 2>&1; then ok "-o /dev/null leaves the device alone"; else bad "-o /dev/null (exit $rc)"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
