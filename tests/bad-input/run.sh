@@ -96,5 +96,24 @@ grep -qE "15 documents \(6 ok, 9 failed\)" <<<"$out" && ok "summary counts 6 ok,
 out=$("$VNX" extract --rules "$RULES" -q --fail-fast --jobs 1 "$D/overlong.txt" "$D/good-1.txt" 2>&1 >"$T/ff.jsonl"); rc=$?
 [ $rc = 1 ] && [ ! -s "$T/ff.jsonl" ] && ok "--fail-fast stops at the first failure" || bad "--fail-fast: exit $rc, $(wc -l < "$T/ff.jsonl") lines" "$out"
 
+# 1 000 documents, 10 of them broken (invalid UTF-8, unreadable): the
+# records of the 990, the 10 named, exit 1.
+B="$T/thousand"
+mkdir -p "$B"
+for i in $(seq -w 1 990); do printf "Giao Sở Tài chính chủ trì, hoàn thành trước ngày %d/6/2026.\n" $((10#$i % 28 + 1)) > "$B/good-$i.txt"; done
+for i in $(seq 1 4); do printf "hai \xff ba $i\n" > "$B/bad-utf8-$i.txt"; done
+find "$B" -name '*.txt' | sort > "$T/thousand.list"
+for i in $(seq 1 3); do echo "$T/missing-$i.txt" >> "$T/thousand.list"; done
+for i in $(seq 1 3); do
+  if [ "$(id -u)" = 0 ]; then echo /proc/self/mem; else printf x > "$B/unreadable-$i.md"; chmod 000 "$B/unreadable-$i.md"; echo "$B/unreadable-$i.md"; fi
+done >> "$T/thousand.list"
+[ "$(wc -l < "$T/thousand.list")" = 1000 ] || bad "the batch list should have 1000 paths"
+out=$("$VNX" extract --rules "$RULES" -q --from "$T/thousand.list" -o "$T/thousand.jsonl" 2>&1); rc=$?
+n=$(grep -c '"kind":"document"' "$T/thousand.jsonl")
+nerr=$(grep -c ": error: " <<<"$out")
+[ $rc = 1 ] && [ "$n" = 990 ] && [ "$nerr" = 10 ] \
+  && ok "1000-document batch: 990 written, $nerr named, exit 1" \
+  || bad "1000-document batch: exit $rc, $n written, $nerr named" "$out"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -124,6 +124,26 @@ expect_grep "bad --doc-date is named" "doc-date" "$out"
 out=$("$VNX" extract --rules "$RULES" -q -o "$T/nodir/x.jsonl" "$ROOT/corpus" 2>&1); rc=$?
 expect_status "-o into a missing directory exits 2" 2 $rc "$out"
 
+# Batches: any --jobs gives the same bytes; --from and -0 read lists; the
+# shards of --shard I/N together are the whole record set, with no overlap.
+"$VNX" extract --rules "$RULES" -q --jobs 1 "$ROOT/corpus" > "$T/j1.jsonl"
+"$VNX" extract --rules "$RULES" -q --jobs 3 "$ROOT/corpus" > "$T/j3.jsonl"
+cmp -s "$T/j1.jsonl" "$T/j3.jsonl" && ok "--jobs 1 and --jobs 3 give the same bytes" || bad "--jobs changes the output"
+find "$ROOT/corpus" -name '*.txt' -print0 | sort -z | "$VNX" extract --rules "$RULES" -q --jobs 2 --from - -0 > "$T/from0.jsonl"
+cmp -s "$T/j1.jsonl" "$T/from0.jsonl" && ok "--from - -0 reads a NUL-separated list" || bad "--from - -0 differs"
+find "$ROOT/corpus" -name '*.txt' | sort > "$T/list.txt"
+"$VNX" extract --rules "$RULES" -q --from "$T/list.txt" > "$T/from.jsonl"
+cmp -s "$T/j1.jsonl" "$T/from.jsonl" && ok "--from LIST reads one path a line" || bad "--from LIST differs"
+for i in 1 2 3; do "$VNX" extract --rules "$RULES" -q --shard $i/3 --from "$T/list.txt" > "$T/shard$i.jsonl"; done
+if [ "$(cat "$T"/shard?.jsonl | sort | md5sum)" = "$(sort "$T/j1.jsonl" | md5sum)" ]; then ok "the three shards together are the whole record set"; else bad "shards differ from the whole"; fi
+n=0; for i in 1 2 3; do [ -s "$T/shard$i.jsonl" ] && n=$((n + 1)); done
+[ $n -ge 2 ] && ok "the shards split the documents ($n non-empty)" || bad "shards: only $n non-empty"
+out=$("$VNX" extract --shard 4/3 x 2>&1); expect_status "--shard 4/3 is a usage error" 2 $? "$out"
+out=$("$VNX" extract --rules "$RULES" --progress -o "$T/p.jsonl" "$ROOT/corpus" 2>&1)
+expect_grep "--progress draws the progress line" "\\[#+\\] $ndocs/$ndocs docs .* ETA" "$out"
+out=$("$VNX" extract --rules "$RULES" -o "$T/p.jsonl" "$ROOT/corpus" 2>&1)
+if grep -q "ETA" <<<"$out"; then bad "no progress line when stderr is not a terminal" "$out"; else ok "no progress line when stderr is not a terminal"; fi
+
 # -o onto a device writes to it: renaming a temporary file over /dev/null
 # would replace the device with a regular file.
 "$VNX" extract --rules "$RULES" -q -o /dev/null "$ROOT/corpus"; rc=$?

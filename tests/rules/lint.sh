@@ -209,5 +209,21 @@ if grep -q "warning: rule lint.catastrophic hit the match limit" "$TMP/cat.err";
 fi
 echo "catastrophic pattern on 1 MB: ${cpu}s CPU"
 
+# ---- degenerate rules are refused, with the reason ---------------------------
+fresh
+add_rule zz_lint.rules "rule lint.empty
+  kind      deadline
+  needs     x
+  pattern   (?<span>x*)"
+run_lint
+expect_diag "a rule matching the empty string" "$TMP/copy/zz_lint.rules" 1 "can match the empty string"
+fresh
+add_rule zz_lint.rules "rule lint.every
+  kind      indicator
+  needs     a
+  pattern   (?<span>.)"
+run_lint
+expect_diag "a rule matching every character" "$TMP/copy/zz_lint.rules" 1 "matches any single character"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
