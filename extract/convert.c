@@ -411,6 +411,16 @@ size_t vnx_fold_lower(const char *s, size_t n, char **buf, size_t *cap) {
   }
   size_t i = 0;
   while (i < n) {
+    if (len + 8 > *cap) {
+      *cap = *cap * 2 + 8;
+      *buf = vnx_xrealloc(*buf, *cap);
+    }
+    unsigned char c0 = (unsigned char)s[i];
+    if (c0 < 0x80) { /* ASCII without a decoder call */
+      (*buf)[len++] = (char)(c0 >= 'A' && c0 <= 'Z' ? c0 + 32 : c0);
+      i++;
+      continue;
+    }
     utf8proc_int32_t cp;
     utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
     if (len + 8 > *cap) {

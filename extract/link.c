@@ -166,7 +166,7 @@ static long find_body(const vnx_doc *d, const bool *drop, size_t a, size_t b) {
   (void)drop;
   for (size_t i = 0; i < d->recs.n; i++) {
     const vnx_record *r = &d->recs.v[i];
-    if (is_kind(r, "body") && r->nstart == a && r->nend == b) return (long)i;
+    if (r->nstart == a && r->nend == b && is_kind(r, "body")) return (long)i;
   }
   return -1;
 }
@@ -372,7 +372,7 @@ static void table_bodies(linkctx *c) {
         /* rule records inside this cell */
         for (size_t k = 0; k < n0; k++) {
           vnx_record *r = &d->recs.v[k];
-          if (!is_kind(r, "body") || r->nstart < a || r->nend > b) continue;
+          if (r->nstart < a || r->nend > b || !is_kind(r, "body")) continue;
           if (role || g->kind == VNX_SEG_TABLE_HEADER || !fget(r, "role")) c->drop[k] = true;
         }
         if (role && g->kind == VNX_SEG_TABLE_ROW && b > a) split_cell(c, a, b, role);
@@ -539,7 +539,7 @@ static bool only_bodies(const vnx_doc *d, const vnx_seg *g) {
     size_t best = 0;
     for (size_t i = 0; i < d->recs.n; i++) {
       const vnx_record *r = &d->recs.v[i];
-      if (is_kind(r, "body") && r->nstart == p && r->nend > best) best = r->nend;
+      if (r->nstart == p && r->nend > best && is_kind(r, "body")) best = r->nend;
     }
     if (!best) return false;
     p = best;
@@ -552,7 +552,7 @@ static void ids_of(vnx_doc *d, json_t *arr, size_t a, size_t b, const char *kind
   char id[40];
   for (size_t i = 0; i < d->recs.n; i++) {
     const vnx_record *r = &d->recs.v[i];
-    if (!is_kind(r, kind) || r->nstart < a || r->nstart >= b) continue;
+    if (r->nstart < a || r->nstart >= b || !is_kind(r, kind)) continue;
     if (role) {
       const char *rr = fget(r, "role");
       if (!rr || strcmp(rr, role) != 0) continue;
@@ -566,7 +566,7 @@ static long first_of_rec_order(const vnx_doc *d, size_t a, size_t b, const char 
   long best = -1;
   for (size_t i = 0; i < d->recs.n; i++) {
     const vnx_record *r = &d->recs.v[i];
-    if (is_kind(r, kind) && r->nstart >= a && r->nstart < b &&
+    if (r->nstart >= a && r->nstart < b && is_kind(r, kind) &&
         (best < 0 || r->nstart < d->recs.v[best].nstart))
       best = (long)i;
   }

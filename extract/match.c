@@ -30,6 +30,7 @@ struct vnx_matcher {
   const vnx_ruleset *rs;
   pcre2_match_data *md;
   pcre2_match_context *mc;
+  pcre2_match_context *mclim; /* mc plus an offset limit (rules with a prefix) */
   pcre2_jit_stack *js;
   size_t *hits;
   uint64_t *ns;  /* time per rule when profiling (rules coverage), else NULL */
@@ -41,6 +42,17 @@ struct vnx_matcher {
   size_t nov, capov;
   unsigned char *occ;
   size_t occcap;
+  /* the distinct needs literals of the ruleset; per line, whether the
+   * folded line contains each one is computed once (memo: -1 unknown) */
+  const char **ulit;
+  size_t *ulen;
+  size_t nu;
+  size_t *nid;     /* literal indices of all rules, rule ri from nidoff[ri] */
+  size_t *nidoff;  /* rs->n + 1 entries */
+  signed char *memo;
+  /* the byte pairs of the folded line: a literal with a pair the line does
+   * not have is not in it */
+  uint64_t pairs[65536 / 64];
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -66,7 +78,35 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   pcre2_set_depth_limit(m->mc, VNX_DEPTH_LIMIT);
   pcre2_set_heap_limit(m->mc, VNX_HEAP_LIMIT);
   if (m->js) pcre2_jit_stack_assign(m->mc, NULL, m->js);
+  m->mclim = pcre2_match_context_copy(m->mc);
+  if (!m->mclim) {
+    fprintf(stderr, "vnextract: out of memory\n");
+    abort();
+  }
   m->hits = vnx_xcalloc(rs && rs->n ? rs->n : 1, sizeof *m->hits);
+  size_t nr = rs ? rs->n : 0, tot = 0;
+  for (size_t i = 0; i < nr; i++) tot += rs->rules[i].nneeds;
+  m->ulit = vnx_xcalloc(tot ? tot : 1, sizeof *m->ulit);
+  m->ulen = vnx_xcalloc(tot ? tot : 1, sizeof *m->ulen);
+  m->nid = vnx_xcalloc(tot ? tot : 1, sizeof *m->nid);
+  m->nidoff = vnx_xcalloc(nr + 1, sizeof *m->nidoff);
+  m->memo = vnx_xcalloc(tot ? tot : 1, 1);
+  size_t k = 0;
+  for (size_t i = 0; i < nr; i++) {
+    m->nidoff[i] = k;
+    for (size_t j = 0; j < rs->rules[i].nneeds; j++) {
+      const char *lit = rs->rules[i].needs[j];
+      size_t u = 0;
+      while (u < m->nu && strcmp(m->ulit[u], lit) != 0) u++;
+      if (u == m->nu) {
+        m->ulit[u] = lit;
+        m->ulen[u] = strlen(lit);
+        m->nu++;
+      }
+      m->nid[k++] = u;
+    }
+  }
+  m->nidoff[nr] = k;
   return m;
 }
 
@@ -74,6 +114,7 @@ void vnx_matcher_free(vnx_matcher *m) {
   if (!m) return;
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mc);
+  pcre2_match_context_free(m->mclim);
   pcre2_jit_stack_free(m->js);
   free(m->hits);
   free(m->ns);
@@ -81,6 +122,11 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->c);
   free(m->ov);
   free(m->occ);
+  free(m->ulit);
+  free(m->ulen);
+  free(m->nid);
+  free(m->nidoff);
+  free(m->memo);
   clear_claims(m);
   free(m->claims);
   free(m);
@@ -113,10 +159,32 @@ static bool contains(const char *h, size_t hn, const char *nd, size_t nn) {
   return false;
 }
 
-static bool needs_ok(const vnx_rule *r, const char *fold, size_t n) {
-  if (r->nneeds == 0) return true;
-  for (size_t i = 0; i < r->nneeds; i++)
-    if (contains(fold, n, r->needs[i], strlen(r->needs[i]))) return true;
+/* The normaliser has validated the UTF-8; pcre2's own check would rescan
+ * the rest of the line on every call (quadratic on a long line). With JIT
+ * code, pcre2_jit_match skips the checks pcre2_match makes on every call. */
+static inline int run(const pcre2_code *code, bool jit, const char *subj, size_t ll, size_t off,
+                      pcre2_match_data *md, pcre2_match_context *mc) {
+  if (jit) return pcre2_jit_match(code, (PCRE2_SPTR)subj, ll, off, 0, md, mc);
+  return pcre2_match(code, (PCRE2_SPTR)subj, ll, off, PCRE2_NO_UTF_CHECK, md, mc);
+}
+
+static bool needs_ok(vnx_matcher *m, size_t ri, const char *fold, size_t n) {
+  size_t a = m->nidoff[ri], b = m->nidoff[ri + 1];
+  if (a == b) return true;
+  for (size_t i = a; i < b; i++) {
+    size_t u = m->nid[i];
+    if (m->memo[u] < 0) {
+      const unsigned char *l = (const unsigned char *)m->ulit[u];
+      size_t ln = m->ulen[u];
+      bool maybe = ln <= n;
+      for (size_t j = 0; maybe && j + 1 < ln; j++) {
+        unsigned k = (unsigned)l[j] << 8 | l[j + 1];
+        if (!(m->pairs[k >> 6] >> (k & 63) & 1)) maybe = false;
+      }
+      m->memo[u] = maybe && contains(fold, n, m->ulit[u], ln);
+    }
+    if (m->memo[u]) return true;
+  }
   return false;
 }
 
@@ -247,17 +315,50 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
   int limits = 0;
   size_t fl = vnx_fold_lower(subj, ll, &m->fold, &m->foldcap);
   m->nc = m->nov = 0;
+  if (m->nu) memset(m->memo, -1, m->nu);
+  /* pairs is all zero between lines: the bits set here are cleared after
+   * the rules have run */
+  for (size_t i = 0; i + 1 < fl; i++) {
+    unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
+    m->pairs[k >> 6] |= (uint64_t)1 << (k & 63);
+  }
   for (size_t ri = 0; ri < rs->n; ri++) {
     const vnx_rule *r = &rs->rules[ri];
-    if (!needs_ok(r, m->fold, fl)) continue;
+    if (!needs_ok(m, ri, m->fold, fl)) continue;
     struct timespec t0;
     if (m->ns) clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t off = 0;
+    /* A rule with a prefix (P, then the pattern lines C): a match of PC
+     * starting at s has C matching where P ended, at or after s. So with
+     * c the leftmost start of a match of C alone at or after off, the
+     * leftmost match of PC at or after off starts in [off, c] or after c:
+     * PC is tried with an offset limit c, and if nothing starts there the
+     * search goes on from c + 1. No match of C: no match of PC. */
+    bool core = r->core != NULL;
+    size_t c = 0;
+    bool have_c = false;
     while (off <= ll) {
-      /* The normaliser has validated the UTF-8; pcre2's own check would
-       * rescan the rest of the line on every call (quadratic on a long
-       * line). */
-      int rc = pcre2_match(r->code, (PCRE2_SPTR)subj, ll, off, PCRE2_NO_UTF_CHECK, m->md, m->mc);
+      pcre2_match_context *mc = m->mc;
+      if (core) {
+        if (!have_c || c < off) {
+          int crc = run(r->core, r->jit, subj, ll, off, m->md, m->mc);
+          if (crc == PCRE2_ERROR_NOMATCH) break;
+          if (crc < 0) {
+            core = false; /* a limit in C alone: the plain search decides */
+            continue;
+          }
+          c = pcre2_get_ovector_pointer(m->md)[0];
+          have_c = true;
+        }
+        pcre2_set_offset_limit(m->mclim, c);
+        mc = m->mclim;
+      }
+      int rc = run(r->code, r->jit, subj, ll, off, m->md, mc);
+      if (rc == PCRE2_ERROR_NOMATCH && core) {
+        off = c + 1;
+        while (off < ll && ((unsigned char)subj[off] & 0xC0) == 0x80) off++;
+        continue;
+      }
       if (rc == PCRE2_ERROR_NOMATCH) break;
       if (rc < 0) {
         PCRE2_UCHAR msg[200];
@@ -288,6 +389,10 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
       clock_gettime(CLOCK_MONOTONIC, &t1);
       m->ns[ri] += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
     }
+  }
+  for (size_t i = 0; i + 1 < fl; i++) {
+    unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
+    m->pairs[k >> 6] = 0;
   }
   if (m->nc == 0) return limits;
 

@@ -26,6 +26,7 @@
  * vnx_resolve runs after the rules and fills what a single match cannot
  * know (see its comment).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,12 +65,38 @@ static const char TITLE_MONTH[] =
   "(?<![0-9]\\s)\\btháng\\s+(?<m>[0-9]{1,2})(?:\\s*/\\s*|\\s+năm\\s+)(?<y>(?:19|20)[0-9]{2})\\b";
 static const char TITLE_YEAR[] = "(?<![0-9]\\s)\\bnăm\\s+(?<y>(?:19|20)[0-9]{2})\\b";
 
+/* Quarters in the title lines (title_quarter_month below). */
+static const char TITLE_QUARTER[] =
+  "\\bquý\\s+(?<q>IV|III|II|I|[1-4])(?:\\s*/\\s*|\\s+năm\\s+)(?<y>(?:19|20)[0-9]{2})\\b";
+
+/* The patterns are compiled (and JIT-compiled) once per process and shared
+ * read-only by the threads. */
+enum { NPATS = NSOURCES + 3 };
+static pcre2_code *g_pats[NPATS];
+static pthread_once_t g_pats_once = PTHREAD_ONCE_INIT;
+
+static void compile_all(void) {
+  const char *nojit = getenv("VNX_NO_JIT");
+  for (int i = 0; i < NPATS; i++) {
+    const char *pat = i < NSOURCES ? SOURCES[i]
+                      : i == NSOURCES ? TITLE_MONTH
+                      : i == NSOURCES + 1 ? TITLE_YEAR : TITLE_QUARTER;
+    int ec;
+    PCRE2_SIZE eo;
+    g_pats[i] = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                              PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES, &ec, &eo,
+                              NULL);
+    if (g_pats[i] && (!nojit || strcmp(nojit, "1") != 0))
+      pcre2_jit_compile(g_pats[i], PCRE2_JIT_COMPLETE);
+  }
+}
+
 static pcre2_code *compile(const char *pat) {
-  int ec;
-  PCRE2_SIZE eo;
-  return pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-                       PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES, &ec, &eo,
-                       NULL);
+  pthread_once(&g_pats_once, compile_all);
+  for (int i = 0; i < NSOURCES; i++)
+    if (pat == SOURCES[i]) return g_pats[i];
+  return pat == TITLE_MONTH ? g_pats[NSOURCES]
+         : pat == TITLE_YEAR ? g_pats[NSOURCES + 1] : g_pats[NSOURCES + 2];
 }
 
 /* Integer value of named group name (0 if absent or unset). */
@@ -110,7 +137,6 @@ static bool find_date(const char *pat, const char *s, size_t len, ymd *out) {
     off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
   }
   pcre2_match_data_free(md);
-  pcre2_code_free(re);
   return found;
 }
 
@@ -149,8 +175,6 @@ static bool title_date(const char *s, ymd *out) {
 /* The first month of a quarter named with the document's year in the title
  * lines ("nhiệm vụ, giải pháp quý II năm 2026" -> 4), 0 if none. Used only
  * as the reference month of the past-deadline filter in vnx_resolve. */
-static const char TITLE_QUARTER[] =
-  "\\bquý\\s+(?<q>IV|III|II|I|[1-4])(?:\\s*/\\s*|\\s+năm\\s+)(?<y>(?:19|20)[0-9]{2})\\b";
 
 static int title_quarter_month(const char *s, int year) {
   const char *p = s;
@@ -177,7 +201,6 @@ static int title_quarter_month(const char *s, int year) {
           off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
         }
         pcre2_match_data_free(md);
-        pcre2_code_free(re);
       }
     }
     if (!e) break;

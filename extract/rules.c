@@ -9,6 +9,8 @@
  * shows every error. */
 #include <ctype.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,8 @@ typedef struct prule {
   vnx_rule r;
   piece *pat;
   size_t npat, cappat;
+  piece *pre; /* prefix lines: the pattern is the prefix, then the pattern lines */
+  size_t npre, cappre;
   piece *sets;
   size_t nsets, capsets;
   bool has_kind, has_action, has_prio, has_opts, has_needs;
@@ -651,6 +655,9 @@ static void parse_file(loader *L, const char *dir, const char *fname) {
     } else if (KW("pattern")) {
       piece pc = {ln, vcol};
       PUSH(cur->pat, cur->npat, cur->cappat, pc);
+    } else if (KW("prefix")) {
+      piece pc = {ln, vcol};
+      PUSH(cur->pre, cur->npre, cur->cappre, pc);
     } else if (KW("set")) {
       piece pc = {ln, vcol};
       PUSH(cur->sets, cur->nsets, cur->capsets, pc);
@@ -780,6 +787,36 @@ static void gaz_alternation(const vnx_gazetteer *g, xbuf *out, const xsrc *m) {
   trie_emit(root, out, m);
   xb_put(out, ")", 1, m, 0);
   trie_free(root);
+}
+
+/* A rule that can match the empty string, or any single character, turns
+ * every position of every line into a record: a 1 MB line would give a
+ * million of them. Such a pattern is a mistake, so it is refused at load
+ * time with the reason. "Any character" is probed with a letter, a digit,
+ * a space and punctuation, each alone on a line. */
+static bool check_not_degenerate(loader *L, const vnx_rule *r) {
+  uint32_t minlen = 1;
+  pcre2_pattern_info(r->code, PCRE2_INFO_MINLENGTH, &minlen);
+  pcre2_match_data *md = pcre2_match_data_create_from_pattern(r->code, NULL);
+  bool ok = true;
+  if (minlen == 0 && pcre2_match(r->code, (PCRE2_SPTR) "", 0, 0, 0, md, NULL) >= 0) {
+    err_at(L, r->src, r->line, 5, "rule %s can match the empty string: a rule must match some text",
+           r->id);
+    ok = false;
+  } else if (minlen <= 1) {
+    static const char *const probes[] = {"q", "7", " ", ";"};
+    size_t hits = 0;
+    for (size_t i = 0; i < 4; i++)
+      hits += pcre2_match(r->code, (PCRE2_SPTR)probes[i], 1, 0, 0, md, NULL) >= 0;
+    if (hits == 4) {
+      err_at(L, r->src, r->line, 5,
+             "rule %s matches any single character: every character would become a record",
+             r->id);
+      ok = false;
+    }
+  }
+  pcre2_match_data_free(md);
+  return ok;
 }
 
 static bool expand_frag(loader *L, frag *f);
@@ -1083,21 +1120,47 @@ static void free_set(vnx_set *s) {
   json_decref(s->lit);
 }
 
+/* Normalises and expands pattern pieces into x. */
+static bool expand_pieces(loader *L, vnx_rule *r, const piece *pcs, size_t n, xbuf *x) {
+  const vnx_srcfile *sf = &L->rs->src[r->src];
+  xbuf nb = {0};
+  bool ok = true;
+  for (size_t i = 0; i < n && ok; i++) {
+    const char *line = sf->lines[pcs[i].line - 1];
+    size_t vl = strlen(line + pcs[i].col);
+    while (vl && (line[pcs[i].col + vl - 1] == ' ' || line[pcs[i].col + vl - 1] == '\t'))
+      vl--;
+    if (!norm_piece(L, line + pcs[i].col, vl, pcs[i].line, pcs[i].col, &nb)) {
+      err_at(L, r->src, pcs[i].line, pcs[i].col, "invalid UTF-8");
+      ok = false;
+    }
+  }
+  if (ok) ok = expand_text(L, &nb, r->src, x);
+  xb_free(&nb);
+  return ok;
+}
+
 static bool compile_rule(loader *L, prule *p) {
   vnx_rule *r = &p->r;
   const vnx_srcfile *sf = &L->rs->src[r->src];
   xbuf nb = {0}, x = {0};
   bool ok = true;
-  for (size_t i = 0; i < p->npat && ok; i++) {
-    const char *line = sf->lines[p->pat[i].line - 1];
-    size_t vl = strlen(line + p->pat[i].col);
-    while (vl && (line[p->pat[i].col + vl - 1] == ' ' || line[p->pat[i].col + vl - 1] == '\t'))
+  /* the prefix lines, then the pattern lines */
+  piece *all = NULL;
+  size_t nall = 0, capall = 0;
+  for (size_t i = 0; i < p->npre; i++) PUSH(all, nall, capall, p->pre[i]);
+  for (size_t i = 0; i < p->npat; i++) PUSH(all, nall, capall, p->pat[i]);
+  for (size_t i = 0; i < nall && ok; i++) {
+    const char *line = sf->lines[all[i].line - 1];
+    size_t vl = strlen(line + all[i].col);
+    while (vl && (line[all[i].col + vl - 1] == ' ' || line[all[i].col + vl - 1] == '\t'))
       vl--;
-    if (!norm_piece(L, line + p->pat[i].col, vl, p->pat[i].line, p->pat[i].col, &nb)) {
-      err_at(L, r->src, p->pat[i].line, p->pat[i].col, "invalid UTF-8");
+    if (!norm_piece(L, line + all[i].col, vl, all[i].line, all[i].col, &nb)) {
+      err_at(L, r->src, all[i].line, all[i].col, "invalid UTF-8");
       ok = false;
     }
   }
+  free(all);
   if (ok) ok = expand_text(L, &nb, r->src, &x);
   xb_free(&nb);
   if (!ok) {
@@ -1114,7 +1177,10 @@ static bool compile_rule(loader *L, prule *p) {
   uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | (r->caseless ? PCRE2_CASELESS : 0);
   int ec;
   PCRE2_SIZE eoff;
-  r->code = pcre2_compile((PCRE2_SPTR)(x.s ? x.s : ""), x.len, opts, &ec, &eoff, NULL);
+  /* With a prefix, the whole pattern is only tried up to where its pattern
+   * lines match on their own (match.c): it needs an offset limit. */
+  r->code = pcre2_compile((PCRE2_SPTR)(x.s ? x.s : ""), x.len,
+                          opts | (p->npre ? PCRE2_USE_OFFSET_LIMIT : 0), &ec, &eoff, NULL);
   if (!r->code) {
     PCRE2_UCHAR msg[256];
     pcre2_get_error_message(ec, msg, sizeof msg);
@@ -1132,14 +1198,28 @@ static bool compile_rule(loader *L, prule *p) {
   /* Kept for `rules patterns` (the benchmark feeds them to pcre2grep). */
   r->expanded = vnx_xstrndup(x.s ? x.s : "", x.len);
   xb_free(&x);
-  /* Without JIT (unsupported platform) the interpreter still works.
-   * VNX_NO_JIT=1 turns it off on purpose: valgrind cannot follow JIT code
-   * and reports false uninitialised reads in it. */
-  const char *nojit = getenv("VNX_NO_JIT");
-  if (!nojit || strcmp(nojit, "1") != 0) pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+  /* JIT compilation comes once every rule is compiled (jit_all). */
+  if (p->npre) {
+    /* the pattern lines alone: where a match of the whole can end its prefix */
+    xbuf cx = {0};
+    if (!expand_pieces(L, r, p->pat, p->npat, &cx)) {
+      xb_free(&cx);
+      return false;
+    }
+    r->core = pcre2_compile((PCRE2_SPTR)(cx.s ? cx.s : ""), cx.len, opts, &ec, &eoff, NULL);
+    xb_free(&cx);
+    if (!r->core) {
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message(ec, msg, sizeof msg);
+      err_at(L, r->src, p->pat[0].line, p->pat[0].col,
+             "the pattern lines without the prefix do not compile: %s", (const char *)msg);
+      return false;
+    }
+  }
   pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &r->ncap);
   if (r->ncap > L->rs->max_cap) L->rs->max_cap = r->ncap;
   group_ref(r->code, "span", &r->span);
+  if (!r->skip && !check_not_degenerate(L, r)) ok = false;
 
   r->sets = vnx_xcalloc(p->nsets ? p->nsets : 1, sizeof *r->sets);
   for (size_t i = 0; i < p->nsets; i++) {
@@ -1178,6 +1258,7 @@ static void free_rule(vnx_rule *r) {
   for (size_t i = 0; i < r->nneeds; i++) free(r->needs[i]);
   free(r->needs);
   pcre2_code_free(r->code);
+  pcre2_code_free(r->core);
   free(r->expanded);
   for (size_t i = 0; i < r->nsets; i++) free_set(&r->sets[i]);
   free(r->sets);
@@ -1191,6 +1272,61 @@ static void free_rule(vnx_rule *r) {
     free(r->ex[i].vals);
   }
   free(r->ex);
+}
+
+/* ---- JIT ----------------------------------------------------------------- */
+
+/* Without JIT (unsupported platform) the interpreter still works.
+ * VNX_NO_JIT=1 turns it off on purpose: valgrind cannot follow JIT code and
+ * reports false uninitialised reads in it. JIT compilation is most of the
+ * loading time (large gazetteer alternations), and the patterns are
+ * independent: with vnx_rules_set_threads(N), N threads share it. */
+static int g_jit_threads = 1;
+
+void vnx_rules_set_threads(int n) { g_jit_threads = n < 1 ? 1 : n; }
+
+typedef struct jitjob {
+  vnx_ruleset *rs;
+  atomic_size_t next;
+} jitjob;
+
+static void *jit_worker(void *arg) {
+  jitjob *j = arg;
+  for (;;) {
+    size_t i = atomic_fetch_add(&j->next, 1);
+    if (i >= 2 * j->rs->n) break;
+    /* the rule's pattern and its prefix-less pattern lines are two jobs */
+    vnx_rule *r = &j->rs->rules[i / 2];
+    pcre2_code *c = i % 2 ? r->core : r->code;
+    if (c) pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
+  }
+  return NULL;
+}
+
+static void jit_all(vnx_ruleset *rs) {
+  const char *nojit = getenv("VNX_NO_JIT");
+  if (!nojit || strcmp(nojit, "1") != 0) {
+    jitjob j;
+    j.rs = rs;
+    atomic_init(&j.next, 0);
+    int nt = g_jit_threads;
+    if ((size_t)nt > rs->n) nt = rs->n ? (int)rs->n : 1;
+    pthread_t *t = vnx_xcalloc((size_t)nt, sizeof *t);
+    int started = 0;
+    for (int i = 1; i < nt; i++)
+      if (pthread_create(&t[i], NULL, jit_worker, &j) == 0) started = i;
+    jit_worker(&j);
+    for (int i = 1; i <= started; i++) pthread_join(t[i], NULL);
+    free(t);
+  }
+  for (size_t i = 0; i < rs->n; i++) {
+    /* JIT code present: match.c calls pcre2_jit_match directly */
+    vnx_rule *r = &rs->rules[i];
+    size_t js = 0, cjs = 0;
+    if (r->code) pcre2_pattern_info(r->code, PCRE2_INFO_JITSIZE, &js);
+    if (r->core) pcre2_pattern_info(r->core, PCRE2_INFO_JITSIZE, &cjs);
+    r->jit = js > 0 && (!r->core || cjs > 0);
+  }
 }
 
 vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, int *nerrors) {
@@ -1232,6 +1368,7 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
     if (!p->bad) compile_rule(&L, p);
     rs->rules[rs->n++] = p->r;
     free(p->pat);
+    free(p->pre);
     free(p->sets);
   }
   free(L.rules);
@@ -1245,6 +1382,7 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
     vnx_rules_free(rs);
     return NULL;
   }
+  jit_all(rs);
   return rs;
 }
 

@@ -53,6 +53,8 @@ typedef struct vnx_rule {
   char **needs; /* normalised + lower-cased literals */
   size_t nneeds;
   pcre2_code *code;
+  pcre2_code *core; /* with a `prefix`: the pattern lines alone, else NULL */
+  bool jit;         /* code (and core) have JIT code */
   char *expanded; /* the pattern after fragment expansion, as compiled */
   uint32_t ncap;
   vnx_gref span; /* n == 0: whole match */

@@ -49,14 +49,180 @@ json_t *vnx_record_json(const vnx_doc *d, const vnx_record *r) {
 
 #define VNX_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
-int vnx_write_jsonl(const vnx_doc *d, FILE *out) {
-  for (size_t i = 0; i < d->recs.n; i++) {
-    json_t *o = vnx_record_json(d, &d->recs.v[i]);
-    int rc = json_dumpf(o, out, VNX_JSON_FLAGS);
-    json_decref(o);
-    if (rc != 0 || fputc('\n', out) == EOF) return -1;
+/* ---- JSON Lines ---------------------------------------------------------
+ * The records are serialised straight into one buffer per document, with
+ * exactly the bytes json_dumps(vnx_record_json(...), VNX_JSON_FLAGS) gives
+ * (jansson 2.14 dump.c: compact separators, keys in insertion order,
+ * "\uXXXX" with upper-case hex for the other control characters, '/' and
+ * non-ASCII kept, integers "%lld", reals "%.15g" with ".0" added when there is
+ * neither '.' nor 'e' and no '+' or leading zeros in the exponent), without
+ * building the envelope object and without a stream call per token. */
+typedef struct jbuf {
+  char *s;
+  size_t len, cap;
+} jbuf;
+
+static void jb_put(jbuf *b, const char *p, size_t n) {
+  if (b->len + n > b->cap) {
+    while (b->len + n > b->cap) b->cap = b->cap ? 2 * b->cap : 1 << 16;
+    b->s = vnx_xrealloc(b->s, b->cap);
   }
-  return ferror(out) ? -1 : 0;
+  memcpy(b->s + b->len, p, n);
+  b->len += n;
+}
+
+static void jb_str(jbuf *b, const char *p, size_t n) {
+  jb_put(b, "\"", 1);
+  size_t run = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    jb_put(b, p + run, i - run);
+    run = i + 1;
+    char seq[8];
+    const char *t = seq;
+    size_t k = 2;
+    switch (c) {
+    case '\\': t = "\\\\"; break;
+    case '"': t = "\\\""; break;
+    case '\b': t = "\\b"; break;
+    case '\f': t = "\\f"; break;
+    case '\n': t = "\\n"; break;
+    case '\r': t = "\\r"; break;
+    case '\t': t = "\\t"; break;
+    default: k = (size_t)snprintf(seq, sizeof seq, "\\u%04X", (unsigned)c); break;
+    }
+    jb_put(b, t, k);
+  }
+  jb_put(b, p + run, n - run);
+  jb_put(b, "\"", 1);
+}
+
+static void jb_cstr(jbuf *b, const char *s) { jb_str(b, s, strlen(s)); }
+
+static int jb_value(jbuf *b, const json_t *v) {
+  char num[64];
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: {
+    const char *key;
+    json_t *x;
+    bool first = true;
+    jb_put(b, "{", 1);
+    json_object_foreach((json_t *)v, key, x) {
+      if (!first) jb_put(b, ",", 1);
+      first = false;
+      jb_cstr(b, key);
+      jb_put(b, ":", 1);
+      if (jb_value(b, x) != 0) return -1;
+    }
+    jb_put(b, "}", 1);
+    return 0;
+  }
+  case JSON_ARRAY: {
+    jb_put(b, "[", 1);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+      if (i) jb_put(b, ",", 1);
+      if (jb_value(b, json_array_get(v, i)) != 0) return -1;
+    }
+    jb_put(b, "]", 1);
+    return 0;
+  }
+  case JSON_STRING: jb_str(b, json_string_value(v), json_string_length(v)); return 0;
+  case JSON_INTEGER: {
+    int n = snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+    jb_put(b, num, (size_t)n);
+    return 0;
+  }
+  case JSON_REAL: {
+    int n = snprintf(num, sizeof num - 3, "%.15g", json_real_value(v));
+    if (n < 0 || (size_t)n >= sizeof num - 3) return -1;
+    size_t len = (size_t)n;
+    for (size_t i = 0; i < len; i++)
+      if (num[i] == ',') num[i] = '.'; /* a locale's decimal comma */
+    if (!strchr(num, '.') && !strchr(num, 'e')) {
+      memcpy(num + len, ".0", 3);
+      len += 2;
+    }
+    char *start = strchr(num, 'e');
+    if (start) {
+      start++;
+      char *end = start + 1;
+      if (*start == '-') start++;
+      while (*end == '0') end++;
+      if (end != start) {
+        memmove(start, end, len - (size_t)(end - num) + 1);
+        len -= (size_t)(end - start);
+      }
+    }
+    jb_put(b, num, len);
+    return 0;
+  }
+  case JSON_TRUE: jb_put(b, "true", 4); return 0;
+  case JSON_FALSE: jb_put(b, "false", 5); return 0;
+  case JSON_NULL: jb_put(b, "null", 4); return 0;
+  }
+  return -1;
+}
+
+/* the envelope keys, in order; a field of the same name takes its place */
+static const char *const ENVELOPE[] = {"id", "doc", "kind", "line", "span", "text", "rule"};
+
+static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
+  char id[40], num[64];
+  vnx_record_id(d->stem, r, id);
+  for (int k = 0; k < 7; k++) {
+    jb_put(b, k ? "," : "{", 1);
+    jb_cstr(b, ENVELOPE[k]);
+    jb_put(b, ":", 1);
+    const json_t *f = r->fields ? json_object_get(r->fields, ENVELOPE[k]) : NULL;
+    if (f) {
+      if (jb_value(b, f) != 0) return -1;
+      continue;
+    }
+    int n;
+    switch (k) {
+    case 0: jb_cstr(b, id); break;
+    case 1: jb_cstr(b, d->stem); break;
+    case 2: jb_cstr(b, r->kind); break;
+    case 3:
+      n = snprintf(num, sizeof num, "%lld", (long long)r->line);
+      jb_put(b, num, (size_t)n);
+      break;
+    case 4:
+      n = snprintf(num, sizeof num, "[%lld,%lld]", (long long)r->start, (long long)r->end);
+      jb_put(b, num, (size_t)n);
+      break;
+    case 5: jb_cstr(b, r->text ? r->text : ""); break;
+    case 6:
+      if (r->rule) jb_cstr(b, r->rule);
+      else jb_put(b, "null", 4);
+      break;
+    }
+  }
+  if (r->fields) {
+    const char *key;
+    json_t *x;
+    json_object_foreach(r->fields, key, x) {
+      bool env = false;
+      for (int k = 0; k < 7 && !env; k++) env = strcmp(key, ENVELOPE[k]) == 0;
+      if (env) continue;
+      jb_put(b, ",", 1);
+      jb_cstr(b, key);
+      jb_put(b, ":", 1);
+      if (jb_value(b, x) != 0) return -1;
+    }
+  }
+  jb_put(b, "}\n", 2);
+  return 0;
+}
+
+int vnx_write_jsonl(const vnx_doc *d, FILE *out) {
+  jbuf b = {NULL, 0, 0};
+  int rc = 0;
+  for (size_t i = 0; i < d->recs.n && rc == 0; i++) rc = jb_record(&b, d, &d->recs.v[i]);
+  if (rc == 0 && b.len && fwrite(b.s, 1, b.len, out) != b.len) rc = -1;
+  free(b.s);
+  return rc || ferror(out) ? -1 : 0;
 }
 
 FILE *vnx_atomic_open(const char *path, char **tmp_out, vnx_error *err) {
