@@ -463,21 +463,42 @@ static long last_cue(const char *l, size_t n, const char *const *cues) {
   return best;
 }
 
-static const char *status_before(const vnx_doc *d, size_t at) {
-  static const char *const strong[] = {"phấn đấu", "mục tiêu", NULL};
+/* The status of a figure in prose: a target ("phấn đấu", "mục tiêu" in its
+ * own clause; the nearest cue "kịch bản", "kế hoạch", "chỉ tiêu" ...) or a
+ * result ("đạt", "ước", "bằng"; a figure compared with the year before,
+ * "tăng 87% so với cùng kỳ"). A target word elsewhere in a long sentence
+ * ("... theo kịch bản; doanh thu tăng 12,4% so với cùng kỳ") does not make
+ * every figure of it a target. */
+static const char *status_before(const vnx_doc *d, size_t at, size_t end) {
+  static const char *const strong[] = {"phấn đấu", "phân đầu", "mục tiêu", NULL};
   static const char *const target[] = {"kịch bản", "kế hoạch", "chỉ tiêu", "dự toán", "dự kiến",
-                                       "phấn đấu", "mục tiêu", NULL};
+                                       "phấn đấu", "phân đầu", "mục tiêu", NULL};
   static const char *const actual[] = {"đạt", "ước đạt", "thực hiện", "ước", "lũy kế", "đã", "là",
-                                       NULL};
+                                       "bằng", NULL};
+  static const char *const compared[] = {"so với cùng kỳ", "so cùng kỳ", "so với năm",
+                                         "so với quý", "so với tháng", "so với kỳ", NULL};
   const char *s = d->text.s;
+  size_t len = d->text.len;
   size_t b = at;
-  while (b > 0 && !sentence_end(s, b - 1, d->text.len)) b--;
+  while (b > 0 && !sentence_end(s, b - 1, len)) b--;
   if (at - b > 600) b = at - 600;
   while (b < at && ((unsigned char)s[b] & 0xC0) == 0x80) b++;
+  size_t cb = at; /* the clause */
+  while (cb > b && !clause_end(s, cb - 1, len)) cb--;
   char *l = vnx_utf8_lower(s + b, at - b);
   size_t n = strlen(l);
+  char *lc = vnx_utf8_lower(s + cb, at - cb);
+  size_t nc = strlen(lc);
+  /* what follows the figure, to the end of its clause */
+  size_t ae = end;
+  while (ae < len && ae < end + 120 && !clause_end(s, ae, len) && s[ae] != ',') ae++;
+  char *la = vnx_utf8_lower(s + end, ae - end);
   const char *st = NULL;
-  if (last_cue(l, n, strong) >= 0) {
+  if (last_cue(lc, nc, strong) >= 0) {
+    st = "target";
+  } else if (last_cue(la, strlen(la), compared) >= 0) {
+    st = "actual";
+  } else if (last_cue(l, n, strong) >= 0) {
     st = "target";
   } else {
     long t = last_cue(l, n, target), a = last_cue(l, n, actual);
@@ -485,6 +506,8 @@ static const char *status_before(const vnx_doc *d, size_t at) {
     else if (a >= 0) st = "actual";
   }
   free(l);
+  free(lc);
+  free(la);
   return st;
 }
 
@@ -589,7 +612,7 @@ void vnx_indicators_resolve(vnx_doc *d) {
       }
     }
     if (!json_object_get(r->fields, "status")) {
-      const char *st = status_before(d, r->nstart);
+      const char *st = status_before(d, r->nstart, r->nend);
       json_object_set_new(r->fields, "status", st ? json_string(st) : json_null());
     }
   }

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "internal.h"
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -188,7 +190,10 @@ static bool generic_name(const char *s, size_t n) {
   char *l = vnx_utf8_lower(s, n);
   bool g = strncmp(l, "các ", 5) == 0 || strstr(l, "liên quan") || strstr(l, "cấp xã") ||
            strncmp(l, "sở, ", 5) == 0 || strstr(l, "các xã") || strstr(l, "địa phương") ||
-           strstr(l, "doanh nghiệp") || strncmp(l, "htx", 3) == 0;
+           strstr(l, "doanh nghiệp") || strncmp(l, "htx", 3) == 0 ||
+           strstr(l, "cấp huyện") || strstr(l, "cấp có thẩm quyền") || strstr(l, "cấp ủy") ||
+           strcmp(l, "cơ quan") == 0 || strcmp(l, "đơn vị") == 0 || strcmp(l, "tổ chức đảng") == 0 ||
+           strcmp(l, "cơ quan, đơn vị") == 0 || strstr(l, "tổ chức chính trị");
   free(l);
   return g;
 }
@@ -291,6 +296,16 @@ static void emit_member(linkctx *c, size_t a, size_t b, const char *role, bool i
   }
 }
 
+/* " - " inside a name: "các tổ chức chính trị - xã hội", "Lao động - Thương
+ * binh": the word after it is lower case (and not a new member "các ...") */
+static bool hyphen_in_name(const char *t, size_t q, size_t b) {
+  if (q >= b) return false;
+  if (starts_new_member(t + q, b - q)) return false;
+  utf8proc_int32_t cp;
+  utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)t + q, (utf8proc_ssize_t)(b - q), &cp);
+  return k > 0 && utf8proc_islower(cp);
+}
+
 /* One body cell: split on ";", " - " and on ", " before a new member;
  * a list header "Các sở, ban, ngành có liên quan:" / "Sở:" is not a body
  * itself, and its members are departments ("Xây dựng" = Sở Xây dựng);
@@ -323,11 +338,17 @@ static void split_cell(linkctx *c, size_t a, size_t b, const char *role) {
       if (strncmp(h, "các", 4) == 0 || strncmp(h, "sở", 3) == 0) {
         so_list = strncmp(h, "sở", 3) == 0 || strncmp(h, "các sở", 8) == 0;
         start = p + 1;
+      } else if ((strncmp(h, "cơ quan", 8) == 0 || strncmp(h, "đơn vị", 8) == 0) &&
+                 (strstr(h, "phối hợp") || strstr(h, "chủ trì") || strstr(h, "chỉ đạo") ||
+                  strstr(h, "thực hiện"))) {
+        /* a label inside the cell: "Cơ quan phối hợp: Ban Tuyên giáo ..." */
+        start = p + 1;
       } else {
         cut = true;
       }
       free(hdr);
-    } else if (t[p] == ' ' && p + 2 < b && t[p + 1] == '-' && t[p + 2] == ' ') {
+    } else if (t[p] == ' ' && p + 2 < b && t[p + 1] == '-' && t[p + 2] == ' ' &&
+               !hyphen_in_name(t, p + 3, b)) {
       cut = true;
       so_list = false;
       next = p + 3;
@@ -434,6 +455,36 @@ static size_t clause_start(const char *t, const vnx_seg *g, size_t a) {
   return s;
 }
 
+static const char *const CLAUSE_GAPS[] = {"và", "đồng thời", "Đồng thời", NULL};
+
+/* The body at a is the object of "yêu cầu"/"đề nghị" written inside a noun
+ * phrase, not at the start of its clause. */
+static bool object_of_request(const vnx_doc *d, const vnx_seg *g, size_t a) {
+  const char *t = d->text.s;
+  static const char *const CUES[] = {"yêu cầu ", "đề nghị ", NULL};
+  size_t lim = a > g->body + 40 ? a - 40 : g->body;
+  for (size_t p = a; p-- > lim;) {
+    for (int i = 0; CUES[i]; i++) {
+      size_t k = strlen(CUES[i]);
+      if (p + k <= a && memcmp(t + p, CUES[i], k) == 0) {
+        size_t cs = clause_start(t, g, p);
+        if (gap_is(t, cs, p, CLAUSE_GAPS)) return false;
+        size_t q = p;
+        while (q > cs && is_space(t[q - 1])) q--;
+        if (q > cs && t[q - 1] == ',') return false;
+        if (q >= cs + 3 && memcmp(t + q - 3, "và", 3) == 0) return false;
+        /* "UBND thành phố đề nghị các Đại sứ quán": the body before asks */
+        for (size_t j = 0; j < d->recs.n; j++) {
+          const vnx_record *r = &d->recs.v[j];
+          if (is_kind(r, "body") && r->nend == q) return false;
+        }
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 static void prose_bodies(linkctx *c, const bool *dir) {
   vnx_doc *d = c->d;
   const struct vnx_segments *S = d->seg;
@@ -444,6 +495,26 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     if (is_kind(&d->recs.v[i], "body") && !c->drop[i]) idx[nb++] = i;
   g_sort_recs = &d->recs;
   qsort(idx, nb, sizeof *idx, cmp_by_start_g);
+  size_t title_seg = 0;
+  for (size_t i = 0; i < S->n && i < 40; i++) {
+    const vnx_seg *g = &S->v[i];
+    if (g->kind != VNX_SEG_HEADING || g->label[0]) continue;
+    static const char *const TITLES[] = {"THÔNG BÁO", "BÁO CÁO", "KẾ HOẠCH", "QUYẾT ĐỊNH",
+                                         "NGHỊ QUYẾT", "CHƯƠNG TRÌNH", "HƯỚNG DẪN", "CHỈ THỊ",
+                                         "CÔNG ĐIỆN", "KẾT LUẬN", "TỜ TRÌNH", "CÔNG VĂN", NULL};
+    bool hit = false;
+    for (int k = 0; TITLES[k] && !hit; k++)
+      hit = strncmp(t + g->body, TITLES[k], strlen(TITLES[k])) == 0;
+    if (hit) { title_seg = i; break; }
+  }
+  /* "X, Y chỉ đạo": the cue after the last member of a list directs them all */
+  for (size_t j = nb; j-- > 1;) {
+    vnx_record *r = &d->recs.v[idx[j - 1]], *n = &d->recs.v[idx[j]];
+    const char *nr = fget(n, "role");
+    if (fget(r, "role") || !nr || strcmp(nr, "director") != 0 || r->nend > n->nstart) continue;
+    if (vnx_segment_index(S, r->nstart) != vnx_segment_index(S, n->nstart)) continue;
+    if (gap_is(t, r->nend, n->nstart, LIST_GAPS)) set_role(r, "director");
+  }
   long prev = -1; /* previous kept body */
   for (size_t j = 0; j < nb; j++) {
     size_t i = idx[j];
@@ -458,7 +529,30 @@ static void prose_bodies(linkctx *c, const bool *dir) {
       continue;
     }
     if (!dir[si]) { c->drop[i] = true; continue; }
+    /* the header above the document's title: the issuer ("THÀNH ỦY HẢI
+     * PHÒNG"), its number, the place and date */
+    if ((size_t)si < title_seg) {
+      c->drop[i] = true;
+      continue;
+    }
     const char *role = fget(r, "role");
+    /* "... số lượng báo cáo yêu cầu các địa phương phải báo cáo": a "yêu cầu"
+     * inside a noun phrase does not assign; only one that opens the clause */
+    if (r->rule && strcmp(r->rule, "body.giao") == 0 && object_of_request(d, g, r->nstart)) {
+      c->drop[i] = true;
+      continue;
+    }
+    /* "phối hợp với A và B tham mưu": B is a second partner, not a lead */
+    if (role && strcmp(role, "lead") == 0 && r->rule && strcmp(r->rule, "body.lead_cue") == 0 &&
+        prev >= 0) {
+      const vnx_record *p = &d->recs.v[prev];
+      const char *pr = fget(p, "role");
+      if (pr && strcmp(pr, "support") == 0 && p->nend <= r->nstart && p->nend >= g->start &&
+          gap_is(t, p->nend, r->nstart, LIST_GAPS)) {
+        set_role(r, "support");
+        role = "support";
+      }
+    }
     if (preceded_by_owner(t, g->start, r->nstart) &&
         !(role && strcmp(role, "report_to") == 0)) {
       c->drop[i] = true;
@@ -474,6 +568,16 @@ static void prose_bodies(linkctx *c, const bool *dir) {
         if (gap_is(t, cs, r->nstart, SUBJECT_GAPS)) set_role(r, "lead");
         else { c->drop[i] = true; continue; }
       }
+    }
+    /* collective references are generic wherever they are */
+    if (!json_object_get(r->fields, "generic") && r->text) {
+      bool gen = generic_name(r->text, strlen(r->text));
+      const vnx_record *p = prev >= 0 ? &d->recs.v[prev] : NULL;
+      /* "Các cơ quan công an, thanh tra, thuế": members of a generic list */
+      if (!gen && p && r->rule && strcmp(r->rule, "body.list_member") == 0 &&
+          json_is_true(json_object_get(p->fields, "generic")))
+        gen = true;
+      if (gen) json_object_set_new(r->fields, "generic", json_true());
     }
     prev = (long)i;
   }
@@ -512,8 +616,51 @@ typedef struct unit {
 typedef struct leadin {
   int type; /* 0 heading, 1 paragraph, 2 item */
   int level;
+  int scope; /* a paragraph lead-in: level of the heading it sits under (-1: none);
+                it applies until a heading of that level or higher */
+  bool sub;  /* a deeper heading came after it: its items are headings */
   size_t seg;
 } leadin;
+
+/* Not a directive although it is a paragraph or a numbered point: the
+ * place/date line, the narration of the meeting ("Ngày 04/11/2025, Ban
+ * Thường vụ Thành ủy họp"), an approval ("Cơ bản nhất trí với ..."), the
+ * title of a part ("2.2 Nhiệm vụ cụ thể về ..."). */
+static bool non_directive(const char *t, const vnx_seg *g, size_t e) {
+  size_t n = e - g->body;
+  char *l = lower_span(t, g->body, e);
+  bool no = false;
+  /* "Hải Phòng, ngày      tháng      năm 2025" */
+  char *k = strstr(l, ", ngày ");
+  if (k && n < 90 && (size_t)(k - l) < 40) {
+    const char *q = k + strlen(", ngày ");
+    bool ok = true;
+    while (*q && ok) {
+      if (*q == ' ' || *q == '/' || (*q >= '0' && *q <= '9')) q++;
+      else if (strncmp(q, "tháng", strlen("tháng")) == 0) q += strlen("tháng");
+      else if (strncmp(q, "năm", strlen("năm")) == 0) q += strlen("năm");
+      else ok = false;
+    }
+    no = ok;
+  }
+  /* "Ngày 04/11/2025, Ban Thường vụ Thành ủy họp, nghe báo cáo ..." */
+  if (!no && strncmp(l, "ngày ", 6) == 0 && l[6] >= '0' && l[6] <= '9' &&
+      (strstr(l, " họp") || strstr(l, "hội nghị")))
+    no = true;
+  static const char *const APPROVE[] = {"cơ bản nhất trí", "nhất trí với", "cơ bản thống nhất",
+                                        "thống nhất với", "sau khi nghe", NULL};
+  for (int i = 0; !no && APPROVE[i]; i++)
+    if (strncmp(l, APPROVE[i], strlen(APPROVE[i])) == 0) no = true;
+  /* the title of a part: "Nhiệm vụ cụ thể về ...", no sentence end */
+  if (!no && g->kind == VNX_SEG_HEADING && n < 200 && t[e - 1] != '.' && t[e - 1] != ';') {
+    static const char *const TITLE[] = {"nhiệm vụ", "các nhiệm vụ", "giải pháp", "phương hướng",
+                                        "tổ chức thực hiện", "kế hoạch hành động", NULL};
+    for (int i = 0; !no && TITLE[i]; i++)
+      if (strncmp(l, TITLE[i], strlen(TITLE[i])) == 0) no = true;
+  }
+  free(l);
+  return no;
+}
 
 static bool starts_with_ci(const char *t, size_t a, size_t b, const char *const *pre) {
   char *l = lower_span(t, a, b < a + 60 ? b : a + 60);
@@ -625,16 +772,31 @@ static void make_task(vnx_doc *d, const unit *u) {
     if (!text) text = vnx_xstrdup("");
     json_object_set_new(f, "label", json_string(g->label));
   } else {
-    size_t a = g->body, b = u->b;
-    while (b > a && is_space(t[b - 1])) b--;
-    text = vnx_xstrndup(t + a, b - a);
-    /* a paragraph split by a page break holds "\n\n"; show it as one line */
+    /* the unit's own lines: footnotes and blank lines at a page break that
+     * sit inside the paragraph are not part of the task */
+    size_t tl = 0;
+    text = vnx_xstrdup("");
+    for (size_t si = u->seg; si <= u->lastseg; si++) {
+      const vnx_seg *sg = &S->v[si];
+      if (sg->kind == VNX_SEG_FOOTNOTE || sg->kind == VNX_SEG_BLANK) continue;
+      size_t a = si == u->seg ? g->body : sg->start, b = si == u->lastseg ? u->b : sg->end;
+      while (a < b && is_space(t[a])) a++;
+      while (b > a && is_space(t[b - 1])) b--;
+      if (b > a) {
+        text = vnx_xrealloc(text, tl + (b - a) + 2);
+        if (tl) text[tl++] = ' ';
+        memcpy(text + tl, t + a, b - a);
+        tl += b - a;
+        text[tl] = 0;
+      }
+      size_t ra = si == u->seg ? u->a : sg->start, rb = si == u->lastseg ? u->b : sg->end + 1;
+      for (int r = 0; r < 4; r++) ids_of(d, roles[r], ra, rb, "body", RN[r]);
+      ids_of(d, inds, ra, rb, "indicator", NULL);
+      ids_of(d, dls, ra, rb, "deadline", NULL);
+      if (deadline < 0) deadline = first_of_rec_order(d, ra, rb, "deadline");
+    }
     for (char *p = text; *p; p++)
       if (*p == '\n') *p = ' ';
-    for (int r = 0; r < 4; r++) ids_of(d, roles[r], u->a, u->b, "body", RN[r]);
-    ids_of(d, inds, u->a, u->b, "indicator", NULL);
-    ids_of(d, dls, u->a, u->b, "deadline", NULL);
-    deadline = first_of_rec_order(d, u->a, u->b, "deadline");
     if (g->label[0] && strcmp(g->label, "-") != 0 && strcmp(g->label, "+") != 0)
       json_object_set_new(f, "label", json_string(g->label));
     /* inherit from lead-ins, nearest first, a role the item does not name */
@@ -652,12 +814,6 @@ static void make_task(vnx_doc *d, const unit *u) {
     deadline = u->trailing;
     vnx_record_id(d->stem, &d->recs.v[deadline], id);
     json_array_append_new(dls, json_string(id));
-  }
-  /* a task whose only responsible body directs it: that body answers for it */
-  if (!json_array_size(roles[0]) && json_array_size(roles[2])) {
-    json_t *x;
-    size_t k;
-    json_array_foreach(roles[2], k, x) json_array_append(roles[0], x);
   }
   json_object_set_new(f, "text", json_string(text));
   for (int r = 0; r < 4; r++) json_object_set_new(f, RN[r], roles[r]);
@@ -689,6 +845,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
   int group = 0;
   size_t group_first = 0;
   long last_unit_seg = -1;
+  int last_heading_level = -1;
 
   for (size_t i = 0; i < S->n; i++) {
     const vnx_seg *g = &S->v[i];
@@ -716,11 +873,20 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
     }
     /* close lead-ins */
     if (g->kind == VNX_SEG_HEADING) {
-      while (nl && (L[nl - 1].type != 0 || L[nl - 1].level >= g->level)) nl--;
+      while (nl && (L[nl - 1].type == 2 ||
+                    (L[nl - 1].type == 0 && L[nl - 1].level >= g->level) ||
+                    (L[nl - 1].type == 1 && L[nl - 1].scope >= g->level)))
+        nl--;
+      for (int k = 0; k < nl; k++)
+        if (L[k].type == 1) L[k].sub = true;
+      /* an unlabelled title in capitals ("THÔNG BÁO") gives no scope */
+      last_heading_level = g->label[0] ? g->level : -1;
       group++;
       group_first = nu;
     } else if (g->kind == VNX_SEG_PARA && !g->cont) {
-      while (nl && L[nl - 1].type != 0) nl--;
+      /* a paragraph closes the lead-ins of the items before it, unless it
+       * sits under a numbered point that a lead-in governs */
+      while (nl && L[nl - 1].type != 0 && !L[nl - 1].sub) nl--;
     } else if (g->kind == VNX_SEG_ITEM) {
       while (nl && L[nl - 1].type == 2 && L[nl - 1].level >= g->level) nl--;
     } else if (g->kind != VNX_SEG_PARA) {
@@ -756,6 +922,8 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
       if (nl < 16) {
         L[nl].type = g->kind == VNX_SEG_HEADING ? 0 : g->kind == VNX_SEG_PARA ? 1 : 2;
         L[nl].level = g->level;
+        L[nl].scope = last_heading_level >= 0 ? last_heading_level : VNX_NLEVELS;
+        L[nl].sub = false;
         L[nl].seg = i;
         nl++;
       }
@@ -770,6 +938,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
       task = g->level >= VNX_LVL_NUM1 && blen >= 50 &&
              !starts_with_ci(t, g->body, e, (const char *const[]){"về ", NULL});
     else if (g->kind == VNX_SEG_PARA) task = blen >= 30 && t[g->body] != '(';
+    if (task && non_directive(t, g, e)) task = false;
     if (!task) { last_unit_seg = -1; continue; }
     if (nu == cap) U = vnx_xrealloc(U, (cap *= 2) * sizeof *U);
     unit *u = &U[nu++];

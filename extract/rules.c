@@ -689,8 +689,9 @@ static frag *find_frag(loader *L, const char *name, size_t n) {
  * shares prefixes and fails after a character or two. A greedy optional
  * tail keeps the longest entry first, as the flat list sorted by length did. */
 typedef struct trie_node {
-  char tok[8];       /* one code point (escaped if ASCII punctuation) or "\\s+" */
-  char alt[8];       /* the same letter in the other case, when entries use both */
+  char tok[16];      /* one code point (escaped if ASCII punctuation) or "\\s+";
+                        a letter of an abbreviation: "(?-i:T)" */
+  char alt[16];      /* the same letter in the other case, when entries use both */
   int32_t key;       /* lower-case code point (-1 for a space run) */
   bool end;          /* an entry ends here */
   struct trie_node **kids;
@@ -751,16 +752,67 @@ static void trie_emit(trie_node *n, xbuf *out, const xsrc *m) {
   if (group) xb_put(out, n->end ? ")?" : ")", n->end ? 2 : 1, m, 0);
 }
 
+
+/* Is offset o of form inside an all-caps word of two or more letters (an
+ * abbreviation: "TU", "UBND", "BTV", "KH&CN" -> KH, CN)? Letters only. */
+static bool in_abbrev_word(const char *form, size_t o, size_t *wa, size_t *wb) {
+  size_t n = strlen(form);
+  utf8proc_int32_t cp;
+  utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)form + o, (utf8proc_ssize_t)(n - o), &cp);
+  if (k < 1 || !utf8proc_isupper(cp)) return false;
+  /* the word around o: scan letters from the start of the form */
+  size_t p = 0, start = 0;
+  bool inword = false;
+  int nup = 0, nlow = 0;
+  while (p <= n) {
+    utf8proc_int32_t c = 0;
+    utf8proc_ssize_t m = 1;
+    bool letter = false;
+    if (p < n) {
+      m = utf8proc_iterate((const utf8proc_uint8_t *)form + p, (utf8proc_ssize_t)(n - p), &c);
+      if (m < 1) m = 1, c = 0;
+      utf8proc_category_t cat = utf8proc_category(c);
+      letter = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+      if (cat == UTF8PROC_CATEGORY_MN) letter = inword; /* combining mark */
+    }
+    if (letter) {
+      if (!inword) { inword = true; start = p; nup = nlow = 0; }
+      if (utf8proc_isupper(c)) nup++;
+      else if (utf8proc_islower(c)) nlow++;
+    } else if (inword) {
+      inword = false;
+      if (o >= start && o < p) {
+        *wa = start;
+        *wb = p;
+        return nup >= 2 && nlow == 0;
+      }
+    }
+    p += (size_t)m;
+  }
+  return false;
+}
+
 static void gaz_alternation(const vnx_gazetteer *g, xbuf *out, const xsrc *m) {
   trie_node *root = vnx_xcalloc(1, sizeof *root);
   for (size_t i = 0; i < g->nforms; i++) {
     trie_node *n = root;
     const char *f = g->forms[i];
+    const char *form = f;
     while (*f) {
       unsigned char c = (unsigned char)*f;
-      char tok[8];
+      char tok[16];
       int32_t key;
-      if (c == ' ' || c == '\t') {
+      size_t wa, wb;
+      if (in_abbrev_word(form, (size_t)(f - form), &wa, &wb)) {
+        /* a letter of an all-caps abbreviation (TU, UBND, BTV): matched in
+         * its case even inside a caseless pattern, on its own branch */
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)f, -1, &cp);
+        if (k < 1 || k > 4) k = 1, cp = c;
+        snprintf(tok, sizeof tok, "(?-i:%.*s)", (int)k, f);
+        key = (int32_t)(0x40000000 | cp);
+        f += k;
+      } else if (c == ' ' || c == '\t') {
         /* a space in an entry matches any run of spaces in the text */
         while (*f == ' ' || *f == '\t') f++;
         snprintf(tok, sizeof tok, "\\s+");

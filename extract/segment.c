@@ -373,6 +373,27 @@ static bool is_signature_start(const char *s, size_t n) {
   return false;
 }
 
+/* The text line g stops in the middle of a sentence, on a word that cannot
+ * end one ("... giải pháp theo", "... trong tháng"): the paragraph after a
+ * blank line or a page break continues it even when it starts with a
+ * capital ("Kế hoạch công tác ...") or a digit ("4/2026 làm cơ sở ..."). */
+static bool ends_mid_sentence(const char *t, const vnx_seg *g) {
+  if (g->kind != VNX_SEG_PARA && g->kind != VNX_SEG_ITEM &&
+      !(g->kind == VNX_SEG_HEADING && g->level >= VNX_LVL_NUM1))
+    return false;
+  size_t b = g->end;
+  while (b > g->body && is_sp(t[b - 1])) b--;
+  size_t a = b;
+  while (a > g->body && t[a - 1] != ' ') a--;
+  if (a == g->body) return false; /* a one-word line */
+  static const char *const W[] = {"theo", "của", "và", "các", "với", "về", "tại", "cho", "để",
+                                  "được", "những", "trong", "từ", "đến", "nhằm", "thuộc", "hoặc",
+                                  "gồm", "tháng", "quý", "đối", NULL};
+  for (int i = 0; W[i]; i++)
+    if (strlen(W[i]) == b - a && memcmp(t + a, W[i], b - a) == 0) return true;
+  return false;
+}
+
 void vnx_segment(vnx_doc *d) {
   struct vnx_segments *S = vnx_xcalloc(1, sizeof *S);
   d->seg = S;
@@ -527,7 +548,7 @@ void vnx_segment(vnx_doc *d) {
           set_level(stack, VNX_LVL_ROMAN, "");
         } else {
           sg->kind = VNX_SEG_PARA;
-          if (starts_lower(s, n) && last_text >= 0) {
+          if (last_text >= 0 && (starts_lower(s, n) || ends_mid_sentence(t, &S->v[last_text]))) {
             sg->cont = true;
             sg->prev_text = (int)last_text;
           } else {

@@ -11,7 +11,9 @@ Checks, on the documents of SOURCE_ROOT/corpus:
   - a row split by a page break is one task ((20), (24)) and the second time
     line of (47) stays with (47);
   - in the May 2026 notice every bolded deadline belongs to a task (its
-    `deadline` or one of its `deadlines`) with a lead, and each bolded "trước ngày …" to a task whose lead is the body the
+    `deadline` or one of its `deadlines`) with a responsible body (a lead, or
+    the director of "Giao X chỉ đạo:", which is not copied into `lead`), and
+    each bolded "trước ngày …" to a task whose lead or director is the body the
     notice assigns it to;
   - in the June 2026 conclusion, items (1)–(4) of 7.1 carry the deadline
     30/6/2026 of the sentence after them, with the bodies of the 7.1 lead-in;
@@ -144,16 +146,20 @@ def may_checks(vnextract, rules, corpus):
             if dl:
                 task_of.setdefault(dl, []).append(t)
     check(len(dls) >= 15, "May notice: bolded deadlines found", f"{len(dls)}")
-    orphans = [d["text"] for d in dls if not any(t.get("lead") for t in task_of.get(d["id"], []))]
-    check(not orphans, "May notice: every bolded deadline belongs to a task with a lead", str(orphans))
+    orphans = [d["text"] for d in dls
+               if not any(t.get("lead") or t.get("director") for t in task_of.get(d["id"], []))]
+    check(not orphans, "May notice: every bolded deadline belongs to a task with a lead or director",
+          str(orphans))
     seen = set()
     for d in dls:
         want = BOLD_LEADS.get(d["text"])
         if not want:
             continue
         seen.add(d["text"])
-        leads = [n for t in task_of.get(d["id"], []) for n in names(byid, t.get("lead"))]
-        check(want in leads, f"May notice: '{d['text']}' belongs to a task led by {want}", str(leads))
+        leads = [n for t in task_of.get(d["id"], [])
+                 for n in names(byid, (t.get("lead") or []) + (t.get("director") or []))]
+        check(want in leads, f"May notice: '{d['text']}' belongs to a task led or directed by {want}",
+              str(leads))
     check(seen == set(BOLD_LEADS), "May notice: all bolded 'trước ngày' deadlines seen", str(seen))
 
 
