@@ -1009,6 +1009,23 @@ static void line_full(const char *s, linfo *L) {
   L->starts_item = starts_item(s, a, b);
 }
 
+/* Words a sentence cannot end on: a line that ends with one was cut by the
+ * layout, whatever the next line starts with ("trước ngày 10 tháng\n5 năm
+ * 2026", "của\nỦy ban nhân dân"). Prepositions, conjunctions, classifiers
+ * and the date words that always take a number after them. */
+static const char *const open_words[] = {
+    "tháng", "ngày", "năm", "quý", "số", "của", "và", "các", "những", "với", "theo",
+    "trong", "tại", "về", "cho", "để", "là", "từ", "đến", "trước", "sau", "hoặc",
+    "nhưng", "mà", "thì", "bằng", "giữa", "đối", "như", NULL};
+
+static bool ends_open(const char *s, size_t a, size_t b) {
+  size_t w = b;
+  while (w > a && s[w - 1] != ' ') w--;
+  for (const char *const *o = open_words; *o; o++)
+    if (strlen(*o) == b - w && memcmp(s + w, *o, b - w) == 0) return true;
+  return false;
+}
+
 /* Joins hard-wrapped lines (PDF text where a sentence runs over several
  * lines) into their paragraph. Conservative: line L is joined to L+1 only
  * if both are non-blank, neither is a table row (TAB) or an all-caps line
@@ -1021,7 +1038,9 @@ static void line_full(const char *s, linfo *L) {
  *  - L had trailing white space and L+1 starts lower case (any length); or
  *  - L ends with ';' or ':' followed by trailing white space and is long
  *    (a soft wrap right after the punctuation: "năm 2025; \ntrong đó").
- *    Without the trailing space ';' and ':' end the line, as . ! ? always do. Documents with one paragraph per line and
+ *    Without the trailing space ';' and ':' end the line, as . ! ? always do;
+ *  - L is long and ends with a word no sentence ends on (ends_open), even
+ *    when L+1 starts with a digit or a capital. Documents with one paragraph per line and
  * blank lines between paragraphs are unchanged. The newline becomes one
  * space mapping to the newline byte(s). Blank lines stay, one "\n" each. */
 static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *out) {
@@ -1050,7 +1069,9 @@ static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *ou
     if (join) {
       char last = s[cur.b - 1];
       bool soft_punct = last == ';' || last == ':';
-      if (!cur.final_punct) join = (cur.nchars >= 50 && (nxt.lower_start || tr)) || (tr && nxt.lower_start);
+      if (!cur.final_punct)
+        join = (cur.nchars >= 50 && (nxt.lower_start || tr || ends_open(s, cur.a, cur.b))) ||
+               (tr && nxt.lower_start);
       else join = soft_punct && tr && cur.nchars >= 50;
     }
     if (join) nb_put(out, " ", 1, in->ms[cur.b], in->me[cur.b]);
