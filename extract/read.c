@@ -119,7 +119,7 @@ static int walk_dir(const char *dir, vnx_pathlist *out, FILE *err_out) {
     pathlist_push(&here, p);
   }
   closedir(d);
-  qsort(here.v, here.n, sizeof *here.v, cmp_str);
+  if (here.n) qsort(here.v, here.n, sizeof *here.v, cmp_str); /* v is NULL when empty */
   for (size_t i = 0; i < here.n; i++) {
     struct stat st;
     const char *name = strrchr(here.v[i], '/') + 1;

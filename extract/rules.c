@@ -352,8 +352,8 @@ static void load_gazetteer(loader *L, const char *dir, const char *fname) {
       p = tab + 1;
     }
   }
-  qsort(g.forms, g.nforms, sizeof *g.forms, cmp_len_desc);
-  qsort(g.idx, g.nidx, sizeof *g.idx, cmp_entry);
+  if (g.nforms) qsort(g.forms, g.nforms, sizeof *g.forms, cmp_len_desc);
+  if (g.nidx) qsort(g.idx, g.nidx, sizeof *g.idx, cmp_entry);
   /* the same key twice: keep the first canonical form, drop duplicates */
   size_t o = 0;
   for (size_t i = 0; i < g.nidx; i++) {
@@ -1402,7 +1402,7 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
     if (e->d_name[0] != '.' && (ends_with(e->d_name, ".rules") || ends_with(e->d_name, ".tsv")))
       PUSH(names, nn, capn, vnx_xstrdup(e->d_name));
   closedir(d);
-  qsort(names, nn, sizeof *names, cmp_str);
+  if (nn) qsort(names, nn, sizeof *names, cmp_str);
   /* gazetteers first: {@NAME} and canonical() need them */
   for (size_t i = 0; i < nn; i++)
     if (ends_with(names[i], ".tsv")) load_gazetteer(&L, dir, names[i]);
