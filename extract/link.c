@@ -743,6 +743,7 @@ static void make_task(vnx_doc *d, const unit *u) {
   for (int k = 0; k < 4; k++) roles[k] = json_array();
   long deadline = -1;
   json_t *inds = json_array();
+  json_t *refs = json_array(); /* documents the task cites */
   json_t *dls = json_array(); /* every deadline written in the task */
 
   if (u->row) {
@@ -760,6 +761,7 @@ static void make_task(vnx_doc *d, const unit *u) {
       append_cell(d, rg, cprod, &product);
       for (int r = 0; r < 4; r++) ids_of(d, roles[r], rg->start, rg->end + 1, "body", RN[r]);
       ids_of(d, inds, rg->start, rg->end + 1, "indicator", NULL);
+      ids_of(d, refs, rg->start, rg->end + 1, "reference", NULL);
       ids_of(d, dls, rg->start, rg->end + 1, "deadline", NULL);
       if (deadline < 0 && ctime >= 0 && (size_t)ctime < rg->ncells)
         deadline = first_of_rec_order(d, rg->cells[ctime].start, rg->cells[ctime].end + 1, "deadline");
@@ -792,6 +794,7 @@ static void make_task(vnx_doc *d, const unit *u) {
       size_t ra = si == u->seg ? u->a : sg->start, rb = si == u->lastseg ? u->b : sg->end + 1;
       for (int r = 0; r < 4; r++) ids_of(d, roles[r], ra, rb, "body", RN[r]);
       ids_of(d, inds, ra, rb, "indicator", NULL);
+      ids_of(d, refs, ra, rb, "reference", NULL);
       ids_of(d, dls, ra, rb, "deadline", NULL);
       if (deadline < 0) deadline = first_of_rec_order(d, ra, rb, "deadline");
     }
@@ -826,6 +829,7 @@ static void make_task(vnx_doc *d, const unit *u) {
   }
   json_object_set_new(f, "deadlines", dls);
   json_object_set_new(f, "indicators", inds);
+  json_object_set_new(f, "references", refs);
   if (u->row) json_object_set_new(f, "product", product ? json_string(product) : json_null());
   json_object_set_new(f, "section", json_string(g->section ? g->section : ""));
   free(text);
