@@ -190,7 +190,8 @@ static bool generic_name(const char *s, size_t n) {
   char *l = vnx_utf8_lower(s, n);
   bool g = strncmp(l, "các ", 5) == 0 || strstr(l, "liên quan") || strstr(l, "cấp xã") ||
            strncmp(l, "sở, ", 5) == 0 || strstr(l, "các xã") || strstr(l, "địa phương") ||
-           strstr(l, "doanh nghiệp") || strncmp(l, "htx", 3) == 0 ||
+           strstr(l, "doanh nghiệp") || strncmp(l, "htx", 3) == 0 || strncmp(l, "ngành ", strlen("ngành ")) == 0 ||
+           strstr(l, "nhân dân các ") || strstr(l, "ubnd các ") || strncmp(l, "chính quyền", strlen("chính quyền")) == 0 ||
            strstr(l, "cấp huyện") || strstr(l, "cấp có thẩm quyền") || strstr(l, "cấp ủy") ||
            strcmp(l, "cơ quan") == 0 || strcmp(l, "đơn vị") == 0 || strcmp(l, "tổ chức đảng") == 0 ||
            strcmp(l, "cơ quan, đơn vị") == 0 || strstr(l, "tổ chức chính trị");
@@ -432,7 +433,8 @@ static const char *const SUBJECT_GAPS[] = {"Giao", "Các đồng chí", "Đồng
 
 static bool preceded_by_owner(const char *t, size_t line_start, size_t a) {
   static const char *const own[] = {"của ", "theo ", "thuộc ", "tại ", "cho ", "đối với ",
-                                    "như ", "về ", "của\n", "giữa ", "trong ", NULL};
+                                    "như ", "về ", "của\n", "giữa ", "trong ", "giữa\n",
+                                    "Địa điểm: ", "Địa điểm thực hiện: ", NULL};
   for (int i = 0; own[i]; i++) {
     size_t k = strlen(own[i]);
     if (a >= line_start + k && memcmp(t + a - k, own[i], k) == 0) return true;
@@ -485,6 +487,71 @@ static bool object_of_request(const vnx_doc *d, const vnx_seg *g, size_t a) {
   return false;
 }
 
+/* A segment written in capitals (at least six capital letters, no small
+ * one): the issuer's header ("VĂN PHÒNG CHÍNH PHỦ", "HỘI ĐỒNG NHÂN DÂN
+ * TỈNH"), a title (three words at least: "UBND TP" alone is a name). A body named there is not given a task. */
+static bool caps_segment(const char *t, const vnx_seg *g) {
+  size_t a = g->body, b = seg_text_end(t, g);
+  if (b <= a || b - a > 300) return false; /* a header line is short */
+  char *l = lower_span(t, a, b);
+  bool ok = strlen(l) == b - a;
+  size_t upper = 0, words = 1;
+  for (size_t k = 0; ok && k < b - a;) {
+    if (t[a + k] == ' ') words++;
+    unsigned char ch = (unsigned char)t[a + k];
+    size_t len = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+    if (k + len > b - a) break;
+    if (memcmp(t + a + k, l + k, len) != 0) upper++;
+    else if ((ch >= 'a' && ch <= 'z') || (len == 2) ||
+             (len == 3 && !(ch == 0xE2 && (unsigned char)t[a + k + 1] == 0x80)))
+      ok = false; /* a small letter (not a dash or a quote of U+2000..U+203F) */
+    k += len;
+  }
+  free(l);
+  return ok && upper >= 6 && words >= 3;
+}
+
+/* The segment that ends the legal basis of a resolution or a decision
+ * ("Căn cứ ...; Xét ...; QUYẾT NGHỊ:"), or 0: bodies cited before it do
+ * not act. */
+static size_t preamble_end(const vnx_doc *d) {
+  const struct vnx_segments *S = d->seg;
+  const char *t = d->text.s;
+  static const char *const ENACT[] = {"QUYẾT NGHỊ", "QUYẾT ĐỊNH", "CHỈ THỊ", NULL};
+  for (size_t i = 0; i < S->n && i < 120; i++) {
+    const vnx_seg *g = &S->v[i];
+    size_t e = seg_text_end(t, g);
+    if (e <= g->body || t[e - 1] != ':' || e - g->body > 24) continue;
+    for (int k = 0; ENACT[k]; k++)
+      if (strncmp(t + g->body, ENACT[k], strlen(ENACT[k])) == 0) return i;
+  }
+  return 0;
+}
+
+/* "UBND thành phố Hà Nội đề nghị các Đại sứ quán ...", "Hội đồng nhân dân
+ * tỉnh yêu cầu ...": the body that asks, not the one asked */
+static bool asks_next(const char *t, size_t e, size_t end) {
+  static const char *const ASK[] = {"đề nghị ", "yêu cầu ", "giao ", "đề nghị\n", NULL};
+  while (e < end && t[e] == ' ') e++;
+  for (int i = 0; ASK[i]; i++) {
+    size_t k = strlen(ASK[i]);
+    if (e + k <= end && memcmp(t + e, ASK[i], k) == 0) return true;
+  }
+  return false;
+}
+
+/* The body is the document's issuer, named in full or without its place
+ * ("Hội đồng nhân dân tỉnh" for "Hội đồng nhân dân tỉnh Gia Lai") */
+static bool is_issuer(const char *name, const char *issuer) {
+  if (!name || !issuer) return false;
+  char *a = vnx_utf8_lower(name, strlen(name)), *b = vnx_utf8_lower(issuer, strlen(issuer));
+  size_t n = strlen(a);
+  bool ok = strchr(a, ' ') && strncmp(a, b, n) == 0 && (b[n] == 0 || b[n] == ' ');
+  free(a);
+  free(b);
+  return ok;
+}
+
 static void prose_bodies(linkctx *c, const bool *dir) {
   vnx_doc *d = c->d;
   const struct vnx_segments *S = d->seg;
@@ -507,14 +574,30 @@ static void prose_bodies(linkctx *c, const bool *dir) {
       hit = strncmp(t + g->body, TITLES[k], strlen(TITLES[k])) == 0;
     if (hit) { title_seg = i; break; }
   }
+  size_t pre_end = preamble_end(d);
+  /* the document record is made after this stage: read its issuer here */
+  json_t *meta = json_object();
+  vnx_document_fields(d, meta);
+  json_t *iv = json_object_get(meta, "issuer");
+  const char *issuer = json_is_string(iv) ? json_string_value(iv) : NULL;
   /* "X, Y chỉ đạo": the cue after the last member of a list directs them all */
+  bool *spread = vnx_xcalloc(nb + 1, sizeof *spread); /* role given by the loop below */
   for (size_t j = nb; j-- > 1;) {
     vnx_record *r = &d->recs.v[idx[j - 1]], *n = &d->recs.v[idx[j]];
     const char *nr = fget(n, "role");
-    if (fget(r, "role") || !nr || strcmp(nr, "director") != 0 || r->nend > n->nstart) continue;
+    /* "A, B và C trong phạm vi nhiệm vụ ... có trách nhiệm": the same for a
+     * lead cue after the list */
+    bool lead_after = nr && strcmp(nr, "lead") == 0 &&
+                      ((n->rule && strcmp(n->rule, "body.lead_cue") == 0) || spread[j]);
+    if (fget(r, "role") || !nr || (strcmp(nr, "director") != 0 && !lead_after) || r->nend > n->nstart)
+      continue;
     if (vnx_segment_index(S, r->nstart) != vnx_segment_index(S, n->nstart)) continue;
-    if (gap_is(t, r->nend, n->nstart, LIST_GAPS)) set_role(r, "director");
+    if (gap_is(t, r->nend, n->nstart, LIST_GAPS)) {
+      set_role(r, nr);
+      spread[j - 1] = true;
+    }
   }
+  free(spread);
   long prev = -1; /* previous kept body */
   for (size_t j = 0; j < nb; j++) {
     size_t i = idx[j];
@@ -531,7 +614,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     if (!dir[si]) { c->drop[i] = true; continue; }
     /* the header above the document's title: the issuer ("THÀNH ỦY HẢI
      * PHÒNG"), its number, the place and date */
-    if ((size_t)si < title_seg) {
+    if ((size_t)si < title_seg || (size_t)si < pre_end || caps_segment(t, g)) {
       c->drop[i] = true;
       continue;
     }
@@ -558,6 +641,16 @@ static void prose_bodies(linkctx *c, const bool *dir) {
       c->drop[i] = true;
       continue;
     }
+    /* the issuer speaking of itself: "Hội đồng nhân dân tỉnh đánh giá cao
+     * ...", "Văn phòng Chính phủ thông báo ..." */
+    if (!role && issuer && (size_t)si > title_seg && is_issuer(r->text, issuer)) {
+      c->drop[i] = true;
+      continue;
+    }
+    if (!role && asks_next(t, r->nend, d->text.len)) {
+      c->drop[i] = true;
+      continue;
+    }
     if (!role) {
       const vnx_record *p = prev >= 0 ? &d->recs.v[prev] : NULL;
       if (p && p->nend <= r->nstart && p->nend >= g->start && fget(p, "role") &&
@@ -581,6 +674,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     }
     prev = (long)i;
   }
+  json_decref(meta);
   free(idx);
 }
 

@@ -1009,23 +1009,6 @@ static void line_full(const char *s, linfo *L) {
   L->starts_item = starts_item(s, a, b);
 }
 
-/* Words a sentence cannot end on: a line that ends with one was cut by the
- * layout, whatever the next line starts with ("trước ngày 10 tháng\n5 năm
- * 2026", "của\nỦy ban nhân dân"). Prepositions, conjunctions, classifiers
- * and the date words that always take a number after them. */
-static const char *const open_words[] = {
-    "tháng", "ngày", "năm", "quý", "số", "của", "và", "các", "những", "với", "theo",
-    "trong", "tại", "về", "cho", "để", "là", "từ", "đến", "trước", "sau", "hoặc",
-    "nhưng", "mà", "thì", "bằng", "giữa", "đối", "như", NULL};
-
-static bool ends_open(const char *s, size_t a, size_t b) {
-  size_t w = b;
-  while (w > a && s[w - 1] != ' ') w--;
-  for (const char *const *o = open_words; *o; o++)
-    if (strlen(*o) == b - w && memcmp(s + w, *o, b - w) == 0) return true;
-  return false;
-}
-
 /* Joins hard-wrapped lines (PDF text where a sentence runs over several
  * lines) into their paragraph. Conservative: line L is joined to L+1 only
  * if both are non-blank, neither is a table row (TAB) or an all-caps line
@@ -1039,10 +1022,44 @@ static bool ends_open(const char *s, size_t a, size_t b) {
  *  - L ends with ';' or ':' followed by trailing white space and is long
  *    (a soft wrap right after the punctuation: "năm 2025; \ntrong đó").
  *    Without the trailing space ';' and ':' end the line, as . ! ? always do;
- *  - L is long and ends with a word no sentence ends on (ends_open), even
- *    when L+1 starts with a digit or a capital. Documents with one paragraph per line and
- * blank lines between paragraphs are unchanged. The newline becomes one
- * space mapping to the newline byte(s). Blank lines stay, one "\n" each. */
+ *  - L ends with a word no sentence ends on (ends_dangling, below: a
+ *    conjunction at >= 20 characters, a name's head at >= 50), even when
+ *    L+1 starts with a digit or a capital; or
+ *  - L+1 starts lower case and L has >= 20 characters (resolutions
+ *    converted with short wrapped lines).
+ * Documents with one paragraph per line and blank lines between paragraphs
+ * are unchanged. The newline becomes one space mapping to the newline
+ * byte(s). Blank lines stay, one "\n" each. */
+
+/* Does the line end with a word that cannot end a sentence? 2 for a
+ * conjunction or preposition ("và", "của", "với", "các": "kế hoạch của\nỦy
+ * ban nhân dân tỉnh"), 1 for the head of a name whose rest is on the next
+ * line ("Sở\nXây dựng", "UBND tỉnh\nĐiện Biên", "Công an\nThành phố"). Then a
+ * capitalised next line goes on the same sentence (a head only after a long
+ * line). */
+static int ends_dangling(const char *s, size_t a, size_t b) {
+  /* 2: a word that always takes a complement; 1: a name's head.
+   * Words no sentence ends on: prepositions, conjunctions, classifiers and
+   * the date words that always take a number ("trước ngày 10 tháng\n5 năm
+   * 2026", "của\nỦy ban nhân dân"). */
+  static const char *const W2[] = {"và", "của", "các", "với", "cho", "tại", "về", "theo", "trong",
+                                   "những", "thuộc", "cùng", "giữa", "đối với", "bao gồm",
+                                   "tháng", "ngày", "năm", "quý", "số", "để", "là", "từ",
+                                   "đến", "trước", "sau", "hoặc", "nhưng", "mà", "thì", "bằng",
+                                   "đối", "như", NULL};
+  static const char *const W1[] = {"tỉnh", "huyện", "quận", "xã", "phường", "Sở", "Bộ", "Ban",
+                                   "Cục", "Đài", "Công an", "UBND", "HĐND", "Ủy ban nhân dân",
+                                   "Tổng Công ty", "Công ty", "Trung tâm", NULL};
+  for (int pass = 0; pass < 2; pass++) {
+    const char *const *W = pass == 0 ? W2 : W1;
+    for (int i = 0; W[i]; i++) {
+      size_t k = strlen(W[i]);
+      if (b - a > k && memcmp(s + b - k, W[i], k) == 0 && s[b - k - 1] == ' ') return 2 - pass;
+    }
+  }
+  return 0;
+}
+
 static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *out) {
   const char *s = in->s;
   size_t len = in->len;
@@ -1069,10 +1086,12 @@ static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *ou
     if (join) {
       char last = s[cur.b - 1];
       bool soft_punct = last == ';' || last == ':';
-      if (!cur.final_punct)
-        join = (cur.nchars >= 50 && (nxt.lower_start || tr || ends_open(s, cur.a, cur.b))) ||
-               (tr && nxt.lower_start);
-      else join = soft_punct && tr && cur.nchars >= 50;
+      if (!cur.final_punct) {
+        int dg = ends_dangling(s, cur.a, cur.b);
+        join = (cur.nchars >= 50 && (nxt.lower_start || tr || dg)) ||
+               (nxt.lower_start && (tr || cur.nchars >= 20)) || (dg == 2 && cur.nchars >= 20);
+      } else
+        join = soft_punct && tr && cur.nchars >= 50;
     }
     if (join) nb_put(out, " ", 1, in->ms[cur.b], in->me[cur.b]);
     else nb_copy(out, in, cur.b, 1);

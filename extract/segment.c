@@ -404,7 +404,7 @@ void vnx_segment(vnx_doc *d) {
 
   char stack[VNX_NLEVELS][32];
   memset(stack, 0, sizeof stack);
-  enum { ST_BODY, ST_RECIPIENTS, ST_SIGNATURE } state = ST_BODY;
+  enum { ST_BODY, ST_RECIPIENTS, ST_SIGNATURE, ST_ADDRESSEES } state = ST_BODY;
   bool recip_items = false;
   long last_text = -1;  /* last non-blank, non-footnote, non-table segment */
   long cur_table = -1;  /* table being built */
@@ -435,7 +435,7 @@ void vnx_segment(vnx_doc *d) {
 
     if (n == 0 && !has_tab) {
       sg->kind = VNX_SEG_BLANK;
-      if (state == ST_RECIPIENTS && recip_items) state = ST_BODY;
+      if ((state == ST_RECIPIENTS && recip_items) || state == ST_ADDRESSEES) state = ST_BODY;
     } else if (has_tab && state == ST_BODY) {
       if (cur_table < 0) {
         S->tables = vnx_xrealloc(S->tables, (S->ntables + 1) * sizeof *S->tables);
@@ -507,6 +507,19 @@ void vnx_segment(vnx_doc *d) {
         state = ST_RECIPIENTS;
         recip_items = false;
         sg->kind = VNX_SEG_RECIPIENTS;
+        goto done;
+      }
+      /* the address block of a letter: "Kính gửi:" and its items, up to a
+       * blank line or an item that ends the list with "." — addressees,
+       * not bodies a task is given to in the text */
+      if (state == ST_BODY && (starts_with(s, n, "Kính gửi") || starts_with(s, n, "KÍNH GỬI"))) {
+        sg->kind = VNX_SEG_RECIPIENTS;
+        if (s[n - 1] == ':') state = ST_ADDRESSEES;
+        goto done;
+      }
+      if (state == ST_ADDRESSEES) {
+        sg->kind = VNX_SEG_RECIPIENTS;
+        if (s[n - 1] == '.') state = ST_BODY;
         goto done;
       }
       if (state == ST_RECIPIENTS) {
