@@ -306,7 +306,9 @@ static size_t add_src(loader *L, const char *path, char *data, size_t len) {
   return rs->nsrc - 1;
 }
 
-static void load_gazetteer(loader *L, const char *dir, const char *fname) {
+/* Reads DIR/FNAME into the loader's sources (kept for diagnostics).
+ * Returns its index, or -1 after reporting that it cannot be read. */
+static long read_src(loader *L, const char *dir, const char *fname) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, fname);
   size_t len;
@@ -314,9 +316,15 @@ static void load_gazetteer(loader *L, const char *dir, const char *fname) {
   if (!data) {
     fprintf(L->diag ? L->diag : stderr, "%s: error: cannot read\n", path);
     L->nerr++;
-    return;
+    return -1;
   }
-  size_t src = add_src(L, path, data, len);
+  return (long)add_src(L, path, data, len);
+}
+
+static void load_gazetteer(loader *L, const char *dir, const char *fname) {
+  long srci = read_src(L, dir, fname);
+  if (srci < 0) return;
+  size_t src = (size_t)srci;
   vnx_gazetteer g;
   memset(&g, 0, sizeof g);
   g.name = vnx_xstrndup(fname, strlen(fname) - 4);
@@ -492,16 +500,9 @@ bad:
 }
 
 static void parse_file(loader *L, const char *dir, const char *fname) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, fname);
-  size_t len;
-  char *data = read_whole(path, &len);
-  if (!data) {
-    fprintf(L->diag ? L->diag : stderr, "%s: error: cannot read\n", path);
-    L->nerr++;
-    return;
-  }
-  size_t src = add_src(L, path, data, len);
+  long srci = read_src(L, dir, fname);
+  if (srci < 0) return;
+  size_t src = (size_t)srci;
   const vnx_srcfile *f = &L->rs->src[src];
   prule *cur = NULL;
   size_t curi = 0;
