@@ -9,7 +9,7 @@
 
 /* ---- record lookup ------------------------------------------------------- */
 
-static const vnx_view *sort_view; /* qsort has no context argument */
+static _Thread_local const vnx_view *sort_view; /* qsort has no context argument */
 
 static int cmp_by_id(const void *a, const void *b) {
   return strcmp(sort_view->ids[*(const size_t *)a], sort_view->ids[*(const size_t *)b]);
