@@ -84,8 +84,9 @@ int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt, const vnx_
   pthread_cond_init(&b.changed, NULL);
   pthread_t *tids = vnx_xcalloc((size_t)jobs, sizeof *tids);
   int started = 0;
+  /* tids[0..started) are the threads that exist, whichever failed */
   for (int i = 0; i < jobs; i++)
-    if (pthread_create(&tids[i], NULL, worker, &b) == 0) started++;
+    if (pthread_create(&tids[started], NULL, worker, &b) == 0) started++;
   int rc = 0;
   if (!started) {
     /* No threads to be had: do the work on this thread. */
@@ -123,8 +124,7 @@ int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt, const vnx_
       if (b.stop) break;
     }
     pthread_mutex_unlock(&b.mu);
-    for (int i = 0; i < jobs; i++)
-      if (i < started) pthread_join(tids[i], NULL);
+    for (int i = 0; i < started; i++) pthread_join(tids[i], NULL);
     for (size_t i = 0; i < b.nring; i++) {
       if (b.ring[i].state == SLOT_DONE) {
         vnx_doc_free(&b.ring[i].doc);

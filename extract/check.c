@@ -102,17 +102,24 @@ static json_t *load_golden(const char *path, FILE *out, int *bad) {
   return arr;
 }
 
-static json_t *find_by_id(json_t *arr, const char *id, size_t *index) {
+/* id -> position in the golden array, built once per document (a jansson
+ * object is a hash table), so the diff stays linear in the records. */
+static json_t *index_by_id(json_t *arr) {
+  json_t *ix = json_object();
   size_t i;
   json_t *r;
   json_array_foreach(arr, i, r) {
     const char *rid = json_string_value(json_object_get(r, "id"));
-    if (rid && strcmp(rid, id) == 0) {
-      if (index) *index = i;
-      return r;
-    }
+    if (rid && !json_object_get(ix, rid)) json_object_set_new(ix, rid, json_integer((json_int_t)i));
   }
-  return NULL;
+  return ix;
+}
+
+static json_t *find_by_id(json_t *arr, json_t *ix, const char *id, size_t *index) {
+  json_t *pos = id ? json_object_get(ix, id) : NULL;
+  if (!pos) return NULL;
+  *index = (size_t)json_integer_value(pos);
+  return json_array_get(arr, *index);
 }
 
 typedef struct doc_diff {
@@ -123,6 +130,7 @@ typedef struct doc_diff {
 static int diff_document(FILE *out, const vnx_doc *d, json_t *actual, json_t *golden,
                          tallies *t, doc_diff *dd) {
   char *seen = vnx_xcalloc(json_array_size(golden) + 1, 1);
+  json_t *ix = index_by_id(golden);
   int header = 0;
   size_t i;
   json_t *a;
@@ -133,7 +141,7 @@ static int diff_document(FILE *out, const vnx_doc *d, json_t *actual, json_t *go
   json_array_foreach(actual, i, a) {
     const char *id = json_string_value(json_object_get(a, "id"));
     size_t gi;
-    json_t *g = find_by_id(golden, id, &gi);
+    json_t *g = find_by_id(golden, ix, id, &gi);
     const char *rule = json_string_value(json_object_get(a, "rule"));
     if (!g) {
       HEADER();
@@ -178,6 +186,7 @@ static int diff_document(FILE *out, const vnx_doc *d, json_t *actual, json_t *go
     dd->removed++;
   }
 #undef HEADER
+  json_decref(ix);
   free(seen);
   int n = dd->added + dd->removed + dd->changed;
   if (n)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -333,6 +334,49 @@ static void keep_shard(vnx_pathlist *pl, unsigned i, unsigned n) {
   pl->n = k;
 }
 
+typedef struct named_input {
+  char *stem;
+  size_t index;
+} named_input;
+
+static int cmp_named(const void *a, const void *b) {
+  const named_input *x = a, *y = b;
+  int c = strcmp(x->stem, y->stem);
+  return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Records, golden files and the database name a document by its file stem,
+ * so two inputs with one stem ("a/x.txt", "b/x.txt", "x.md") would mix
+ * their records. The later ones are refused, by name; returns how many. */
+static size_t refuse_duplicate_stems(vnx_pathlist *pl) {
+  named_input *v = vnx_xcalloc(pl->n ? pl->n : 1, sizeof *v);
+  for (size_t i = 0; i < pl->n; i++) v[i] = (named_input){vnx_path_stem(pl->v[i]), i};
+  if (pl->n) qsort(v, pl->n, sizeof *v, cmp_named);
+  bool *drop = vnx_xcalloc(pl->n ? pl->n : 1, sizeof *drop);
+  size_t ndrop = 0;
+  for (size_t i = 1; i < pl->n; i++) {
+    size_t first = i;
+    while (first > 0 && strcmp(v[first - 1].stem, v[i].stem) == 0) first--;
+    if (first == i) continue;
+    fprintf(stderr,
+            "%s: error: another document of this batch is also named '%s' (%s); records, "
+            "golden files and the database name documents by file stem: rename one\n",
+            pl->v[v[i].index], v[i].stem, pl->v[v[first].index]);
+    drop[v[i].index] = true;
+    ndrop++;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < pl->n; i++) {
+    if (drop[i]) free(pl->v[i]);
+    else pl->v[k++] = pl->v[i];
+  }
+  pl->n = k;
+  for (size_t i = 0; i < pl->n + ndrop; i++) free(v[i].stem);
+  free(v);
+  free(drop);
+  return ndrop;
+}
+
 static int cmd_extract(int argc, char **argv, cli *c) {
   if (optind >= argc && !c->from) {
     usage_error("%s: no input (give files, directories, - or --from LIST)", "extract");
@@ -343,6 +387,7 @@ static int cmd_extract(int argc, char **argv, cli *c) {
   if (c->from && read_path_list(c->from, c->nul, &inputs) != 0) return 2;
   run.failed = (size_t)vnx_collect_inputs(argv + optind, argc - optind, &inputs, stderr);
   if (c->shard_n) keep_shard(&inputs, c->shard_i, c->shard_n);
+  run.failed += refuse_duplicate_stems(&inputs);
   run.total = inputs.n;
   run.progress = c->progress > 0 || (c->progress == 0 && isatty(2));
   vnx_ruleset *rs = load_rules(c);
@@ -383,11 +428,19 @@ static int cmd_extract(int argc, char **argv, cli *c) {
   double t0 = now_seconds();
   run.t0 = t0;
   vnx_batch_run(&inputs, &c->opt, rs, c->jobs ? c->jobs : vnx_default_jobs(), extract_sink, &run);
-  if (run.csv) {
+  /* A write error, or --fail-fast stopping the batch, leaves the previous
+   * output in place rather than replacing it with part of this run. */
+  bool keep_old = run.write_failed || (c->fail_fast && run.failed);
+  if (run.csv && keep_old) {
+    vnx_csv_abort(run.csv);
+  } else if (run.csv) {
     if (vnx_csv_close(run.csv, &err) != 0) {
       vnx_error_print(&err, stderr);
       run.write_failed = true;
     }
+  } else if (c->output && keep_old) {
+    vnx_atomic_abort(run.out, tmp);
+    if (tmp) fprintf(stderr, "vnextract: %s left as it was\n", c->output);
   } else if (c->output) {
     if (vnx_atomic_commit(run.out, tmp, c->output, &err) != 0) {
       vnx_error_print(&err, stderr);
@@ -473,6 +526,9 @@ static int cmd_normalize(int argc, char **argv, cli *c) {
 }
 
 int main(int argc, char **argv) {
+  /* Past a file size limit, report the write error and leave the old
+   * output in place, rather than being killed half-way. */
+  signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     fputs(usage_text, stderr);
     return 2;

@@ -256,7 +256,9 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
     size_t a, b;
     switch (st->type) {
     case VNX_SET_LIT:
-      json_object_set(fields, st->fields[0], st->lit);
+      /* a copy: the ruleset's value is shared by every thread, and
+       * jansson's reference count is not safe to touch concurrently */
+      json_object_set_new(fields, st->fields[0], json_copy(st->lit));
       break;
     case VNX_SET_GROUP:
       json_object_set_new(fields, st->fields[0],

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -239,6 +240,16 @@ static void free_csv(vnx_csv *c) {
 int vnx_csv_close(vnx_csv *c, vnx_error *err) {
   if (!c) return 0;
   int rc = 0;
+  /* Every file is flushed and synced before any is renamed: a full disk
+   * must not leave a mix of new and old files in the directory. */
+  for (size_t i = 0; i < c->n; i++) {
+    csv_file *cf = &c->files[i];
+    if (fflush(cf->f) != 0 || ferror(cf->f) || fsync(fileno(cf->f)) != 0) {
+      vnx_error_set(err, cf->path, 0, 0, "cannot write: %s", strerror(errno ? errno : EIO));
+      vnx_csv_abort(c);
+      return -1;
+    }
+  }
   for (size_t i = 0; i < c->n; i++) {
     csv_file *cf = &c->files[i];
     if (rc == 0) {

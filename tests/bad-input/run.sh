@@ -96,6 +96,24 @@ grep -qE "15 documents \(6 ok, 9 failed\)" <<<"$out" && ok "summary counts 6 ok,
 out=$("$VNX" extract --rules "$RULES" -q --fail-fast --jobs 1 "$D/overlong.txt" "$D/good-1.txt" 2>&1 >"$T/ff.jsonl"); rc=$?
 [ $rc = 1 ] && [ ! -s "$T/ff.jsonl" ] && ok "--fail-fast stops at the first failure" || bad "--fail-fast: exit $rc, $(wc -l < "$T/ff.jsonl") lines" "$out"
 
+# Two documents with one file stem would mix their records (ids, golden
+# files and the database name documents by stem): the later one is refused.
+mkdir -p "$T/dup/a" "$T/dup/b"
+printf "$good" > "$T/dup/a/x.txt"; printf "$good" > "$T/dup/b/x.txt"
+out=$("$VNX" extract --rules "$RULES" -q "$T/dup" 2>&1 >"$T/dup.jsonl"); rc=$?
+[ $rc = 1 ] && grep -q "b/x.txt: error: another document of this batch is also named 'x'" <<<"$out" \
+  && [ "$(grep -c '"kind":"document"' "$T/dup.jsonl")" = 1 ] \
+  && ok "duplicate file stems: the later document refused by name" || bad "duplicate stems: exit $rc" "$out"
+
+# --fail-fast and a failed write leave an existing -o file as it was.
+printf 'old\n' > "$T/keep.jsonl"
+out=$("$VNX" extract --rules "$RULES" -q --fail-fast -o "$T/keep.jsonl" "$D/overlong.txt" "$D/good-1.txt" 2>&1); rc=$?
+[ $rc = 1 ] && [ "$(cat "$T/keep.jsonl")" = old ] && ok "--fail-fast leaves the old -o file" || bad "--fail-fast replaced -o (exit $rc)" "$out"
+mkdir -p "$T/csvout"; printf 'old\n' > "$T/csvout/deadline.csv"
+out=$( (ulimit -f 8; "$VNX" extract --rules "$RULES" -q --format csv -o "$T/csvout" "$ROOT/corpus") 2>&1); rc=$?
+[ $rc = 2 ] && [ "$(cat "$T/csvout/deadline.csv")" = old ] && ! ls "$T"/csvout/*.tmp* >/dev/null 2>&1 \
+  && ok "a CSV write error leaves the old files and no temporary ones" || bad "CSV write error (exit $rc)" "$out"
+
 # 1 000 documents, 10 of them broken (invalid UTF-8, unreadable): the
 # records of the 990, the 10 named, exit 1.
 B="$T/thousand"
