@@ -480,8 +480,9 @@ static const char *status_before(const vnx_doc *d, size_t at, size_t end) {
   const char *s = d->text.s;
   size_t len = d->text.len;
   size_t b = at;
-  while (b > 0 && !sentence_end(s, b - 1, len)) b--;
-  if (at - b > 600) b = at - 600;
+  /* back to the start of the sentence, at most 600 bytes */
+  size_t lim = at > 600 ? at - 600 : 0;
+  while (b > lim && !sentence_end(s, b - 1, len)) b--;
   while (b < at && ((unsigned char)s[b] & 0xC0) == 0x80) b++;
   size_t cb = at; /* the clause */
   while (cb > b && !clause_end(s, cb - 1, len)) cb--;
@@ -509,6 +510,87 @@ static const char *status_before(const vnx_doc *d, size_t at, size_t end) {
   free(lc);
   free(la);
   return st;
+}
+
+static int cmp_span_s(const void *a, const void *b) {
+  const span *x = a, *y = b;
+  if (x->s != y->s) return x->s < y->s ? -1 : 1;
+  return 0;
+}
+
+/* The value cells as sorted spans with the running maximum of their ends:
+ * an offset is inside some cell iff the cells starting at or before it
+ * reach past it. */
+typedef struct cellset {
+  span *v;
+  size_t *maxe; /* maxe[k]: max end of v[0..k] */
+  size_t n;
+} cellset;
+
+static void cellset_build(cellset *cs, span *v, size_t n) {
+  if (n) qsort(v, n, sizeof *v, cmp_span_s);
+  cs->v = v;
+  cs->n = n;
+  cs->maxe = vnx_xmalloc((n + 1) * sizeof *cs->maxe);
+  for (size_t k = 0; k < n; k++)
+    cs->maxe[k] = k && cs->maxe[k - 1] > v[k].e ? cs->maxe[k - 1] : v[k].e;
+}
+
+static bool cellset_has(const cellset *cs, size_t off) {
+  size_t lo = 0, hi = cs->n; /* first cell starting after off */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cs->v[mid].s <= off) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && cs->maxe[lo - 1] > off;
+}
+
+/* indicator_table() of each table, computed on first use */
+typedef struct tabinfo {
+  signed char known, is; /* known: computed */
+  int namec, unitc, sttc;
+} tabinfo;
+
+static bool indicator_table_cached(const vnx_table *t, tabinfo *ti, int *namec, int *unitc,
+                                   int *sttc) {
+  if (!ti->known) {
+    ti->is = indicator_table(t, &ti->namec, &ti->unitc, &ti->sttc);
+    ti->known = 1;
+  }
+  *namec = ti->namec;
+  *unitc = ti->unitc;
+  *sttc = ti->sttc;
+  return ti->is;
+}
+
+/* vnx_segment_column() by binary search when the segment's cells are in
+ * order (cells_sorted[si]: 0 unknown, 1 in order, -1 not: the linear
+ * search then). */
+static int segment_column(const struct vnx_segments *s, size_t si, size_t off,
+                          const char **header, signed char *cells_sorted) {
+  const vnx_seg *sg = &s->v[si];
+  if (!cells_sorted[si]) {
+    cells_sorted[si] = 1;
+    for (size_t c = 1; c < sg->ncells; c++)
+      if (sg->cells[c].start < sg->cells[c - 1].start) { cells_sorted[si] = -1; break; }
+  }
+  if (cells_sorted[si] < 0) return vnx_segment_column(s, sg, off, header);
+  if (header) *header = "";
+  if (sg->table < 0 || !sg->ncells) return -1;
+  size_t lo = 0, hi = sg->ncells; /* first cell starting after off */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (sg->cells[mid].start <= off) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return -1;
+  size_t c = lo - 1;
+  size_t cend = c + 1 < sg->ncells ? sg->cells[c + 1].start : sg->end + 1;
+  if (off >= cend) return -1;
+  const vnx_table *tb = &s->tables[sg->table];
+  if (header && c < tb->ncols) *header = tb->header[c];
+  return (int)c;
 }
 
 static int cmp_nstart(const void *a, const void *b) {
@@ -543,13 +625,17 @@ void vnx_indicators_resolve(vnx_doc *d) {
 
   bool *drop = vnx_xcalloc(d->recs.n + 1, sizeof *drop);
   /* rule-made indicators inside a value cell the table reader handled */
+  cellset cs;
+  cellset_build(&cs, cells, ncells);
   for (size_t i = 0; i < nrule; i++) {
     vnx_record *r = &d->recs.v[i];
     if (!is_kind(r, K_INDICATOR)) continue;
-    for (size_t k = 0; k < ncells; k++)
-      if (r->nstart >= cells[k].s && r->nstart < cells[k].e) { drop[i] = true; break; }
+    if (cellset_has(&cs, r->nstart)) drop[i] = true;
   }
+  free(cs.maxe);
   free(cells);
+  tabinfo *tinfo = d->seg ? vnx_xcalloc(d->seg->ntables + 1, sizeof *tinfo) : NULL;
+  signed char *cells_sorted = d->seg ? vnx_xcalloc(d->seg->n + 1, 1) : NULL;
 
   /* 2. prose: fractions that cannot be fractions, metric, status */
   size_t nm = 0;
@@ -593,13 +679,15 @@ void vnx_indicators_resolve(vnx_doc *d) {
     /* a figure written in a cell of an indicator table (PHỤ LỤC I: "Từ
      * 45-50 tổ chức đảng"): the column header is its period, the row's
      * name its metric */
-    const vnx_seg *sgm = d->seg ? vnx_segment_at(d->seg, r->nstart) : NULL;
+    long sgi = d->seg ? vnx_segment_index(d->seg, r->nstart) : -1;
+    const vnx_seg *sgm = sgi >= 0 ? &d->seg->v[sgi] : NULL;
     if (sgm && sgm->table >= 0 && (size_t)sgm->table < d->seg->ntables) {
       const vnx_table *t = &d->seg->tables[sgm->table];
       int namec, unitc, sttc;
       const char *hdr = NULL;
-      int col = vnx_segment_column(d->seg, sgm, r->nstart, &hdr);
-      if (col >= 0 && indicator_table(t, &namec, &unitc, &sttc) && col != namec && hdr &&
+      int col = segment_column(d->seg, (size_t)sgi, r->nstart, &hdr, cells_sorted);
+      if (col >= 0 && indicator_table_cached(t, &tinfo[sgm->table], &namec, &unitc, &sttc) &&
+          col != namec && hdr &&
           hdr[0] && strlen(hdr) <= 40 && status_of_header(hdr)) {
         json_object_set_new(r->fields, "period", json_string(hdr));
         json_object_set_new(r->fields, "status", json_string(status_of_header(hdr)));
@@ -617,6 +705,8 @@ void vnx_indicators_resolve(vnx_doc *d) {
     }
   }
   free(metrics);
+  free(tinfo);
+  free(cells_sorted);
 
   /* The _metric mentions themselves are an internal kind: the pipeline
    * drops them before writing (see drop_internal in pipeline.c). */

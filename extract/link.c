@@ -19,6 +19,7 @@
  *      and from a trailing "Các nhiệm vụ trên hoàn thành trước ngày ...";
  *   5. gives every record a `section` path.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,12 +138,154 @@ static bool *mark_directives(const vnx_doc *d) {
   return dir;
 }
 
+/* ---- record indexes -------------------------------------------------------- */
+
+/* The stages below look records up by position, by span and by surface.
+ * Scanning d->recs for each look-up made the stage quadratic in the number
+ * of records; these indexes are built once (and kept up to date where
+ * records are added). They hold record indices, never pointers: adding a
+ * record may move d->recs.v. */
+
+/* record indices of one kind, sorted by nstart, then index */
+typedef struct kindix {
+  size_t *v;
+  size_t n;
+} kindix;
+
+static _Thread_local const vnx_records *g_ix_recs;
+static int cmp_ix_start(const void *pa, const void *pb) {
+  const vnx_records *rs = g_ix_recs;
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  const vnx_record *x = &rs->v[a], *y = &rs->v[b];
+  if (x->nstart != y->nstart) return x->nstart < y->nstart ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
+static int cmp_size(const void *pa, const void *pb) {
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  return a < b ? -1 : a > b;
+}
+
+/* the records [0, limit) of this kind */
+static void kindix_build(const vnx_doc *d, const char *kind, size_t limit, kindix *k) {
+  k->v = vnx_xmalloc((limit + 1) * sizeof *k->v);
+  k->n = 0;
+  for (size_t i = 0; i < limit; i++)
+    if (strcmp(d->recs.v[i].kind, kind) == 0) k->v[k->n++] = i;
+  g_ix_recs = &d->recs;
+  qsort(k->v, k->n, sizeof *k->v, cmp_ix_start);
+}
+
+/* first position in k whose record starts at or after off */
+static size_t kindix_lower(const vnx_doc *d, const kindix *k, size_t off) {
+  size_t lo = 0, hi = k->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (d->recs.v[k->v[mid]].nstart < off) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Open-addressing hash of record indices (slot = index + 1, 0 = empty),
+ * keyed by a span or by a surface; the first record (lowest index) with a
+ * key is kept. */
+typedef struct rhash {
+  uint64_t *h;
+  size_t *slot;
+  size_t cap, n; /* cap: a power of two */
+} rhash;
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+static uint64_t span_hash(size_t a, size_t b) { return mix64((uint64_t)a * 0x9E3779B97F4A7C15ULL ^ (uint64_t)b); }
+
+static uint64_t text_hash(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 1099511628211ULL;
+  }
+  return mix64(h);
+}
+
+static void rhash_init(rhash *t) {
+  t->cap = 64;
+  t->n = 0;
+  t->h = vnx_xcalloc(t->cap, sizeof *t->h);
+  t->slot = vnx_xcalloc(t->cap, sizeof *t->slot);
+}
+
+static void rhash_free(rhash *t) {
+  free(t->h);
+  free(t->slot);
+}
+
+static void rhash_put_slot(rhash *t, uint64_t h, size_t slot) {
+  size_t m = t->cap - 1;
+  for (size_t p = (size_t)h & m;; p = (p + 1) & m)
+    if (!t->slot[p]) {
+      t->h[p] = h;
+      t->slot[p] = slot;
+      t->n++;
+      return;
+    }
+}
+
+/* inserts index i under hash h (the caller has checked the key is absent) */
+static void rhash_add(rhash *t, uint64_t h, size_t i) {
+  if ((t->n + 1) * 2 > t->cap) {
+    rhash o = *t;
+    t->cap = o.cap * 2;
+    t->n = 0;
+    t->h = vnx_xcalloc(t->cap, sizeof *t->h);
+    t->slot = vnx_xcalloc(t->cap, sizeof *t->slot);
+    for (size_t p = 0; p < o.cap; p++)
+      if (o.slot[p]) rhash_put_slot(t, o.h[p], o.slot[p]);
+    rhash_free(&o);
+  }
+  rhash_put_slot(t, h, i + 1);
+}
+
+/* the record with span [a, b) in t, or -1 */
+static long rhash_find_span(const rhash *t, const vnx_doc *d, size_t a, size_t b) {
+  uint64_t h = span_hash(a, b);
+  size_t m = t->cap - 1;
+  for (size_t p = (size_t)h & m; t->slot[p]; p = (p + 1) & m) {
+    if (t->h[p] != h) continue;
+    const vnx_record *r = &d->recs.v[t->slot[p] - 1];
+    if (r->nstart == a && r->nend == b) return (long)(t->slot[p] - 1);
+  }
+  return -1;
+}
+
+/* the record whose text is s[0, n) in t, or -1 */
+static long rhash_find_text(const rhash *t, const vnx_doc *d, const char *s, size_t n) {
+  uint64_t h = text_hash(s, n);
+  size_t m = t->cap - 1;
+  for (size_t p = (size_t)h & m; t->slot[p]; p = (p + 1) & m) {
+    if (t->h[p] != h) continue;
+    const vnx_record *r = &d->recs.v[t->slot[p] - 1];
+    if (strlen(r->text) == n && memcmp(r->text, s, n) == 0) return (long)(t->slot[p] - 1);
+  }
+  return -1;
+}
+
 /* ---- record bookkeeping --------------------------------------------------- */
 
 typedef struct linkctx {
   vnx_doc *d;
   bool *drop; /* per record index */
   size_t cap;
+  rhash body_span;  /* body records by (nstart, nend): the first one */
+  rhash body_canon; /* body records by text: the first one with a canonical name */
 } linkctx;
 
 static void ensure_drop(linkctx *c) {
@@ -163,27 +306,30 @@ static void set_span(vnx_doc *d, vnx_record *r, size_t a, size_t b) {
   r->text = vnx_xstrndup(d->text.s + a, b - a);
 }
 
-/* a body record with exactly this span (dropped or not), or -1 */
-static long find_body(const vnx_doc *d, const bool *drop, size_t a, size_t b) {
-  (void)drop;
-  for (size_t i = 0; i < d->recs.n; i++) {
-    const vnx_record *r = &d->recs.v[i];
-    if (r->nstart == a && r->nend == b && is_kind(r, "body")) return (long)i;
+/* Keeps the body indexes up to date with record i (a body record that has
+ * its span and text): records are only appended, so a key already present
+ * belongs to a record with a lower index and stays. */
+static void index_body(linkctx *c, size_t i) {
+  const vnx_record *r = &c->d->recs.v[i];
+  if (!is_kind(r, "body")) return;
+  if (rhash_find_span(&c->body_span, c->d, r->nstart, r->nend) < 0)
+    rhash_add(&c->body_span, span_hash(r->nstart, r->nend), i);
+  if (r->text && fget(r, "canonical")) {
+    size_t n = strlen(r->text);
+    if (rhash_find_text(&c->body_canon, c->d, r->text, n) < 0)
+      rhash_add(&c->body_canon, text_hash(r->text, n), i);
   }
-  return -1;
+}
+
+/* a body record with exactly this span (dropped or not), or -1 */
+static long find_body(const linkctx *c, size_t a, size_t b) {
+  return rhash_find_span(&c->body_span, c->d, a, b);
 }
 
 /* the canonical name another record with the same surface got, or NULL */
-static const char *canonical_of_text(const vnx_doc *d, const char *s, size_t n) {
-  for (size_t i = 0; i < d->recs.n; i++) {
-    const vnx_record *r = &d->recs.v[i];
-    if (!is_kind(r, "body") || !r->text) continue;
-    if (strlen(r->text) == n && memcmp(r->text, s, n) == 0) {
-      const char *c = fget(r, "canonical");
-      if (c) return c;
-    }
-  }
-  return NULL;
+static const char *canonical_of_text(const linkctx *c, const char *s, size_t n) {
+  long i = rhash_find_text(&c->body_canon, c->d, s, n);
+  return i < 0 ? NULL : fget(&c->d->recs.v[i], "canonical");
 }
 
 static bool generic_name(const char *s, size_t n) {
@@ -204,8 +350,8 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
   vnx_doc *d = c->d;
   json_t *f = json_object();
   json_object_set_new(f, "name", json_stringn(d->text.s + a, b - a));
-  const char *canon = canonical_of_text(d, d->text.s + a, b - a);
-  if (!canon && norm) canon = canonical_of_text(d, norm, strlen(norm));
+  const char *canon = canonical_of_text(c, d->text.s + a, b - a);
+  if (!canon && norm) canon = canonical_of_text(c, norm, strlen(norm));
   json_object_set_new(f, "canonical", canon ? json_string(canon) : json_null());
   json_object_set_new(f, "role", json_string(role));
   if (norm) json_object_set_new(f, "norm", json_string(norm));
@@ -213,6 +359,7 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
   vnx_record *r = vnx_records_add(&d->recs, "body", rule, f);
   set_span(d, r, a, b);
   ensure_drop(c);
+  index_body(c, d->recs.n - 1);
   return r;
 }
 
@@ -269,7 +416,7 @@ static void emit_member(linkctx *c, size_t a, size_t b, const char *role, bool i
       size_t k = strlen(best);
       char norm[160];
       snprintf(norm, sizeof norm, "Sở %s", best);
-      long ex = find_body(c->d, c->drop, p, p + k);
+      long ex = find_body(c, p, p + k);
       if (ex >= 0) {
         set_role(&c->d->recs.v[ex], role);
         c->drop[ex] = false;
@@ -286,7 +433,7 @@ static void emit_member(linkctx *c, size_t a, size_t b, const char *role, bool i
     add_body(c, a, b, role, "link.table_column", norm);
     return;
   }
-  long ex = find_body(c->d, c->drop, a, b);
+  long ex = find_body(c, a, b);
   if (ex >= 0) {
     set_role(&c->d->recs.v[ex], role);
     c->drop[ex] = false;
@@ -377,6 +524,8 @@ static void table_bodies(linkctx *c) {
   vnx_doc *d = c->d;
   const struct vnx_segments *S = d->seg;
   size_t n0 = d->recs.n;
+  kindix bodies; /* the rule records, by position */
+  kindix_build(d, "body", n0, &bodies);
   for (size_t ti = 0; ti < S->ntables; ti++) {
     const vnx_table *tb = &S->tables[ti];
     int cdir = vnx_table_find_column(tb, "chỉ đạo");
@@ -392,15 +541,18 @@ static void table_bodies(linkctx *c) {
                            : (int)col == clead ? "lead"
                            : (int)col == csup ? "support" : NULL;
         /* rule records inside this cell */
-        for (size_t k = 0; k < n0; k++) {
+        for (size_t q = kindix_lower(d, &bodies, a); q < bodies.n; q++) {
+          size_t k = bodies.v[q];
           vnx_record *r = &d->recs.v[k];
-          if (r->nstart < a || r->nend > b || !is_kind(r, "body")) continue;
+          if (r->nstart > b) break; /* nend >= nstart > b */
+          if (r->nend > b) continue;
           if (role || g->kind == VNX_SEG_TABLE_HEADER || !fget(r, "role")) c->drop[k] = true;
         }
         if (role && g->kind == VNX_SEG_TABLE_ROW && b > a) split_cell(c, a, b, role);
       }
     }
   }
+  free(bodies.v);
 }
 
 /* ---- roles in prose ---------------------------------------------------------- */
@@ -461,7 +613,8 @@ static const char *const CLAUSE_GAPS[] = {"và", "đồng thời", "Đồng th�
 
 /* The body at a is the object of "yêu cầu"/"đề nghị" written inside a noun
  * phrase, not at the start of its clause. */
-static bool object_of_request(const vnx_doc *d, const vnx_seg *g, size_t a) {
+static bool object_of_request(const vnx_doc *d, const size_t *body_ends, size_t nends,
+                              const vnx_seg *g, size_t a) {
   const char *t = d->text.s;
   static const char *const CUES[] = {"yêu cầu ", "đề nghị ", NULL};
   size_t lim = a > g->body + 40 ? a - 40 : g->body;
@@ -476,10 +629,7 @@ static bool object_of_request(const vnx_doc *d, const vnx_seg *g, size_t a) {
         if (q > cs && t[q - 1] == ',') return false;
         if (q >= cs + 3 && memcmp(t + q - 3, "và", 3) == 0) return false;
         /* "UBND thành phố đề nghị các Đại sứ quán": the body before asks */
-        for (size_t j = 0; j < d->recs.n; j++) {
-          const vnx_record *r = &d->recs.v[j];
-          if (is_kind(r, "body") && r->nend == q) return false;
-        }
+        if (bsearch(&q, body_ends, nends, sizeof *body_ends, cmp_size)) return false;
         return true;
       }
     }
@@ -562,6 +712,12 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     if (is_kind(&d->recs.v[i], "body") && !c->drop[i]) idx[nb++] = i;
   g_sort_recs = &d->recs;
   qsort(idx, nb, sizeof *idx, cmp_by_start_g);
+  /* the ends of all body records (dropped or not), sorted */
+  size_t nends = 0;
+  size_t *body_ends = vnx_xmalloc((d->recs.n + 1) * sizeof *body_ends);
+  for (size_t i = 0; i < d->recs.n; i++)
+    if (is_kind(&d->recs.v[i], "body")) body_ends[nends++] = d->recs.v[i].nend;
+  qsort(body_ends, nends, sizeof *body_ends, cmp_size);
   size_t title_seg = 0;
   for (size_t i = 0; i < S->n && i < 40; i++) {
     const vnx_seg *g = &S->v[i];
@@ -621,7 +777,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     const char *role = fget(r, "role");
     /* "... số lượng báo cáo yêu cầu các địa phương phải báo cáo": a "yêu cầu"
      * inside a noun phrase does not assign; only one that opens the clause */
-    if (r->rule && strcmp(r->rule, "body.giao") == 0 && object_of_request(d, g, r->nstart)) {
+    if (r->rule && strcmp(r->rule, "body.giao") == 0 && object_of_request(d, body_ends, nends, g, r->nstart)) {
       c->drop[i] = true;
       continue;
     }
@@ -676,6 +832,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
   }
   json_decref(meta);
   free(idx);
+  free(body_ends);
 }
 
 static void compact(linkctx *c) {
@@ -768,8 +925,23 @@ static const char *const TRAILING[] = {"các nhiệm vụ trên", "các nội du
                                        "nhiệm vụ trên", "các nhiệm vụ nêu trên",
                                        "thời gian hoàn thành", "thời hạn hoàn thành", NULL};
 
+/* The records tasks collect, by kind and position. Built after compact();
+ * the task records added meanwhile are of none of these kinds, and nothing
+ * changes the records indexed. */
+typedef struct taskix {
+  kindix body, indicator, reference, deadline;
+} taskix;
+
+static const kindix *taskix_of(const taskix *ix, const char *kind) {
+  if (strcmp(kind, "body") == 0) return &ix->body;
+  if (strcmp(kind, "indicator") == 0) return &ix->indicator;
+  if (strcmp(kind, "reference") == 0) return &ix->reference;
+  if (strcmp(kind, "deadline") == 0) return &ix->deadline;
+  abort(); /* not indexed */
+}
+
 /* Does the segment consist of body names only (a heading naming who acts)? */
-static bool only_bodies(const vnx_doc *d, const vnx_seg *g) {
+static bool only_bodies(const vnx_doc *d, const taskix *ix, const vnx_seg *g) {
   const char *t = d->text.s;
   size_t e = seg_text_end(t, g);
   size_t p = g->body;
@@ -778,9 +950,10 @@ static bool only_bodies(const vnx_doc *d, const vnx_seg *g) {
     if (p >= e) break;
     if (e - p >= 3 && memcmp(t + p, "và", 3) == 0 && (p + 3 >= e || t[p + 3] == ' ')) { p += 3; continue; }
     size_t best = 0;
-    for (size_t i = 0; i < d->recs.n; i++) {
-      const vnx_record *r = &d->recs.v[i];
-      if (r->nstart == p && r->nend > best && is_kind(r, "body")) best = r->nend;
+    for (size_t q = kindix_lower(d, &ix->body, p); q < ix->body.n; q++) {
+      const vnx_record *r = &d->recs.v[ix->body.v[q]];
+      if (r->nstart != p) break;
+      if (r->nend > best) best = r->nend;
     }
     if (!best) return false;
     p = best;
@@ -788,12 +961,22 @@ static bool only_bodies(const vnx_doc *d, const vnx_seg *g) {
   return true;
 }
 
-static void ids_of(vnx_doc *d, json_t *arr, size_t a, size_t b, const char *kind,
-                   const char *role) {
+/* appends the ids of the records of a kind (and role) that start in [a, b),
+ * in record order */
+static void ids_of(vnx_doc *d, const taskix *ix, json_t *arr, size_t a, size_t b,
+                   const char *kind, const char *role) {
+  if (b <= a) return;
+  const kindix *k = taskix_of(ix, kind);
+  size_t lo = kindix_lower(d, k, a), hi = kindix_lower(d, k, b);
+  if (hi <= lo) return;
+  size_t nsel = hi - lo;
+  size_t buf[64];
+  size_t *sel = nsel <= 64 ? buf : vnx_xmalloc(nsel * sizeof *sel);
+  memcpy(sel, k->v + lo, nsel * sizeof *sel);
+  qsort(sel, nsel, sizeof *sel, cmp_size);
   char id[40];
-  for (size_t i = 0; i < d->recs.n; i++) {
-    const vnx_record *r = &d->recs.v[i];
-    if (r->nstart < a || r->nstart >= b || !is_kind(r, kind)) continue;
+  for (size_t q = 0; q < nsel; q++) {
+    const vnx_record *r = &d->recs.v[sel[q]];
     if (role) {
       const char *rr = fget(r, "role");
       if (!rr || strcmp(rr, role) != 0) continue;
@@ -801,17 +984,18 @@ static void ids_of(vnx_doc *d, json_t *arr, size_t a, size_t b, const char *kind
     vnx_record_id(d->stem, r, id);
     json_array_append_new(arr, json_string(id));
   }
+  if (sel != buf) free(sel);
 }
 
-static long first_of_rec_order(const vnx_doc *d, size_t a, size_t b, const char *kind) {
-  long best = -1;
-  for (size_t i = 0; i < d->recs.n; i++) {
-    const vnx_record *r = &d->recs.v[i];
-    if (r->nstart >= a && r->nstart < b && is_kind(r, kind) &&
-        (best < 0 || r->nstart < d->recs.v[best].nstart))
-      best = (long)i;
-  }
-  return best;
+/* the record of a kind that starts first in [a, b) (the first in record
+ * order among equals), or -1 */
+static long first_of_rec_order(const vnx_doc *d, const taskix *ix, size_t a, size_t b,
+                               const char *kind) {
+  if (b <= a) return -1;
+  const kindix *k = taskix_of(ix, kind);
+  size_t lo = kindix_lower(d, k, a);
+  if (lo < k->n && d->recs.v[k->v[lo]].nstart < b) return (long)k->v[lo];
+  return -1;
 }
 
 static void append_cell(const vnx_doc *d, const vnx_seg *g, int col, char **buf) {
@@ -825,7 +1009,7 @@ static void append_cell(const vnx_doc *d, const vnx_seg *g, int col, char **buf)
   (*buf)[ol + (b - a)] = 0;
 }
 
-static void make_task(vnx_doc *d, const unit *u) {
+static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
   const vnx_seg *g = &S->v[u->seg];
@@ -853,17 +1037,17 @@ static void make_task(vnx_doc *d, const unit *u) {
       const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
       append_cell(d, rg, ctask, &text);
       append_cell(d, rg, cprod, &product);
-      for (int r = 0; r < 4; r++) ids_of(d, roles[r], rg->start, rg->end + 1, "body", RN[r]);
-      ids_of(d, inds, rg->start, rg->end + 1, "indicator", NULL);
-      ids_of(d, refs, rg->start, rg->end + 1, "reference", NULL);
-      ids_of(d, dls, rg->start, rg->end + 1, "deadline", NULL);
+      for (int r = 0; r < 4; r++) ids_of(d, ix, roles[r], rg->start, rg->end + 1, "body", RN[r]);
+      ids_of(d, ix, inds, rg->start, rg->end + 1, "indicator", NULL);
+      ids_of(d, ix, refs, rg->start, rg->end + 1, "reference", NULL);
+      ids_of(d, ix, dls, rg->start, rg->end + 1, "deadline", NULL);
       if (deadline < 0 && ctime >= 0 && (size_t)ctime < rg->ncells)
-        deadline = first_of_rec_order(d, rg->cells[ctime].start, rg->cells[ctime].end + 1, "deadline");
+        deadline = first_of_rec_order(d, ix, rg->cells[ctime].start, rg->cells[ctime].end + 1, "deadline");
     }
     if (deadline < 0)
       for (size_t k = 0; k <= row->nconts && deadline < 0; k++) {
         const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
-        deadline = first_of_rec_order(d, rg->start, rg->end + 1, "deadline");
+        deadline = first_of_rec_order(d, ix, rg->start, rg->end + 1, "deadline");
       }
     if (!text) text = vnx_xstrdup("");
     json_object_set_new(f, "label", json_string(g->label));
@@ -886,11 +1070,11 @@ static void make_task(vnx_doc *d, const unit *u) {
         text[tl] = 0;
       }
       size_t ra = si == u->seg ? u->a : sg->start, rb = si == u->lastseg ? u->b : sg->end + 1;
-      for (int r = 0; r < 4; r++) ids_of(d, roles[r], ra, rb, "body", RN[r]);
-      ids_of(d, inds, ra, rb, "indicator", NULL);
-      ids_of(d, refs, ra, rb, "reference", NULL);
-      ids_of(d, dls, ra, rb, "deadline", NULL);
-      if (deadline < 0) deadline = first_of_rec_order(d, ra, rb, "deadline");
+      for (int r = 0; r < 4; r++) ids_of(d, ix, roles[r], ra, rb, "body", RN[r]);
+      ids_of(d, ix, inds, ra, rb, "indicator", NULL);
+      ids_of(d, ix, refs, ra, rb, "reference", NULL);
+      ids_of(d, ix, dls, ra, rb, "deadline", NULL);
+      if (deadline < 0) deadline = first_of_rec_order(d, ix, ra, rb, "deadline");
     }
     for (char *p = text; *p; p++)
       if (*p == '\n') *p = ' ';
@@ -901,7 +1085,7 @@ static void make_task(vnx_doc *d, const unit *u) {
       if (json_array_size(roles[r])) continue;
       for (int li = u->nleadins - 1; li >= 0; li--) {
         const vnx_seg *lg = &S->v[u->leadins[li]];
-        ids_of(d, roles[r], lg->start, lg->end, "body", RN[r]);
+        ids_of(d, ix, roles[r], lg->start, lg->end, "body", RN[r]);
         if (json_array_size(roles[r])) break;
       }
     }
@@ -940,6 +1124,11 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
   unit *U = vnx_xmalloc(cap * sizeof *U);
   leadin L[16];
   int nl = 0;
+  taskix ix;
+  kindix_build(d, "body", d->recs.n, &ix.body);
+  kindix_build(d, "indicator", d->recs.n, &ix.indicator);
+  kindix_build(d, "reference", d->recs.n, &ix.reference);
+  kindix_build(d, "deadline", d->recs.n, &ix.deadline);
   int group = 0;
   size_t group_first = 0;
   long last_unit_seg = -1;
@@ -1006,7 +1195,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
     }
     /* a trailing sentence that dates the items before it */
     if (g->kind == VNX_SEG_PARA && starts_with_ci(t, g->body, e, TRAILING)) {
-      long dl = first_of_rec_order(d, g->start, e, "deadline");
+      long dl = first_of_rec_order(d, &ix, g->start, e, "deadline");
       if (dl >= 0)
         for (size_t k = group_first; k < nu; k++)
           if (U[k].group == group && !U[k].row) U[k].trailing = dl;
@@ -1014,7 +1203,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
       continue;
     }
     bool colon = seg_ends_colon(t, g);
-    bool leadin_ = colon || (g->kind != VNX_SEG_PARA && only_bodies(d, g) && blen > 0);
+    bool leadin_ = colon || (g->kind != VNX_SEG_PARA && only_bodies(d, &ix, g) && blen > 0);
     if (g->kind == VNX_SEG_HEADING && g->level <= VNX_LVL_ROMAN) leadin_ = false;
     if (leadin_) {
       if (nl < 16) {
@@ -1052,16 +1241,23 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
     for (int k = 0; k < u->nleadins; k++) u->leadins[k] = L[nl - u->nleadins + k].seg;
     last_unit_seg = (long)i;
   }
-  for (size_t k = 0; k < nu; k++) make_task(d, &U[k]);
+  for (size_t k = 0; k < nu; k++) make_task(d, &ix, &U[k]);
   free(U);
+  free(ix.body.v);
+  free(ix.indicator.v);
+  free(ix.reference.v);
+  free(ix.deadline.v);
 }
 
 /* ---- entry point ------------------------------------------------------------------- */
 
 void vnx_link(vnx_doc *d) {
   if (!d->seg) return;
-  linkctx c = {d, NULL, 0};
+  linkctx c = {d, NULL, 0, {0}, {0}};
   ensure_drop(&c);
+  rhash_init(&c.body_span);
+  rhash_init(&c.body_canon);
+  for (size_t i = 0; i < d->recs.n; i++) index_body(&c, i);
   bool *dir = mark_directives(d);
   table_bodies(&c);
   prose_bodies(&c, dir);
@@ -1074,4 +1270,6 @@ void vnx_link(vnx_doc *d) {
   }
   free(dir);
   free(c.drop);
+  rhash_free(&c.body_span);
+  rhash_free(&c.body_canon);
 }

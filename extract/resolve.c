@@ -255,27 +255,59 @@ static int iso_year(const char *iso) {
   return y;
 }
 
-/* Year of the nearest deadline before record i on the same line (its end,
- * else its start), 0 if none. */
-static int year_before(const vnx_doc *d, size_t i) {
-  const vnx_record *r = &d->recs.v[i];
-  int y = 0;
-  size_t best = 0;
-  bool have = false;
+/* The deadline records by line, then nstart, then index: built once per
+ * document, on first use (records are neither added nor removed while
+ * vnx_resolve looks them up; their dates are read at look-up time, as the
+ * pass changes them). */
+typedef struct dlindex {
+  size_t *v;
+  size_t n;
+  bool built;
+} dlindex;
+
+static _Thread_local const vnx_records *g_dl_recs;
+static int cmp_dl(const void *pa, const void *pb) {
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  const vnx_record *x = &g_dl_recs->v[a], *y = &g_dl_recs->v[b];
+  if (x->line != y->line) return x->line < y->line ? -1 : 1;
+  if (x->nstart != y->nstart) return x->nstart < y->nstart ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
+static void dlindex_build(const vnx_doc *d, dlindex *ix) {
+  ix->v = vnx_xmalloc((d->recs.n + 1) * sizeof *ix->v);
+  ix->n = 0;
   for (size_t j = 0; j < d->recs.n; j++) {
     const vnx_record *o = &d->recs.v[j];
-    if (j == i || !o->kind || strcmp(o->kind, "deadline") != 0 || o->line != r->line ||
-        o->nstart >= r->nstart || (have && o->nstart < best))
-      continue;
+    if (o->kind && strcmp(o->kind, "deadline") == 0) ix->v[ix->n++] = j;
+  }
+  g_dl_recs = &d->recs;
+  qsort(ix->v, ix->n, sizeof *ix->v, cmp_dl);
+  ix->built = true;
+}
+
+/* Year of the nearest deadline before record i on the same line (its end,
+ * else its start), 0 if none; among deadlines at the same place, the last
+ * one in record order. */
+static int year_before(const vnx_doc *d, dlindex *ix, size_t i) {
+  if (!ix->built) dlindex_build(d, ix);
+  const vnx_record *r = &d->recs.v[i];
+  size_t lo = 0, hi = ix->n; /* first deadline at or after (line, nstart) */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const vnx_record *o = &d->recs.v[ix->v[mid]];
+    if (o->line < r->line || (o->line == r->line && o->nstart < r->nstart)) lo = mid + 1;
+    else hi = mid;
+  }
+  for (size_t k = lo; k-- > 0;) {
+    const vnx_record *o = &d->recs.v[ix->v[k]];
+    if (o->line != r->line) break;
+    if (ix->v[k] == i) continue;
     int oy = iso_year(field_str(o, "end"));
     if (!oy) oy = iso_year(field_str(o, "start"));
-    if (oy) {
-      y = oy;
-      best = o->nstart;
-      have = true;
-    }
+    if (oy) return oy;
   }
-  return y;
+  return 0;
 }
 
 /* Deadline values that depend on their neighbours or the document date:
@@ -292,6 +324,7 @@ static int year_before(const vnx_doc *d, size_t i) {
  *    when the document is dated in that year (the rule gives the end). */
 void vnx_resolve(vnx_doc *d) {
   if (!d) return;
+  dlindex dix = {NULL, 0, false};
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (!r->kind || strcmp(r->kind, "deadline") != 0 || !r->fields) continue;
@@ -300,7 +333,7 @@ void vnx_resolve(vnx_doc *d) {
       json_object_del(r->fields, "open");
       json_object_set_new(r->fields, "end", json_null());
       if (field_str(r, "start")) continue;
-      int y = year_before(d, i);
+      int y = year_before(d, &dix, i);
       if (!y) y = d->year;
       if (y) {
         vnx_iso_date(iso, y + 1, 1, 1);
@@ -314,6 +347,7 @@ void vnx_resolve(vnx_doc *d) {
       }
     }
   }
+  free(dix.v);
 
   /* A document sets deadlines for its own time and after: a deadline that
    * ends before the first day of the document's month is a period being

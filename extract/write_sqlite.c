@@ -201,27 +201,49 @@ static int step_done(vnx_db *h, sqlite3_stmt *st, vnx_error *err, const char *wh
   return -1;
 }
 
-/* The document's deadline ids, computed once: tasks look their dates up. */
+/* The document's deadline ids, computed once and sorted (by id, then
+ * record order): tasks look their dates up. */
 typedef struct deadline_ids {
   char (*id)[40];
   const vnx_record **rec;
+  size_t *ord; /* positions in id/rec, sorted */
   size_t n;
 } deadline_ids;
+
+static _Thread_local const deadline_ids *g_sort_di;
+static int cmp_deadline_ord(const void *pa, const void *pb) {
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  int c = strcmp(g_sort_di->id[a], g_sort_di->id[b]);
+  if (c) return c;
+  return a < b ? -1 : a > b;
+}
 
 static void deadline_ids_build(const vnx_doc *d, deadline_ids *di) {
   di->id = vnx_xmalloc((d->recs.n + 1) * sizeof *di->id);
   di->rec = vnx_xmalloc((d->recs.n + 1) * sizeof *di->rec);
+  di->ord = vnx_xmalloc((d->recs.n + 1) * sizeof *di->ord);
   di->n = 0;
   for (size_t i = 0; i < d->recs.n; i++) {
     if (!is_kind(&d->recs.v[i], "deadline")) continue;
     vnx_record_id(d->stem, &d->recs.v[i], di->id[di->n]);
-    di->rec[di->n++] = &d->recs.v[i];
+    di->rec[di->n] = &d->recs.v[i];
+    di->ord[di->n] = di->n;
+    di->n++;
   }
+  g_sort_di = di;
+  qsort(di->ord, di->n, sizeof *di->ord, cmp_deadline_ord);
 }
 
+/* the first deadline (in record order) with this id, or NULL */
 static const vnx_record *find_deadline(const deadline_ids *di, const char *id) {
-  for (size_t i = 0; id && i < di->n; i++)
-    if (strcmp(di->id[i], id) == 0) return di->rec[i];
+  if (!id) return NULL;
+  size_t lo = 0, hi = di->n; /* first id >= id */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(di->id[di->ord[mid]], id) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < di->n && strcmp(di->id[di->ord[lo]], id) == 0) return di->rec[di->ord[lo]];
   return NULL;
 }
 
@@ -333,6 +355,7 @@ int vnx_db_write_document(vnx_db *h, const vnx_doc *d, vnx_error *err) {
   for (size_t i = 0; i < d->recs.n && r == 0; i++) r = insert_record(h, d, &di, &d->recs.v[i], err);
   free(di.id);
   free(di.rec);
+  free(di.ord);
   if (r == 0 && exec(h, "COMMIT", err) == 0) return 0;
   sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
   return -1;
