@@ -23,17 +23,9 @@ import sys
 import tempfile
 
 vnx, root, roundtrip = sys.argv[1], sys.argv[2], sys.argv[3]
-passed = failed = 0
+from tally import check, finish  # the script's directory is on sys.path
+
 COMMON = ["id", "doc", "kind", "line", "span_start", "span_end", "text", "rule"]
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
 
 
 def cell(v):
@@ -166,5 +158,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check('"trước ngày ""30/6/2026"", ho'.encode() in open(os.path.join(qdir, "deadline.csv"), "rb").read(),
           "quotes doubled inside a quoted cell")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

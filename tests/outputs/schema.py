@@ -14,16 +14,7 @@ import tempfile
 from jsonschema import Draft202012Validator
 
 vnx, root = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
+from tally import check, finish  # the script's directory is on sys.path
 
 
 schema = json.load(open(os.path.join(root, "extract", "records.schema.json"), encoding="utf-8"))
@@ -109,5 +100,4 @@ ref = dict(common, id="ref-0123456789abcdef", kind="reference", ref_type="Kết 
 check(validator.is_valid(ref), f"a valid reference record is rejected: {why(ref)}")
 broken(ref, "reference with a bad date", lambda r: r.update(date="31/10/2025"))
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -20,16 +20,7 @@ import tempfile
 import time
 
 vnx, root = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
+from tally import check, finish  # the script's directory is on sys.path
 
 
 RULES = None  # a snapshot: rules edited during the test must not change the rows
@@ -181,5 +172,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(after == clean_rows, "after the rerun: the same rows as a clean run")
     check(counts(killed) == counts(clean), f"after the rerun: {counts(killed)} == {counts(clean)}")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
