@@ -142,19 +142,69 @@ static size_t enc(int32_t c, char *o) {
   return (size_t)utf8proc_encode_char(c, (utf8proc_uint8_t *)o);
 }
 
-static bool is_letter_cp(int32_t c) {
-  if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+/* Code point facts for U+0000..U+2FFF (all of Vietnamese text, Latin,
+ * Greek, Cyrillic, the punctuation and symbol blocks), looked up instead of
+ * asking utf8proc per code point: the general category, whether it
+ * continues a combining cluster (canonical combining class != 0 or a mark),
+ * and whether alone it is its own NFC. Higher code points ask utf8proc. */
+#define CP_TABLE 0x3000
+enum { CPF_CAT = 0x1F, CPF_CONT = 0x20, CPF_NFC_SELF = 0x40 };
+static unsigned char cp_table[CP_TABLE];
+
+static void cp_table_init(void) {
+  for (int32_t c = 0; c < CP_TABLE; c++) {
+    const utf8proc_property_t *p = utf8proc_get_property(c);
+    unsigned f = p->category;
+    if (p->combining_class != 0 || (p->category >= UTF8PROC_CATEGORY_MN && p->category <= UTF8PROC_CATEGORY_ME))
+      f |= CPF_CONT;
+    /* Without a canonical decomposition a lone code point is its own NFC;
+     * with one, utf8proc says (composition exclusions, singletons). */
+    bool self = true;
+    if (p->decomp_seqindex != UINT16_MAX) {
+      utf8proc_uint8_t in[4], *r = NULL;
+      utf8proc_ssize_t n = utf8proc_encode_char(c, in);
+      utf8proc_ssize_t rn = utf8proc_map(in, n, &r, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+      self = rn < 0 || (rn == n && memcmp(r, in, (size_t)n) == 0);
+      free(r);
+    }
+    /* (below U+0300 and Latin Extended Additional NFC was never applied
+     * to a lone code point; kept so, whatever utf8proc says) */
+    if (self || c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF)) f |= CPF_NFC_SELF;
+    cp_table[c] = (unsigned char)f;
+  }
+}
+
+static inline utf8proc_category_t cp_category(int32_t c) {
+  if (c < CP_TABLE) return (utf8proc_category_t)(cp_table[c] & CPF_CAT);
+  return utf8proc_category(c);
+}
+/* Does c continue the combining cluster before it? */
+static inline bool cp_cont(int32_t c) {
+  if (c < CP_TABLE) return cp_table[c] & CPF_CONT;
   utf8proc_category_t k = utf8proc_category(c);
+  return utf8proc_get_property(c)->combining_class != 0 ||
+         (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME);
+}
+
+static inline bool is_letter_cp(int32_t c) {
+  if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+  utf8proc_category_t k = cp_category(c);
   return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
 }
-static bool is_mark_cp(int32_t c) {
+static inline bool is_mark_cp(int32_t c) {
   if (c < 0x300) return false;
-  utf8proc_category_t k = utf8proc_category(c);
+  utf8proc_category_t k = cp_category(c);
   return k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME;
+}
+/* letter or mark: the characters of a word for the tone pass */
+static inline bool is_word_cp(int32_t c) {
+  if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+  utf8proc_category_t k = cp_category(c);
+  return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_ME;
 }
 static bool is_alnum_cp(int32_t c) {
   if (c < 0x80) return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-  utf8proc_category_t k = utf8proc_category(c);
+  utf8proc_category_t k = cp_category(c);
   return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) || k == UTF8PROC_CATEGORY_ND ||
          (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME);
 }
@@ -263,64 +313,53 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
 /* Documents come in NFC, NFD or half composed (a precomposed vowel plus a
  * combining tone mark). NFC is applied per cluster (a starter and the
  * combining marks after it), so the output of a cluster maps to the whole
- * cluster. A lone code point below U+0300 or in Latin Extended Additional
- * (all Vietnamese letters) is already NFC: fast path. Starter-starter
- * compositions (Hangul jamo) are not joined across clusters; documents in
- * scope do not have them. */
+ * cluster. A lone code point that is its own NFC (cp_table) is copied
+ * as it is, in runs. Starter-starter compositions (Hangul jamo) are not
+ * joined across clusters; documents in scope do not have them. */
 static void pass_nfc(const nbuf *in, nbuf *out) {
-  size_t i = 0, len = in->len;
+  size_t i = 0, len = in->len, run = 0;
   const char *s = in->s;
   while (i < len) {
-    /* run of code points that are NFC on their own and not followed by a
-     * combining mark: ASCII, U+0080..U+02FF, U+1E00..U+1EFF */
-    size_t j = i;
-    for (;;) {
-      unsigned char c = j < len ? (unsigned char)s[j] : 0;
-      size_t w;
-      if (c == 0) break;
-      if (c < 0x80) w = 1;
-      else if (c >= 0xC2 && c < 0xCC) w = 2;
-      else if (c == 0xE1 && j + 1 < len && (unsigned char)s[j + 1] >= 0xB8 && (unsigned char)s[j + 1] <= 0xBB) w = 3;
-      else break;
-      if (j + w > len) break;
-      unsigned char nx = j + w < len ? (unsigned char)s[j + w] : 0;
-      /* the next code point may be a combining mark: this one takes the
-       * slow path with it */
-      if (nx >= 0xCC && !(nx == 0xE1 && j + w + 1 < len && (unsigned char)s[j + w + 1] >= 0xB8 &&
-                          (unsigned char)s[j + w + 1] <= 0xBB))
-        break;
-      j += w;
-    }
-    if (j > i) { nb_copy(out, in, i, j - i); i = j; continue; }
+    /* Code points below U+0300 (lead byte < 0xCC) are their own NFC and
+     * combine with nothing before them: only a lead byte >= 0xCC needs a
+     * look, and the code point before it if it is a combining mark. */
+    size_t k = i;
+    while (k < len && (unsigned char)s[k] < 0xCC) k++;
+    if (k == len) break;
     size_t n;
-    int32_t c = dec(s, len, i, &n);
-    size_t e = i + n;
+    size_t st = k; /* the cluster's starter */
+    if (k > i && cp_cont(dec(s, len, k, &n))) {
+      st = k - 1;
+      while (st > i && ((unsigned char)s[st] & 0xC0) == 0x80) st--;
+    }
+    int32_t c = dec(s, len, st, &n);
+    size_t e = st + n;
     bool marks = false;
+    /* combining marks are U+0300 and up: lead byte 0xCC or more */
     while (e < len && (unsigned char)s[e] >= 0xCC) {
       size_t m;
       int32_t d = dec(s, len, e, &m);
-      if (utf8proc_get_property(d)->combining_class == 0 && !is_mark_cp(d)) break;
+      if (!cp_cont(d)) break;
       marks = true;
       e += m;
     }
-    if (!marks && (c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF))) {
-      nb_copy(out, in, i, n);
-      i = e;
-      continue;
-    }
+    i = e;
+    if (!marks && c < CP_TABLE && (cp_table[c] & CPF_NFC_SELF)) continue; /* in the unchanged run */
+    if (st > run) nb_copy(out, in, run, st - run);
     utf8proc_uint8_t *r = NULL;
-    utf8proc_ssize_t rn = utf8proc_map((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(e - i), &r,
+    utf8proc_ssize_t rn = utf8proc_map((const utf8proc_uint8_t *)s + st, (utf8proc_ssize_t)(e - st), &r,
                                        UTF8PROC_COMPOSE | UTF8PROC_STABLE);
     if (rn < 0) {
-      nb_copy(out, in, i, e - i);
-    } else if ((size_t)rn == e - i && memcmp(r, s + i, e - i) == 0) {
-      nb_copy(out, in, i, e - i);
+      nb_copy(out, in, st, e - st);
+    } else if ((size_t)rn == e - st && memcmp(r, s + st, e - st) == 0) {
+      nb_copy(out, in, st, e - st);
     } else {
-      nb_put(out, (const char *)r, (size_t)rn, in->ms[i], in->me[e - 1]);
+      nb_put(out, (const char *)r, (size_t)rn, in->ms[st], in->me[e - 1]);
     }
     free(r);
-    i = e;
+    run = e;
   }
+  if (len > run) nb_copy(out, in, run, len - run);
 }
 
 /* ---- 3. tone placement -------------------------------------------------- */
@@ -388,6 +427,7 @@ static bool mod_allowed(unsigned char b, int mod) {
 static void sets_init(void);
 static void vl_init(void) {
   sets_init();
+  cp_table_init();
   for (int32_t c = 0; c < VL_MAX; c++) {
     utf8proc_int32_t d[8];
     int last = 0;
@@ -616,7 +656,6 @@ copy:
 /* Canonical tone placement, word by word. ASCII words carry no tone mark
  * and are copied at once. */
 static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
-  pthread_once(&vl_once, vl_init);
   size_t i = 0, len = in->len;
   const char *s = in->s;
   while (i < len) {
@@ -1135,6 +1174,7 @@ static void finish(nbuf *b, size_t orig_len, vnx_text *out) {
 
 int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_text *out,
                   vnx_error *err) {
+  pthread_once(&vl_once, vl_init);
   vnx_norm_options dflt = {VNX_TONE_CLASSIC, false, NULL};
   if (!opt) opt = &dflt;
   memset(out, 0, sizeof *out);
@@ -1237,6 +1277,7 @@ void vnx_text_free(vnx_text *t) {
 
 char *vnx_normalise_string(const char *s, vnx_tone_style style) {
   if (!s) return NULL;
+  pthread_once(&vl_once, vl_init);
   size_t len = strlen(s);
   nbuf a, b;
   nb_init(&a, len + 16);
