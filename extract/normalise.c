@@ -566,11 +566,14 @@ static int tone_target(const vletter *L, int n, vnx_tone_style style) {
 }
 
 /* One word [a, b) of in (letters and combining marks, at least one
- * non-ASCII byte). Writes it to out, rewritten if its tone mark sits on a
- * non-canonical vowel or combining marks were left over by NFC (a tone
- * typed before the circumflex). Each output letter maps to the original
- * range of its input letter. */
-static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, nbuf *out) {
+ * non-ASCII byte). If its tone mark sits on a non-canonical vowel or
+ * combining marks were left over by NFC (a tone typed before the
+ * circumflex), writes in[*run, a) and the rewritten word to out and sets
+ * *run to b; otherwise writes nothing (the word stays in the caller's
+ * unchanged run). Each output letter maps to the original range of its
+ * input letter. */
+static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, nbuf *out,
+                      size_t *run) {
   vletter L[TW_MAX];
   size_t ls[TW_MAX], le[TW_MAX];
   bool stray[TW_MAX];
@@ -581,17 +584,17 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
     size_t m;
     int32_t c = dec(in->s, in->len, i, &m);
     if (is_mark_cp(c)) {
-      if (n == 0) goto copy;
+      if (n == 0) return;
       int md = mark_mod(c), t = mark_tone(c);
       if (md > 0 && L[n - 1].mod == MOD_NONE && mod_allowed(L[n - 1].base, md)) L[n - 1].mod = (unsigned char)md;
       else if (t > 0 && L[n - 1].tone == TONE_NONE && vowel_index(L[n - 1].base) >= 0) L[n - 1].tone = (unsigned char)t;
-      else goto copy;
+      else return;
       stray[n - 1] = any_stray = true;
       le[n - 1] = i + m;
       i += m;
       continue;
     }
-    if (c >= VL_MAX || n == TW_MAX || !vl_table[c].base) goto copy;
+    if (c >= VL_MAX || n == TW_MAX || !vl_table[c].base) return;
     L[n] = vl_table[c];
     ls[n] = i;
     le[n] = i + m;
@@ -601,7 +604,7 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
   }
   for (int k = 0; k < n; k++)
     if (L[k].tone) { ntone++; tpos = k; }
-  if (ntone > 1) goto copy;
+  if (ntone > 1) return;
   int target = tpos;
   bool settled = false; /* tone where every rule would put it */
   if (ntone == 1) {
@@ -615,11 +618,11 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
   if (ntone == 1 && !settled) {
     target = tone_target(L, n, style);
     if (target < 0) {
-      if (!any_stray) goto copy;
+      if (!any_stray) return;
       target = tpos; /* not a syllable we know: only compose */
     }
   }
-  if (target == tpos && !any_stray) goto copy;
+  if (target == tpos && !any_stray) return;
   int tone = ntone ? L[tpos].tone : TONE_NONE;
   int32_t cp[TW_MAX];
   bool changed[TW_MAX];
@@ -638,8 +641,9 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
     } else if (v.mod <= MOD_HORN) {
       cp[k] = vl_compose[vi][v.mod][v.tone][v.upper];
     }
-    if (!cp[k]) goto copy;
+    if (!cp[k]) return;
   }
+  if (a > *run) nb_copy(out, in, *run, a - *run);
   for (int k = 0; k < n; k++) {
     if (!changed[k]) {
       nb_copy(out, in, ls[k], le[k] - ls[k]);
@@ -648,38 +652,43 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
       nb_put(out, e, enc(cp[k], e), in->ms[ls[k]], in->me[le[k] - 1]);
     }
   }
-  return;
-copy:
-  nb_copy(out, in, a, b - a);
+  *run = b;
 }
 
-/* Canonical tone placement, word by word. ASCII words carry no tone mark
- * and are copied at once. */
+/* Canonical tone placement, word by word (a word: letters and combining
+ * marks). ASCII words carry no tone mark and stay as they are; unchanged
+ * text is copied in runs. */
+static inline bool ascii_letter(unsigned char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
+
 static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
-  size_t i = 0, len = in->len;
+  size_t i = 0, len = in->len, run = 0;
   const char *s = in->s;
   while (i < len) {
+    unsigned char b = (unsigned char)s[i];
     size_t n;
-    int32_t c = dec(s, len, i, &n);
-    if (!is_letter_cp(c) && !is_mark_cp(c)) {
-      size_t j = i + n;
-      while (j < len && (unsigned char)s[j] < 0x80 && !is_letter_cp((unsigned char)s[j])) j++;
-      nb_copy(out, in, i, j - i);
-      i = j;
+    if (b < 0x80) {
+      if (!ascii_letter(b)) { i++; continue; }
+    } else if (!is_word_cp(dec(s, len, i, &n))) {
+      i += n;
       continue;
     }
     size_t j = i;
     bool nonascii = false;
     while (j < len) {
-      int32_t d = dec(s, len, j, &n);
-      if (!is_letter_cp(d) && !is_mark_cp(d)) break;
-      if (d >= 0x80) nonascii = true;
+      unsigned char d = (unsigned char)s[j];
+      if (d < 0x80) {
+        if (!ascii_letter(d)) break;
+        j++;
+        continue;
+      }
+      if (!is_word_cp(dec(s, len, j, &n))) break;
+      nonascii = true;
       j += n;
     }
-    if (nonascii) tone_word(in, i, j, style, out);
-    else nb_copy(out, in, i, j - i);
+    if (nonascii) tone_word(in, i, j, style, out, &run);
     i = j;
   }
+  if (len > run) nb_copy(out, in, run, len - run);
 }
 
 /* ---- 4. markup residue -------------------------------------------------- */
