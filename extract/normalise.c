@@ -913,13 +913,17 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
   size_t len = in->len, i = 0, ln = 0, cap = 64;
   bool *tr = vnx_xcalloc(cap, sizeof(bool));
   size_t sp = SIZE_MAX; /* start of a pending white-space run */
+  size_t run = 0;       /* start of the unchanged text not yet copied */
   bool line_start = true;
   while (i <= len) {
     if (i == len || s[i] == '\n') {
-      if (sp != SIZE_MAX) tr[ln] = true;
+      if (sp != SIZE_MAX) {
+        tr[ln] = true;
+        if (sp > run) nb_copy(out, in, run, sp - run); /* trailing white space dropped */
+        run = i;
+      }
       sp = SIZE_MAX;
       if (i == len) break;
-      nb_copy(out, in, i, 1);
       if (++ln >= cap) {
         tr = vnx_xrealloc(tr, cap * 2 * sizeof(bool));
         memset(tr + cap, 0, cap * sizeof(bool));
@@ -938,7 +942,12 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       continue;
     }
     if (sp != SIZE_MAX) {
-      if (!line_start) nb_put(out, " ", 1, in->ms[sp], in->me[i - 1]);
+      /* one plain space between words stays as it is */
+      if (line_start || i - sp != 1 || s[sp] != ' ') {
+        if (sp > run) nb_copy(out, in, run, sp - run);
+        if (!line_start) nb_put(out, " ", 1, in->ms[sp], in->me[i - 1]);
+        run = i;
+      }
       sp = SIZE_MAX;
     }
     line_start = false;
@@ -951,7 +960,6 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
         if (d == ' ' || d == '\n' || d == 0xC2 || d == 0xE2 || d == 0xE3 || d == 0xEF) break;
         j++;
       }
-      nb_copy(out, in, i, j - i);
       i = j;
       continue;
     }
@@ -960,10 +968,14 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
     else if (c == 0x2026) rep = "...";
     else if (c == 0x201C || c == 0x201D || c == 0x201E || c == 0x201F) rep = "\"";
     else if (c == 0x2018 || c == 0x2019 || c == 0x201A || c == 0x201B) rep = "'";
-    if (rep) nb_put(out, rep, strlen(rep), in->ms[i], in->me[i + n - 1]);
-    else nb_copy(out, in, i, n);
+    if (rep) {
+      if (i > run) nb_copy(out, in, run, i - run);
+      nb_put(out, rep, strlen(rep), in->ms[i], in->me[i + n - 1]);
+      run = i + n;
+    }
     i += n;
   }
+  if (len > run) nb_copy(out, in, run, len - run);
   *trail = tr;
   *nlines = ln + 1;
 }
