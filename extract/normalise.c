@@ -224,19 +224,46 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
   unsigned line = *linep;
   if (i == 0 && len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
   while (i < len) {
-    /* ASCII fast path */
-    size_t j = i;
-    while (j < len && p[j] >= 0x20 && p[j] < 0x80) j++;
-    if (j > i) {
-      nb_reserve(out, j - i);
-      memcpy(out->s + out->len, in + i, j - i);
-      for (size_t k = i; k < j; k++) {
-        out->ms[out->len] = (uint32_t)k;
-        out->me[out->len++] = (uint32_t)k + 1;
+    /* Fast path: printable ASCII and valid 2- and 3-byte sequences are
+     * copied as they are, each byte mapping to its code point. Room for
+     * all the rest of the input is reserved first (only U+FFFD for a
+     * single bad byte makes the output longer). */
+    nb_reserve(out, len - i);
+    {
+      char *o = out->s;
+      uint32_t *ms = out->ms, *me = out->me;
+      size_t ol = out->len;
+      while (i < len) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x80) {
+          o[ol] = (char)c;
+          ms[ol] = (uint32_t)i;
+          me[ol++] = (uint32_t)i + 1;
+          i++;
+        } else if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+          o[ol] = (char)c;
+          o[ol + 1] = (char)p[i + 1];
+          ms[ol] = ms[ol + 1] = (uint32_t)i;
+          me[ol] = me[ol + 1] = (uint32_t)i + 2;
+          ol += 2;
+          i += 2;
+        } else if (c >= 0xE1 && c < 0xF0 && c != 0xED && i + 2 < len && (p[i + 1] & 0xC0) == 0x80 &&
+                   (p[i + 2] & 0xC0) == 0x80) {
+          /* (E0 overlongs and ED surrogates take the slow path) */
+          o[ol] = (char)c;
+          o[ol + 1] = (char)p[i + 1];
+          o[ol + 2] = (char)p[i + 2];
+          ms[ol] = ms[ol + 1] = ms[ol + 2] = (uint32_t)i;
+          me[ol] = me[ol + 1] = me[ol + 2] = (uint32_t)i + 3;
+          ol += 3;
+          i += 3;
+        } else {
+          break;
+        }
       }
-      i = j;
-      continue;
+      out->len = ol;
     }
+    if (i >= len) break;
     unsigned char c = p[i];
     if (c == '\r') {
       size_t e = (i + 1 < len && p[i + 1] == '\n') ? i + 2 : i + 1;
