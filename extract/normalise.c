@@ -186,6 +186,7 @@ static inline bool cp_cont(int32_t c) {
          (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME);
 }
 
+static inline bool ascii_letter(unsigned char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
 static inline bool is_letter_cp(int32_t c) {
   if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
   utf8proc_category_t k = cp_category(c);
@@ -592,46 +593,65 @@ static int tone_target(const vletter *L, int n, vnx_tone_style style) {
   return v0;
 }
 
-/* One word [a, b) of in (letters and combining marks, at least one
- * non-ASCII byte). If its tone mark sits on a non-canonical vowel or
- * combining marks were left over by NFC (a tone typed before the
- * circumflex), writes in[*run, a) and the rewritten word to out and sets
- * *run to b; otherwise writes nothing (the word stays in the caller's
- * unchanged run). Each output letter maps to the original range of its
- * input letter. */
-static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, nbuf *out,
-                      size_t *run) {
+/* The word starting at a (letters and combining marks); returns its end
+ * b. If its tone mark sits on a non-canonical vowel or combining marks
+ * were left over by NFC (a tone typed before the circumflex), writes
+ * in[*run, a) and the rewritten word to out and sets *run to b; otherwise
+ * writes nothing (the word stays in the caller's unchanged run). Each
+ * output letter maps to the original range of its input letter. */
+static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run) {
   vletter L[TW_MAX];
   size_t ls[TW_MAX], le[TW_MAX];
   bool stray[TW_MAX];
   int n = 0, ntone = 0, tpos = -1;
-  bool any_stray = false;
-  size_t i = a;
-  while (i < b) {
-    size_t m;
-    int32_t c = dec(in->s, in->len, i, &m);
-    if (is_mark_cp(c)) {
-      if (n == 0) return;
-      int md = mark_mod(c), t = mark_tone(c);
-      if (md > 0 && L[n - 1].mod == MOD_NONE && mod_allowed(L[n - 1].base, md)) L[n - 1].mod = (unsigned char)md;
-      else if (t > 0 && L[n - 1].tone == TONE_NONE && vowel_index(L[n - 1].base) >= 0) L[n - 1].tone = (unsigned char)t;
-      else return;
-      stray[n - 1] = any_stray = true;
-      le[n - 1] = i + m;
+  bool any_stray = false, ok = true;
+  const char *s = in->s;
+  size_t i = a, len = in->len;
+  /* one walk finds the end of the word and, while the word still looks
+   * Vietnamese (ok), its letters */
+  while (i < len) {
+    size_t m = 1;
+    unsigned char ch = (unsigned char)s[i];
+    int32_t c = ch;
+    if (ch < 0x80) {
+      if (!ascii_letter(ch)) break;
+    } else {
+      c = dec(s, len, i, &m);
+      if (!is_word_cp(c)) break;
+    }
+    if (!ok) {
       i += m;
       continue;
     }
-    if (c >= VL_MAX || n == TW_MAX || !vl_table[c].base) return;
-    L[n] = vl_table[c];
-    ls[n] = i;
-    le[n] = i + m;
-    stray[n] = false;
-    n++;
+    if (is_mark_cp(c)) {
+      int md = mark_mod(c), t = mark_tone(c);
+      if (n == 0) ok = false;
+      else if (md > 0 && L[n - 1].mod == MOD_NONE && mod_allowed(L[n - 1].base, md)) L[n - 1].mod = (unsigned char)md;
+      else if (t > 0 && L[n - 1].tone == TONE_NONE && vowel_index(L[n - 1].base) >= 0) L[n - 1].tone = (unsigned char)t;
+      else ok = false;
+      if (ok) {
+        stray[n - 1] = any_stray = true;
+        le[n - 1] = i + m;
+      }
+      i += m;
+      continue;
+    }
+    if (c >= VL_MAX || n == TW_MAX || !vl_table[c].base) {
+      ok = false;
+    } else {
+      L[n] = vl_table[c];
+      ls[n] = i;
+      le[n] = i + m;
+      stray[n] = false;
+      n++;
+    }
     i += m;
   }
+  size_t b = i;
+  if (!ok) return b;
   for (int k = 0; k < n; k++)
     if (L[k].tone) { ntone++; tpos = k; }
-  if (ntone > 1) return;
+  if (ntone > 1) return b;
   int target = tpos;
   bool settled = false; /* tone where every rule would put it */
   if (ntone == 1) {
@@ -645,11 +665,11 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
   if (ntone == 1 && !settled) {
     target = tone_target(L, n, style);
     if (target < 0) {
-      if (!any_stray) return;
+      if (!any_stray) return b;
       target = tpos; /* not a syllable we know: only compose */
     }
   }
-  if (target == tpos && !any_stray) return;
+  if (target == tpos && !any_stray) return b;
   int tone = ntone ? L[tpos].tone : TONE_NONE;
   int32_t cp[TW_MAX];
   bool changed[TW_MAX];
@@ -668,7 +688,7 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
     } else if (v.mod <= MOD_HORN) {
       cp[k] = vl_compose[vi][v.mod][v.tone][v.upper];
     }
-    if (!cp[k]) return;
+    if (!cp[k]) return b;
   }
   if (a > *run) nb_copy(out, in, *run, a - *run);
   for (int k = 0; k < n; k++) {
@@ -680,13 +700,12 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
     }
   }
   *run = b;
+  return b;
 }
 
 /* Canonical tone placement, word by word (a word: letters and combining
  * marks). ASCII words carry no tone mark and stay as they are; unchanged
  * text is copied in runs. */
-static inline bool ascii_letter(unsigned char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
-
 static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
   size_t i = 0, len = in->len, run = 0;
   const char *s = in->s;
@@ -695,25 +714,15 @@ static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
     size_t n;
     if (b < 0x80) {
       if (!ascii_letter(b)) { i++; continue; }
+      /* an ASCII word has no tone mark to move */
+      size_t j = i + 1;
+      while (j < len && ascii_letter((unsigned char)s[j])) j++;
+      if (j == len || (unsigned char)s[j] < 0x80) { i = j; continue; }
     } else if (!is_word_cp(dec(s, len, i, &n))) {
       i += n;
       continue;
     }
-    size_t j = i;
-    bool nonascii = false;
-    while (j < len) {
-      unsigned char d = (unsigned char)s[j];
-      if (d < 0x80) {
-        if (!ascii_letter(d)) break;
-        j++;
-        continue;
-      }
-      if (!is_word_cp(dec(s, len, j, &n))) break;
-      nonascii = true;
-      j += n;
-    }
-    if (nonascii) tone_word(in, i, j, style, out, &run);
-    i = j;
+    i = tone_word(in, i, style, out, &run);
   }
   if (len > run) nb_copy(out, in, run, len - run);
 }
