@@ -348,11 +348,18 @@ static void pass_nfc(const nbuf *in, nbuf *out) {
   size_t i = 0, len = in->len, run = 0;
   const char *s = in->s;
   while (i < len) {
-    /* Code points below U+0300 (lead byte < 0xCC) are their own NFC and
-     * combine with nothing before them: only a lead byte >= 0xCC needs a
-     * look, and the code point before it if it is a combining mark. */
+    /* Code points below U+0300 (lead byte < 0xCC) and in Latin Extended
+     * Additional (the Vietnamese letters) are their own NFC and combine
+     * with nothing before them: only other lead bytes >= 0xCC need a
+     * look, and the code point before one if it is a combining mark. */
     size_t k = i;
-    while (k < len && (unsigned char)s[k] < 0xCC) k++;
+    for (;;) {
+      if (k == len) break;
+      unsigned char b = (unsigned char)s[k];
+      if (b < 0xCC) k++;
+      else if (b == 0xE1 && ((unsigned char)s[k + 1] & 0xFC) == 0xB8) k += 3; /* U+1E00..U+1EFF */
+      else break;
+    }
     if (k == len) break;
     size_t n;
     size_t st = k; /* the cluster's starter */
@@ -453,9 +460,11 @@ static bool mod_allowed(unsigned char b, int mod) {
 }
 
 static void sets_init(void);
+static void dangling_init(void);
 static void vl_init(void) {
   sets_init();
   cp_table_init();
+  dangling_init();
   for (int32_t c = 0; c < VL_MAX; c++) {
     utf8proc_int32_t d[8];
     int last = 0;
@@ -1090,7 +1099,7 @@ static void line_full(const char *s, linfo *L) {
     utf8proc_category_t k = c < 0x80 ? ((c >= 'a' && c <= 'z') ? UTF8PROC_CATEGORY_LL
                                          : (c >= 'A' && c <= 'Z') ? UTF8PROC_CATEGORY_LU
                                                                   : UTF8PROC_CATEGORY_PO)
-                                      : utf8proc_category(cp);
+                                      : cp_category(cp);
     if (k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LT) up++;
     else if (k == UTF8PROC_CATEGORY_LL) low++;
     /* first character, after opening quotes and brackets */
@@ -1133,24 +1142,35 @@ static void line_full(const char *s, linfo *L) {
  * line ("Sở\nXây dựng", "UBND tỉnh\nĐiện Biên", "Công an\nThành phố"). Then a
  * capitalised next line goes on the same sentence (a head only after a long
  * line). */
+/* 2: a word that always takes a complement; 1: a name's head.
+ * Words no sentence ends on: prepositions, conjunctions, classifiers and
+ * the date words that always take a number ("trước ngày 10 tháng\n5 năm
+ * 2026", "của\nỦy ban nhân dân"). */
+static const char *const DANGLING2[] = {"và", "của", "các", "với", "cho", "tại", "về", "theo", "trong",
+                                        "những", "thuộc", "cùng", "giữa", "đối với", "bao gồm",
+                                        "tháng", "ngày", "năm", "quý", "số", "để", "là", "từ",
+                                        "đến", "trước", "sau", "hoặc", "nhưng", "mà", "thì", "bằng",
+                                        "đối", "như", NULL};
+static const char *const DANGLING1[] = {"tỉnh", "huyện", "quận", "xã", "phường", "Sở", "Bộ", "Ban",
+                                        "Cục", "Đài", "Công an", "UBND", "HĐND", "Ủy ban nhân dân",
+                                        "Tổng Công ty", "Công ty", "Trung tâm", NULL};
+/* their lengths, counted once (by vl_init) */
+static size_t dangling2_len[sizeof DANGLING2 / sizeof *DANGLING2];
+static size_t dangling1_len[sizeof DANGLING1 / sizeof *DANGLING1];
+
+static void dangling_init(void) {
+  for (int i = 0; DANGLING2[i]; i++) dangling2_len[i] = strlen(DANGLING2[i]);
+  for (int i = 0; DANGLING1[i]; i++) dangling1_len[i] = strlen(DANGLING1[i]);
+}
+
 static int ends_dangling(const char *s, size_t a, size_t b) {
-  /* 2: a word that always takes a complement; 1: a name's head.
-   * Words no sentence ends on: prepositions, conjunctions, classifiers and
-   * the date words that always take a number ("trước ngày 10 tháng\n5 năm
-   * 2026", "của\nỦy ban nhân dân"). */
-  static const char *const W2[] = {"và", "của", "các", "với", "cho", "tại", "về", "theo", "trong",
-                                   "những", "thuộc", "cùng", "giữa", "đối với", "bao gồm",
-                                   "tháng", "ngày", "năm", "quý", "số", "để", "là", "từ",
-                                   "đến", "trước", "sau", "hoặc", "nhưng", "mà", "thì", "bằng",
-                                   "đối", "như", NULL};
-  static const char *const W1[] = {"tỉnh", "huyện", "quận", "xã", "phường", "Sở", "Bộ", "Ban",
-                                   "Cục", "Đài", "Công an", "UBND", "HĐND", "Ủy ban nhân dân",
-                                   "Tổng Công ty", "Công ty", "Trung tâm", NULL};
   for (int pass = 0; pass < 2; pass++) {
-    const char *const *W = pass == 0 ? W2 : W1;
+    const char *const *W = pass == 0 ? DANGLING2 : DANGLING1;
+    const size_t *N = pass == 0 ? dangling2_len : dangling1_len;
     for (int i = 0; W[i]; i++) {
-      size_t k = strlen(W[i]);
-      if (b - a > k && memcmp(s + b - k, W[i], k) == 0 && s[b - k - 1] == ' ') return 2 - pass;
+      size_t k = N[i];
+      if (b - a > k && s[b - 1] == W[i][k - 1] && memcmp(s + b - k, W[i], k) == 0 && s[b - k - 1] == ' ')
+        return 2 - pass;
     }
   }
   return 0;
