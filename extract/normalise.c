@@ -415,6 +415,9 @@ typedef struct vletter {
 
 #define VL_MAX 0x1F00
 static vletter vl_table[VL_MAX];
+/* The same, as bits a quick look at a word needs (vl_info). */
+enum { VI_WORD = 1, VI_MARK = 2, VI_LETTER = 4, VI_VOWEL = 8, VI_TONE = 16, VI_MOD = 32 };
+static unsigned char vl_info[VL_MAX];
 static int32_t vl_compose[6][5][NTONES][2]; /* [vowel][mod][tone][upper] */
 static pthread_once_t vl_once = PTHREAD_ONCE_INIT;
 
@@ -490,6 +493,17 @@ static void vl_init(void) {
     if (vi < 0 && (mod || tone)) continue;
     vl_table[c] = (vletter){base, upper, (unsigned char)mod, (unsigned char)tone};
     if (vi >= 0 && !vl_compose[vi][mod][tone][upper]) vl_compose[vi][mod][tone][upper] = c;
+  }
+  for (int32_t c = 0; c < VL_MAX; c++) {
+    const vletter *v = &vl_table[c];
+    unsigned f = 0;
+    if (is_letter_cp(c) || is_mark_cp(c)) f |= VI_WORD;
+    if (is_mark_cp(c)) f |= VI_MARK;
+    if (v->base) f |= VI_LETTER;
+    if (v->base && vowel_index(v->base) >= 0) f |= VI_VOWEL;
+    if (v->tone) f |= VI_TONE;
+    if (v->mod && v->mod != MOD_STROKE) f |= VI_MOD;
+    vl_info[c] = (unsigned char)f;
   }
 }
 
@@ -712,6 +726,37 @@ static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
   return b;
 }
 
+/* The word starting at a; returns its end. A quick look first: most
+ * words need no change (no tone mark, or one on the only vowel or on the
+ * last vowel with a modifier, and no combining mark). The others go
+ * through tone_word. */
+static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run) {
+  const char *s = in->s;
+  size_t i = a, len = in->len;
+  int n = 0, ntone = 0, tpos = -1, nvow = 0, lastmod = -1;
+  bool ok = true, mark = false;
+  while (i < len) {
+    unsigned char ch = (unsigned char)s[i];
+    size_t m = 1;
+    int32_t c = ch < 0x80 ? ch : dec(s, len, i, &m);
+    unsigned f = c < VL_MAX ? vl_info[c] : is_mark_cp(c) ? VI_WORD | VI_MARK : is_letter_cp(c) ? VI_WORD : 0;
+    if (!(f & VI_WORD)) break;
+    i += m;
+    if (f & VI_MARK) {
+      mark = true;
+    } else if (!(f & VI_LETTER) || n == TW_MAX) {
+      ok = false; /* not Vietnamese: tone_word would leave it */
+    } else {
+      if (f & VI_VOWEL) nvow++;
+      if (f & VI_TONE) { ntone++; tpos = n; }
+      if (f & VI_MOD) lastmod = n;
+      n++;
+    }
+  }
+  if (!ok || (!mark && (ntone != 1 || nvow == 1 || lastmod == tpos))) return i;
+  return tone_word(in, a, style, out, run);
+}
+
 /* Canonical tone placement, word by word (a word: letters and combining
  * marks). ASCII words carry no tone mark and stay as they are; unchanged
  * text is copied in runs. */
@@ -731,7 +776,7 @@ static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
       i += n;
       continue;
     }
-    i = tone_word(in, i, style, out, &run);
+    i = tone_scan(in, i, style, out, &run);
   }
   if (len > run) nb_copy(out, in, run, len - run);
 }
