@@ -998,6 +998,10 @@ static bool is_fold_space(int32_t c) {
  * list markers at line start); dashes -> '-', ellipsis -> "...", curly
  * quotes -> straight. trail[i] says whether output line i had trailing
  * white space in the input (a hint for joining). */
+/* bytes that end a run pass_chars copies as it is */
+static const bool chars_stop[256] = {[' '] = true, ['\n'] = true, [0xC2] = true,
+                                     [0xE2] = true, [0xE3] = true, [0xEF] = true};
+
 static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) {
   const char *s = in->s;
   size_t len = in->len, i = 0, ln = 0, cap = 64;
@@ -1045,11 +1049,7 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       /* a run without white space, newline or a lead byte of the folded
        * or replaced characters (U+00A0, U+2000..U+206F, U+3000, U+FEFF) */
       size_t j = i + 1;
-      while (j < len) {
-        unsigned char d = (unsigned char)s[j];
-        if (d == ' ' || d == '\n' || d == 0xC2 || d == 0xE2 || d == 0xE3 || d == 0xEF) break;
-        j++;
-      }
+      while (j < len && !chars_stop[(unsigned char)s[j]]) j++;
       i = j;
       continue;
     }
@@ -1136,7 +1136,10 @@ static void line_full(const char *s, linfo *L) {
   size_t nch = 0, up = 0, low = 0;
   bool first = true;
   L->lower_start = false;
-  for (size_t i = a; i < b;) {
+  size_t i = a;
+  /* until the first lower-case letter (then caps is false and the first
+   * character seen): categories */
+  while (i < b && low == 0) {
     size_t n = 1;
     unsigned char c = (unsigned char)s[i];
     int32_t cp = c < 0x80 ? c : dec(s, b, i, &n);
@@ -1154,6 +1157,8 @@ static void line_full(const char *s, linfo *L) {
     }
     i += n;
   }
+  /* then only the number of code points */
+  for (; i < b; i++) nch += ((unsigned char)s[i] & 0xC0) != 0x80;
   L->nchars = nch;
   L->caps = up >= 2 && low == 0;
   L->starts_item = starts_item(s, a, b);
