@@ -821,6 +821,15 @@ static int32_t prev_cp(const char *s, size_t lo, size_t i) {
   return dec(s, i, k, &n);
 }
 
+/* Copy-on-change: [*run, upto) is unchanged input not yet written. */
+static inline void run_flush(nbuf *out, const nbuf *in, size_t *run, size_t upto) {
+  if (upto > *run) nb_copy(out, in, *run, upto - *run);
+}
+
+/* bytes markup_inline looks at: '*', '_' and the lead bytes of the
+ * superscript digits (U+00B2, U+00B3, U+00B9, U+2070..U+2079) */
+static const bool markup_stop[256] = {['*'] = true, ['_'] = true, [0xC2] = true, [0xE2] = true};
+
 /* Inline markup in [a, b): emphasis runs of '*' and "__", superscript
  * footnote markers. A single '*' is emphasis when it touches a word on one
  * side only (CommonMark flanking, simplified); with spaces on both sides
@@ -831,37 +840,35 @@ static int32_t prev_cp(const char *s, size_t lo, size_t i) {
  * becomes a space. Underscore runs other than "__" (form
  * blanks "____") are kept. Superscripts after m/km/cm/dm/hm (m², km³) are
  * units, turned into ASCII digits, not footnotes. */
-static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *mv) {
+static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *mv, size_t *run) {
   const char *s = in->s;
   size_t i = a;
   while (i < b) {
-    size_t r = i;
-    while (r < b && s[r] != '*' && s[r] != '_' && s[r] != '\xC2' && s[r] != '\xE2') r++;
-    if (r > i) {
-      nb_copy(out, in, i, r - i);
-      i = r;
-      continue;
-    }
+    while (i < b && !markup_stop[(unsigned char)s[i]]) i++;
+    if (i == b) break;
     unsigned char ch = (unsigned char)s[i];
     if (ch == '*' || ch == '_') {
       size_t j = i;
       while (j < b && s[j] == (char)ch) j++;
-      size_t run = j - i, n;
+      size_t rl = j - i, n;
       int32_t pc = prev_cp(s, a, i);
       int32_t nc = j < b ? dec(s, b, j, &n) : -1;
       bool pws = pc < 0 || is_hspace(pc), nws = nc < 0 || is_hspace(nc);
       bool pan = pc >= 0 && is_alnum_cp(pc), nan_ = nc >= 0 && is_alnum_cp(nc);
       bool drop;
-      if (ch == '*') drop = run >= 2 || !((pws && nws) || (pan && nan_));
-      else drop = run == 2 && !((pws && nws) || (pan && nan_));
-      if (!drop) nb_copy(out, in, i, run);
-      else if (ch == '*' && run >= 2 && (pan || pc == ')') && (nan_ || nc == '('))
-        nb_put(out, " ", 1, in->ms[i], in->me[j - 1]); /* "THÔNG BÁO**Ý KIẾN": a lost break */
+      if (ch == '*') drop = rl >= 2 || !((pws && nws) || (pan && nan_));
+      else drop = rl == 2 && !((pws && nws) || (pan && nan_));
+      if (drop) {
+        run_flush(out, in, run, i);
+        if (ch == '*' && rl >= 2 && (pan || pc == ')') && (nan_ || nc == '('))
+          nb_put(out, " ", 1, in->ms[i], in->me[j - 1]); /* "THÔNG BÁO**Ý KIẾN": a lost break */
+        *run = j;
+      }
       i = j;
       continue;
     }
-    if (ch == 0xC2 || ch == 0xE2) {
-      size_t n;
+    size_t n; /* ch is 0xC2 or 0xE2 */
+    {
       int32_t c = dec(s, b, i, &n);
       int d = sup_digit(c);
       if (d >= 0) {
@@ -886,6 +893,7 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
             if (is_letter_cp(before)) unit = false;
           }
         }
+        run_flush(out, in, run, i);
         if (unit) {
           char dg = (char)('0' + num);
           nb_put(out, &dg, 1, in->ms[i], in->me[j - 1]);
@@ -893,11 +901,11 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
           mark_add(mv, num, in->ms[i]);
         }
         i = j;
+        *run = j;
         continue;
       }
     }
-    nb_copy(out, in, i, 1);
-    i++;
+    i += n;
   }
 }
 
@@ -911,14 +919,13 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
  * superscript digits. */
 static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
   const char *s = in->s;
-  size_t len = in->len, ls = 0;
+  size_t len = in->len, ls = 0, run = 0;
   while (ls < len) {
     const char *nl = memchr(s + ls, '\n', len - ls);
     size_t le = nl ? (size_t)(nl - s) : len;
     size_t ts = ls, te = le;
     while (ts < te && is_hspace((unsigned char)s[ts])) ts++;
     while (te > ts && is_hspace((unsigned char)s[te - 1])) te--;
-    bool keep_nl = true;
     if (te > ts && s[ts] == '|' && te - ts >= 2 && s[te - 1] == '|') {
       bool sep = true, dash = false;
       for (size_t k = ts; k < te; k++) {
@@ -926,8 +933,9 @@ static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
         if (c == '-') dash = true;
         else if (c != '|' && c != ':' && c != ' ' && c != '\t') { sep = false; break; }
       }
+      run_flush(out, in, &run, ls);
       if (sep && dash) {
-        keep_nl = false;
+        run = nl ? le + 1 : le; /* the row and its newline dropped */
       } else {
         size_t c0 = ts + 1;
         bool first = true;
@@ -940,19 +948,26 @@ static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
           while (z > a && is_hspace((unsigned char)s[z - 1])) z--;
           if (!first) nb_put(out, "\t", 1, in->ms[c0 - 1], in->me[c0 - 1]);
           first = false;
-          markup_inline(in, a, z, out, mv);
+          run = a;
+          markup_inline(in, a, z, out, mv, &run);
+          run_flush(out, in, &run, z);
           c0 = c1 + 1;
         }
+        run = le;
       }
     } else if (te == ts + 1 && s[ts] == '*') {
       /* decoration line: dropped */
+      run_flush(out, in, &run, ls);
+      run = le;
     } else {
       size_t p = ts;
       size_t h = p;
       while (h < te && s[h] == '#' && h - p < 7) h++;
       if (h > p && h - p <= 6 && (h == te || is_hspace((unsigned char)s[h]))) {
         while (h < te && is_hspace((unsigned char)s[h])) h++;
-        markup_inline(in, h, le, out, mv);
+        run_flush(out, in, &run, ls);
+        run = h;
+        markup_inline(in, h, le, out, mv, &run);
       } else {
         size_t n;
         int32_t c = ts < te ? dec(s, te, ts, &n) : -1;
@@ -969,18 +984,19 @@ static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
           mark_add(mv, num, in->ms[ts]);
           char tag[24];
           int tl = snprintf(tag, sizeof tag, "[%u] ", num);
-          nb_copy(out, in, ls, ts - ls);
+          run_flush(out, in, &run, ts);
           nb_put(out, tag, (size_t)tl, in->ms[ts], in->me[j - 1]);
           while (j < te && is_hspace((unsigned char)s[j])) j++;
-          markup_inline(in, j, le, out, mv);
+          run = j;
+          markup_inline(in, j, le, out, mv, &run);
         } else {
-          markup_inline(in, ls, le, out, mv);
+          markup_inline(in, ls, le, out, mv, &run);
         }
       }
     }
-    if (nl && keep_nl) nb_copy(out, in, le, 1);
-    ls = le + 1;
+    ls = le + 1; /* the newline stays in the run */
   }
+  run_flush(out, in, &run, len);
 }
 
 /* ---- 5. layout ---------------------------------------------------------- */
