@@ -1065,7 +1065,15 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       /* a run without white space, newline or a lead byte of the folded
        * or replaced characters (U+00A0, U+2000..U+206F, U+3000, U+FEFF) */
       size_t j = i + 1;
-      while (j < len && !chars_stop[(unsigned char)s[j]]) j++;
+      for (;;) {
+        while (j < len && !chars_stop[(unsigned char)s[j]]) j++;
+        /* one space between two such runs: no change, go on */
+        if (j + 1 < len && s[j] == ' ' && !chars_stop[(unsigned char)s[j + 1]]) {
+          j += 2;
+          continue;
+        }
+        break;
+      }
       i = j;
       continue;
     }
