@@ -1250,8 +1250,11 @@ static int ends_dangling(const char *s, size_t a, size_t b) {
   return 0;
 }
 
-static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *out) {
-  const char *s = in->s;
+/* In place: a joined line's newline becomes a space with the same map
+ * (the newline's bytes), so nothing moves. The lines still to look at all
+ * start after the changed byte. */
+static void pass_join(nbuf *in, const bool *trail, size_t nlines) {
+  char *s = in->s;
   size_t len = in->len;
   linfo cur, nxt;
   size_t ln = 0;
@@ -1260,7 +1263,6 @@ static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *ou
   cur.b = nl ? (size_t)(nl - s) : len;
   line_info(s, &cur);
   for (;;) {
-    nb_copy(out, in, cur.a, cur.b - cur.a);
     if (cur.b >= len) break;
     nxt.a = cur.b + 1;
     nl = memchr(s + nxt.a, '\n', len - nxt.a);
@@ -1283,8 +1285,7 @@ static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *ou
       } else
         join = soft_punct && tr && cur.nchars >= 50;
     }
-    if (join) nb_put(out, " ", 1, in->ms[cur.b], in->me[cur.b]);
-    else nb_copy(out, in, cur.b, 1);
+    if (join) s[cur.b] = ' ';
     cur = nxt;
     ln++;
   }
@@ -1381,9 +1382,7 @@ int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_t
     pass_begin(spare, cur);
     pass_chars(cur, spare, &trail, &nlines);
     pass_end(&cur, &spare);
-    pass_begin(spare, cur);
-    pass_join(cur, trail, nlines, spare);
-    pass_end(&cur, &spare);
+    pass_join(cur, trail, nlines);
     free(trail);
     if (end == len && pos == 0) { single = true; break; } /* cur is the result */
     nb_copy(&fin, cur, 0, cur->len);
