@@ -218,8 +218,15 @@ static bool is_alnum_cp(int32_t c) {
  * 3.9, "U+FFFD substitution of maximal subparts") so lossy mode replaces
  * the same units browsers do. Also drops a leading BOM and turns CRLF and
  * lone CR into LF (a CRLF's LF maps to both bytes). */
+/* Is code point c (from 2 or 3 bytes) one the NFC pass may change: one
+ * that continues a cluster or is not its own NFC? */
+static inline bool nfc_suspect(int32_t c) {
+  return c >= CP_TABLE || (cp_table[c] & (CPF_CONT | CPF_NFC_SELF)) != CPF_NFC_SELF;
+}
+
+/* *all_nfc is left false if the NFC pass may change something. */
 static int pass_decode(const char *in, size_t start, size_t len, bool lossy, const char *path,
-                       nbuf *out, unsigned *replaced, unsigned *linep, vnx_error *err) {
+                       nbuf *out, unsigned *replaced, unsigned *linep, bool *all_nfc, vnx_error *err) {
   const unsigned char *p = (const unsigned char *)in;
   size_t i = start;
   unsigned line = *linep;
@@ -242,6 +249,7 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
           me[ol++] = (uint32_t)i + 1;
           i++;
         } else if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+          if (c >= 0xCC && nfc_suspect(((c & 0x1F) << 6) | (p[i + 1] & 0x3F))) *all_nfc = false;
           o[ol] = (char)c;
           o[ol + 1] = (char)p[i + 1];
           ms[ol] = ms[ol + 1] = (uint32_t)i;
@@ -251,6 +259,9 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
         } else if (c >= 0xE1 && c < 0xF0 && c != 0xED && i + 2 < len && (p[i + 1] & 0xC0) == 0x80 &&
                    (p[i + 2] & 0xC0) == 0x80) {
           /* (E0 overlongs and ED surrogates take the slow path) */
+          if ((c != 0xE1 || (p[i + 1] & 0xFC) != 0xB8) &&
+              nfc_suspect(((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)))
+            *all_nfc = false;
           o[ol] = (char)c;
           o[ol + 1] = (char)p[i + 1];
           o[ol + 2] = (char)p[i + 2];
@@ -323,12 +334,14 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
         return -1;
       }
       nb_put(out, "\xEF\xBF\xBD", 3, (uint32_t)i, (uint32_t)(i + n));
+      *all_nfc = false; /* (not worth a look) */
       (*replaced)++;
       i += n;
       continue;
     }
     /* U+FEFF at the very start only is a BOM; later it is a zero-width
      * no-break space, folded by the layout pass. */
+    if (n > 1) *all_nfc = false; /* E0, ED and 4-byte sequences */
     nb_put(out, (const char *)p + i, n, (uint32_t)i, (uint32_t)(i + n));
     i += n;
   }
@@ -1361,16 +1374,20 @@ int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_t
     cur = &a;
     spare = &b;
     a.len = b.len = 0;
-    if (pass_decode(in, pos, end, opt->lossy, opt->path ? opt->path : "", cur, &replaced, &line, err) < 0) {
+    bool all_nfc = true;
+    if (pass_decode(in, pos, end, opt->lossy, opt->path ? opt->path : "", cur, &replaced, &line, &all_nfc,
+                    err) < 0) {
       nb_free(&a);
       nb_free(&b);
       nb_free(&fin);
       free(mv.v);
       return -1;
     }
-    pass_begin(spare, cur);
-    pass_nfc(cur, spare);
-    pass_end(&cur, &spare);
+    if (!all_nfc) { /* most documents: nothing for NFC to do */
+      pass_begin(spare, cur);
+      pass_nfc(cur, spare);
+      pass_end(&cur, &spare);
+    }
     pass_begin(spare, cur);
     pass_tone(cur, opt->tone_style, spare);
     pass_end(&cur, &spare);
@@ -1434,15 +1451,18 @@ char *vnx_normalise_string(const char *s, vnx_tone_style style) {
   nb_init(&b, len + 16);
   unsigned replaced = 0, line = 1;
   vnx_error err;
-  if (pass_decode(s, 0, len, false, "", &a, &replaced, &line, &err) < 0) {
+  bool all_nfc = true;
+  if (pass_decode(s, 0, len, false, "", &a, &replaced, &line, &all_nfc, &err) < 0) {
     nb_free(&a);
     nb_free(&b);
     return NULL;
   }
   nbuf *cur = &a, *spare = &b;
-  pass_begin(spare, cur);
-  pass_nfc(cur, spare);
-  pass_end(&cur, &spare);
+  if (!all_nfc) {
+    pass_begin(spare, cur);
+    pass_nfc(cur, spare);
+    pass_end(&cur, &spare);
+  }
   pass_begin(spare, cur);
   pass_tone(cur, style, spare);
   pass_end(&cur, &spare);
