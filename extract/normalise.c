@@ -743,7 +743,24 @@ static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
  * words need no change (no tone mark, or one on the only vowel or on the
  * last vowel with a modifier, and no combining mark). The others go
  * through tone_word. */
-static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run) {
+/* Words the full analysis left unchanged, in this pass: most such words
+ * (của, hoà, quả) come back many times. Direct mapped, by a hash of the
+ * bytes. */
+#define MEMO_SLOTS 256
+#define MEMO_WORD 15
+typedef struct tone_memo {
+  unsigned char len[MEMO_SLOTS]; /* 0: empty */
+  char w[MEMO_SLOTS][MEMO_WORD];
+} tone_memo;
+
+static unsigned memo_slot(const char *w, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t k = 0; k < n; k++) h = (h ^ (unsigned char)w[k]) * 16777619u;
+  return (h ^ (h >> 16)) % MEMO_SLOTS;
+}
+
+static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
+                        tone_memo *memo) {
   const char *s = in->s;
   size_t i = a, len = in->len;
   int n = 0, ntone = 0, tpos = -1, nvow = 0, lastmod = -1;
@@ -767,7 +784,19 @@ static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
     }
   }
   if (!ok || (!mark && (ntone != 1 || nvow == 1 || lastmod == tpos))) return i;
-  return tone_word(in, a, style, out, run);
+  size_t wl = i - a;
+  unsigned slot = 0;
+  if (wl <= MEMO_WORD) {
+    slot = memo_slot(s + a, wl);
+    if (memo->len[slot] == wl && memcmp(memo->w[slot], s + a, wl) == 0) return i;
+  }
+  size_t r0 = *run;
+  size_t b = tone_word(in, a, style, out, run);
+  if (*run == r0 && wl <= MEMO_WORD) { /* unchanged */
+    memo->len[slot] = (unsigned char)wl;
+    memcpy(memo->w[slot], s + a, wl);
+  }
+  return b;
 }
 
 /* Canonical tone placement, word by word (a word: letters and combining
@@ -775,6 +804,8 @@ static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
  * text is copied in runs. */
 static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
   size_t i = 0, len = in->len, run = 0;
+  tone_memo memo;
+  memset(memo.len, 0, sizeof memo.len);
   const char *s = in->s;
   while (i < len) {
     unsigned char b = (unsigned char)s[i];
@@ -789,7 +820,7 @@ static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
       i += n;
       continue;
     }
-    i = tone_scan(in, i, style, out, &run);
+    i = tone_scan(in, i, style, out, &run, &memo);
   }
   if (len > run) nb_copy(out, in, run, len - run);
 }
