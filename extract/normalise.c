@@ -4,9 +4,12 @@
  * reads one nbuf and writes the next, and every output byte carries the
  * original byte range [ms, me) it came from. All passes are order
  * preserving, so the map stays monotonic (the footnote offsets rely on it).
+ * Passes copy unchanged text in runs, and a pass that changes nothing
+ * copies nothing (nb_copy's copy on write); line joining works in place.
  *
  *   1. decode       validate UTF-8, BOM, CRLF/CR -> LF, NUL (lossy: U+FFFD)
  *   2. nfc          utf8proc NFC, per starter + combining marks cluster
+ *                   (skipped when decode saw no code point it could change)
  *   3. tone         Vietnamese tone mark placement per syllable (classic or
  *                   modern style), see tone_word()
  *   4. markup       markdown residue: emphasis, headings, tables, superscript
@@ -477,6 +480,8 @@ static bool mod_allowed(unsigned char b, int mod) {
 
 static void sets_init(void);
 static void dangling_init(void);
+/* All the tables of this file, built once (vl_once) before the first
+ * document. */
 static void vl_init(void) {
   sets_init();
   cp_table_init();
