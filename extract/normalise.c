@@ -4,9 +4,12 @@
  * reads one nbuf and writes the next, and every output byte carries the
  * original byte range [ms, me) it came from. All passes are order
  * preserving, so the map stays monotonic (the footnote offsets rely on it).
+ * Passes copy unchanged text in runs, and a pass that changes nothing
+ * copies nothing (nb_copy's copy on write); line joining works in place.
  *
  *   1. decode       validate UTF-8, BOM, CRLF/CR -> LF, NUL (lossy: U+FFFD)
  *   2. nfc          utf8proc NFC, per starter + combining marks cluster
+ *                   (skipped when decode saw no code point it could change)
  *   3. tone         Vietnamese tone mark placement per syllable (classic or
  *                   modern style), see tone_word()
  *   4. markup       markdown residue: emphasis, headings, tables, superscript
@@ -142,19 +145,70 @@ static size_t enc(int32_t c, char *o) {
   return (size_t)utf8proc_encode_char(c, (utf8proc_uint8_t *)o);
 }
 
-static bool is_letter_cp(int32_t c) {
-  if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+/* Code point facts for U+0000..U+2FFF (all of Vietnamese text, Latin,
+ * Greek, Cyrillic, the punctuation and symbol blocks), looked up instead of
+ * asking utf8proc per code point: the general category, whether it
+ * continues a combining cluster (canonical combining class != 0 or a mark),
+ * and whether alone it is its own NFC. Higher code points ask utf8proc. */
+#define CP_TABLE 0x3000
+enum { CPF_CAT = 0x1F, CPF_CONT = 0x20, CPF_NFC_SELF = 0x40 };
+static unsigned char cp_table[CP_TABLE];
+
+static void cp_table_init(void) {
+  for (int32_t c = 0; c < CP_TABLE; c++) {
+    const utf8proc_property_t *p = utf8proc_get_property(c);
+    unsigned f = p->category;
+    if (p->combining_class != 0 || (p->category >= UTF8PROC_CATEGORY_MN && p->category <= UTF8PROC_CATEGORY_ME))
+      f |= CPF_CONT;
+    /* Without a canonical decomposition a lone code point is its own NFC;
+     * with one, utf8proc says (composition exclusions, singletons). */
+    bool self = true;
+    if (p->decomp_seqindex != UINT16_MAX) {
+      utf8proc_uint8_t in[4], *r = NULL;
+      utf8proc_ssize_t n = utf8proc_encode_char(c, in);
+      utf8proc_ssize_t rn = utf8proc_map(in, n, &r, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+      self = rn < 0 || (rn == n && memcmp(r, in, (size_t)n) == 0);
+      free(r);
+    }
+    /* (below U+0300 and Latin Extended Additional NFC was never applied
+     * to a lone code point; kept so, whatever utf8proc says) */
+    if (self || c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF)) f |= CPF_NFC_SELF;
+    cp_table[c] = (unsigned char)f;
+  }
+}
+
+static inline utf8proc_category_t cp_category(int32_t c) {
+  if (c < CP_TABLE) return (utf8proc_category_t)(cp_table[c] & CPF_CAT);
+  return utf8proc_category(c);
+}
+/* Does c continue the combining cluster before it? */
+static inline bool cp_cont(int32_t c) {
+  if (c < CP_TABLE) return cp_table[c] & CPF_CONT;
   utf8proc_category_t k = utf8proc_category(c);
+  return utf8proc_get_property(c)->combining_class != 0 ||
+         (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME);
+}
+
+static inline bool ascii_letter(unsigned char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
+static inline bool is_letter_cp(int32_t c) {
+  if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+  utf8proc_category_t k = cp_category(c);
   return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
 }
-static bool is_mark_cp(int32_t c) {
+static inline bool is_mark_cp(int32_t c) {
   if (c < 0x300) return false;
-  utf8proc_category_t k = utf8proc_category(c);
+  utf8proc_category_t k = cp_category(c);
   return k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME;
+}
+/* letter or mark: the characters of a word for the tone pass */
+static inline bool is_word_cp(int32_t c) {
+  if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+  utf8proc_category_t k = cp_category(c);
+  return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_ME;
 }
 static bool is_alnum_cp(int32_t c) {
   if (c < 0x80) return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-  utf8proc_category_t k = utf8proc_category(c);
+  utf8proc_category_t k = cp_category(c);
   return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) || k == UTF8PROC_CATEGORY_ND ||
          (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME);
 }
@@ -167,26 +221,64 @@ static bool is_alnum_cp(int32_t c) {
  * 3.9, "U+FFFD substitution of maximal subparts") so lossy mode replaces
  * the same units browsers do. Also drops a leading BOM and turns CRLF and
  * lone CR into LF (a CRLF's LF maps to both bytes). */
+/* Is code point c (from 2 or 3 bytes) one the NFC pass may change: one
+ * that continues a cluster or is not its own NFC? */
+static inline bool nfc_suspect(int32_t c) {
+  return c >= CP_TABLE || (cp_table[c] & (CPF_CONT | CPF_NFC_SELF)) != CPF_NFC_SELF;
+}
+
+/* *all_nfc is left false if the NFC pass may change something. */
 static int pass_decode(const char *in, size_t start, size_t len, bool lossy, const char *path,
-                       nbuf *out, unsigned *replaced, unsigned *linep, vnx_error *err) {
+                       nbuf *out, unsigned *replaced, unsigned *linep, bool *all_nfc, vnx_error *err) {
   const unsigned char *p = (const unsigned char *)in;
   size_t i = start;
   unsigned line = *linep;
   if (i == 0 && len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
   while (i < len) {
-    /* ASCII fast path */
-    size_t j = i;
-    while (j < len && p[j] >= 0x20 && p[j] < 0x80) j++;
-    if (j > i) {
-      nb_reserve(out, j - i);
-      memcpy(out->s + out->len, in + i, j - i);
-      for (size_t k = i; k < j; k++) {
-        out->ms[out->len] = (uint32_t)k;
-        out->me[out->len++] = (uint32_t)k + 1;
+    /* Fast path: printable ASCII and valid 2- and 3-byte sequences are
+     * copied as they are, each byte mapping to its code point. Room for
+     * all the rest of the input is reserved first (only U+FFFD for a
+     * single bad byte makes the output longer). */
+    nb_reserve(out, len - i);
+    {
+      char *o = out->s;
+      uint32_t *ms = out->ms, *me = out->me;
+      size_t ol = out->len;
+      while (i < len) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x80) {
+          o[ol] = (char)c;
+          ms[ol] = (uint32_t)i;
+          me[ol++] = (uint32_t)i + 1;
+          i++;
+        } else if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+          if (c >= 0xCC && nfc_suspect(((c & 0x1F) << 6) | (p[i + 1] & 0x3F))) *all_nfc = false;
+          o[ol] = (char)c;
+          o[ol + 1] = (char)p[i + 1];
+          ms[ol] = ms[ol + 1] = (uint32_t)i;
+          me[ol] = me[ol + 1] = (uint32_t)i + 2;
+          ol += 2;
+          i += 2;
+        } else if (c >= 0xE1 && c < 0xF0 && c != 0xED && i + 2 < len && (p[i + 1] & 0xC0) == 0x80 &&
+                   (p[i + 2] & 0xC0) == 0x80) {
+          /* (E0 overlongs and ED surrogates take the slow path) */
+          if ((c != 0xE1 || (p[i + 1] & 0xFC) != 0xB8) &&
+              nfc_suspect(((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)))
+            *all_nfc = false;
+          o[ol] = (char)c;
+          o[ol + 1] = (char)p[i + 1];
+          o[ol + 2] = (char)p[i + 2];
+          ms[ol] = ms[ol + 1] = ms[ol + 2] = (uint32_t)i;
+          me[ol] = me[ol + 1] = me[ol + 2] = (uint32_t)i + 3;
+          ol += 3;
+          i += 3;
+        } else {
+          break;
+        }
       }
-      i = j;
-      continue;
+      out->len = ol;
     }
+    if (i >= len) break;
     unsigned char c = p[i];
     if (c == '\r') {
       size_t e = (i + 1 < len && p[i + 1] == '\n') ? i + 2 : i + 1;
@@ -245,12 +337,14 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
         return -1;
       }
       nb_put(out, "\xEF\xBF\xBD", 3, (uint32_t)i, (uint32_t)(i + n));
+      *all_nfc = false; /* (not worth a look) */
       (*replaced)++;
       i += n;
       continue;
     }
     /* U+FEFF at the very start only is a BOM; later it is a zero-width
      * no-break space, folded by the layout pass. */
+    if (n > 1) *all_nfc = false; /* E0, ED and 4-byte sequences */
     nb_put(out, (const char *)p + i, n, (uint32_t)i, (uint32_t)(i + n));
     i += n;
   }
@@ -263,64 +357,60 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
 /* Documents come in NFC, NFD or half composed (a precomposed vowel plus a
  * combining tone mark). NFC is applied per cluster (a starter and the
  * combining marks after it), so the output of a cluster maps to the whole
- * cluster. A lone code point below U+0300 or in Latin Extended Additional
- * (all Vietnamese letters) is already NFC: fast path. Starter-starter
- * compositions (Hangul jamo) are not joined across clusters; documents in
- * scope do not have them. */
+ * cluster. A lone code point that is its own NFC (cp_table) is copied
+ * as it is, in runs. Starter-starter compositions (Hangul jamo) are not
+ * joined across clusters; documents in scope do not have them. */
 static void pass_nfc(const nbuf *in, nbuf *out) {
-  size_t i = 0, len = in->len;
+  size_t i = 0, len = in->len, run = 0;
   const char *s = in->s;
   while (i < len) {
-    /* run of code points that are NFC on their own and not followed by a
-     * combining mark: ASCII, U+0080..U+02FF, U+1E00..U+1EFF */
-    size_t j = i;
+    /* Code points below U+0300 (lead byte < 0xCC) and in Latin Extended
+     * Additional (the Vietnamese letters) are their own NFC and combine
+     * with nothing before them: only other lead bytes >= 0xCC need a
+     * look, and the code point before one if it is a combining mark. */
+    size_t k = i;
     for (;;) {
-      unsigned char c = j < len ? (unsigned char)s[j] : 0;
-      size_t w;
-      if (c == 0) break;
-      if (c < 0x80) w = 1;
-      else if (c >= 0xC2 && c < 0xCC) w = 2;
-      else if (c == 0xE1 && j + 1 < len && (unsigned char)s[j + 1] >= 0xB8 && (unsigned char)s[j + 1] <= 0xBB) w = 3;
+      if (k == len) break;
+      unsigned char b = (unsigned char)s[k];
+      if (b < 0xCC) k++;
+      else if (b == 0xE1 && ((unsigned char)s[k + 1] & 0xFC) == 0xB8) k += 3; /* U+1E00..U+1EFF */
       else break;
-      if (j + w > len) break;
-      unsigned char nx = j + w < len ? (unsigned char)s[j + w] : 0;
-      /* the next code point may be a combining mark: this one takes the
-       * slow path with it */
-      if (nx >= 0xCC && !(nx == 0xE1 && j + w + 1 < len && (unsigned char)s[j + w + 1] >= 0xB8 &&
-                          (unsigned char)s[j + w + 1] <= 0xBB))
-        break;
-      j += w;
     }
-    if (j > i) { nb_copy(out, in, i, j - i); i = j; continue; }
+    if (k == len) break;
     size_t n;
-    int32_t c = dec(s, len, i, &n);
-    size_t e = i + n;
+    size_t st = k; /* the cluster's starter */
+    if (k > i && cp_cont(dec(s, len, k, &n))) {
+      st = k - 1;
+      while (st > i && ((unsigned char)s[st] & 0xC0) == 0x80) st--;
+    }
+    int32_t c = dec(s, len, st, &n);
+    size_t e = st + n;
     bool marks = false;
+    /* combining marks are U+0300 and up: lead byte 0xCC or more */
     while (e < len && (unsigned char)s[e] >= 0xCC) {
       size_t m;
       int32_t d = dec(s, len, e, &m);
-      if (utf8proc_get_property(d)->combining_class == 0 && !is_mark_cp(d)) break;
+      if (!cp_cont(d)) break;
       marks = true;
       e += m;
     }
-    if (!marks && (c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF))) {
-      nb_copy(out, in, i, n);
-      i = e;
-      continue;
-    }
+    i = e;
+    if (!marks && c < CP_TABLE && (cp_table[c] & CPF_NFC_SELF)) continue; /* in the unchanged run */
+    if (st > run) nb_copy(out, in, run, st - run);
     utf8proc_uint8_t *r = NULL;
-    utf8proc_ssize_t rn = utf8proc_map((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(e - i), &r,
+    utf8proc_ssize_t rn = utf8proc_map((const utf8proc_uint8_t *)s + st, (utf8proc_ssize_t)(e - st), &r,
                                        UTF8PROC_COMPOSE | UTF8PROC_STABLE);
     if (rn < 0) {
-      nb_copy(out, in, i, e - i);
-    } else if ((size_t)rn == e - i && memcmp(r, s + i, e - i) == 0) {
-      nb_copy(out, in, i, e - i);
+      nb_copy(out, in, st, e - st);
+    } else if ((size_t)rn == e - st && memcmp(r, s + st, e - st) == 0) {
+      nb_copy(out, in, st, e - st);
     } else {
-      nb_put(out, (const char *)r, (size_t)rn, in->ms[i], in->me[e - 1]);
+      nb_put(out, (const char *)r, (size_t)rn, in->ms[st], in->me[e - 1]);
     }
     free(r);
-    i = e;
+    run = e;
   }
+  if (len > run) nb_copy(out, in, run, len - run);
 }
 
 /* ---- 3. tone placement -------------------------------------------------- */
@@ -341,6 +431,9 @@ typedef struct vletter {
 
 #define VL_MAX 0x1F00
 static vletter vl_table[VL_MAX];
+/* The same, as bits a quick look at a word needs (vl_info). */
+enum { VI_WORD = 1, VI_MARK = 2, VI_LETTER = 4, VI_VOWEL = 8, VI_TONE = 16, VI_MOD = 32 };
+static unsigned char vl_info[VL_MAX];
 static int32_t vl_compose[6][5][NTONES][2]; /* [vowel][mod][tone][upper] */
 static pthread_once_t vl_once = PTHREAD_ONCE_INIT;
 
@@ -386,8 +479,13 @@ static bool mod_allowed(unsigned char b, int mod) {
 }
 
 static void sets_init(void);
+static void dangling_init(void);
+/* All the tables of this file, built once (vl_once) before the first
+ * document. */
 static void vl_init(void) {
   sets_init();
+  cp_table_init();
+  dangling_init();
   for (int32_t c = 0; c < VL_MAX; c++) {
     utf8proc_int32_t d[8];
     int last = 0;
@@ -413,6 +511,17 @@ static void vl_init(void) {
     if (vi < 0 && (mod || tone)) continue;
     vl_table[c] = (vletter){base, upper, (unsigned char)mod, (unsigned char)tone};
     if (vi >= 0 && !vl_compose[vi][mod][tone][upper]) vl_compose[vi][mod][tone][upper] = c;
+  }
+  for (int32_t c = 0; c < VL_MAX; c++) {
+    const vletter *v = &vl_table[c];
+    unsigned f = 0;
+    if (is_letter_cp(c) || is_mark_cp(c)) f |= VI_WORD;
+    if (is_mark_cp(c)) f |= VI_MARK;
+    if (v->base) f |= VI_LETTER;
+    if (v->base && vowel_index(v->base) >= 0) f |= VI_VOWEL;
+    if (v->tone) f |= VI_TONE;
+    if (v->mod && v->mod != MOD_STROKE) f |= VI_MOD;
+    vl_info[c] = (unsigned char)f;
   }
 }
 
@@ -525,43 +634,65 @@ static int tone_target(const vletter *L, int n, vnx_tone_style style) {
   return v0;
 }
 
-/* One word [a, b) of in (letters and combining marks, at least one
- * non-ASCII byte). Writes it to out, rewritten if its tone mark sits on a
- * non-canonical vowel or combining marks were left over by NFC (a tone
- * typed before the circumflex). Each output letter maps to the original
- * range of its input letter. */
-static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, nbuf *out) {
+/* The word starting at a (letters and combining marks); returns its end
+ * b. If its tone mark sits on a non-canonical vowel or combining marks
+ * were left over by NFC (a tone typed before the circumflex), writes
+ * in[*run, a) and the rewritten word to out and sets *run to b; otherwise
+ * writes nothing (the word stays in the caller's unchanged run). Each
+ * output letter maps to the original range of its input letter. */
+static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run) {
   vletter L[TW_MAX];
   size_t ls[TW_MAX], le[TW_MAX];
   bool stray[TW_MAX];
   int n = 0, ntone = 0, tpos = -1;
-  bool any_stray = false;
-  size_t i = a;
-  while (i < b) {
-    size_t m;
-    int32_t c = dec(in->s, in->len, i, &m);
-    if (is_mark_cp(c)) {
-      if (n == 0) goto copy;
-      int md = mark_mod(c), t = mark_tone(c);
-      if (md > 0 && L[n - 1].mod == MOD_NONE && mod_allowed(L[n - 1].base, md)) L[n - 1].mod = (unsigned char)md;
-      else if (t > 0 && L[n - 1].tone == TONE_NONE && vowel_index(L[n - 1].base) >= 0) L[n - 1].tone = (unsigned char)t;
-      else goto copy;
-      stray[n - 1] = any_stray = true;
-      le[n - 1] = i + m;
+  bool any_stray = false, ok = true;
+  const char *s = in->s;
+  size_t i = a, len = in->len;
+  /* one walk finds the end of the word and, while the word still looks
+   * Vietnamese (ok), its letters */
+  while (i < len) {
+    size_t m = 1;
+    unsigned char ch = (unsigned char)s[i];
+    int32_t c = ch;
+    if (ch < 0x80) {
+      if (!ascii_letter(ch)) break;
+    } else {
+      c = dec(s, len, i, &m);
+      if (!is_word_cp(c)) break;
+    }
+    if (!ok) {
       i += m;
       continue;
     }
-    if (c >= VL_MAX || n == TW_MAX || !vl_table[c].base) goto copy;
-    L[n] = vl_table[c];
-    ls[n] = i;
-    le[n] = i + m;
-    stray[n] = false;
-    n++;
+    if (is_mark_cp(c)) {
+      int md = mark_mod(c), t = mark_tone(c);
+      if (n == 0) ok = false;
+      else if (md > 0 && L[n - 1].mod == MOD_NONE && mod_allowed(L[n - 1].base, md)) L[n - 1].mod = (unsigned char)md;
+      else if (t > 0 && L[n - 1].tone == TONE_NONE && vowel_index(L[n - 1].base) >= 0) L[n - 1].tone = (unsigned char)t;
+      else ok = false;
+      if (ok) {
+        stray[n - 1] = any_stray = true;
+        le[n - 1] = i + m;
+      }
+      i += m;
+      continue;
+    }
+    if (c >= VL_MAX || n == TW_MAX || !vl_table[c].base) {
+      ok = false;
+    } else {
+      L[n] = vl_table[c];
+      ls[n] = i;
+      le[n] = i + m;
+      stray[n] = false;
+      n++;
+    }
     i += m;
   }
+  size_t b = i;
+  if (!ok) return b;
   for (int k = 0; k < n; k++)
     if (L[k].tone) { ntone++; tpos = k; }
-  if (ntone > 1) goto copy;
+  if (ntone > 1) return b;
   int target = tpos;
   bool settled = false; /* tone where every rule would put it */
   if (ntone == 1) {
@@ -575,11 +706,11 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
   if (ntone == 1 && !settled) {
     target = tone_target(L, n, style);
     if (target < 0) {
-      if (!any_stray) goto copy;
+      if (!any_stray) return b;
       target = tpos; /* not a syllable we know: only compose */
     }
   }
-  if (target == tpos && !any_stray) goto copy;
+  if (target == tpos && !any_stray) return b;
   int tone = ntone ? L[tpos].tone : TONE_NONE;
   int32_t cp[TW_MAX];
   bool changed[TW_MAX];
@@ -598,8 +729,9 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
     } else if (v.mod <= MOD_HORN) {
       cp[k] = vl_compose[vi][v.mod][v.tone][v.upper];
     }
-    if (!cp[k]) goto copy;
+    if (!cp[k]) return b;
   }
+  if (a > *run) nb_copy(out, in, *run, a - *run);
   for (int k = 0; k < n; k++) {
     if (!changed[k]) {
       nb_copy(out, in, ls[k], le[k] - ls[k]);
@@ -608,39 +740,94 @@ static void tone_word(const nbuf *in, size_t a, size_t b, vnx_tone_style style, 
       nb_put(out, e, enc(cp[k], e), in->ms[ls[k]], in->me[le[k] - 1]);
     }
   }
-  return;
-copy:
-  nb_copy(out, in, a, b - a);
+  *run = b;
+  return b;
 }
 
-/* Canonical tone placement, word by word. ASCII words carry no tone mark
- * and are copied at once. */
+/* The word starting at a; returns its end. A quick look first: most
+ * words need no change (no tone mark, or one on the only vowel or on the
+ * last vowel with a modifier, and no combining mark). The others go
+ * through tone_word. */
+/* Words the full analysis left unchanged, in this pass: most such words
+ * (của, hoà, quả) come back many times. Direct mapped, by a hash of the
+ * bytes. */
+#define MEMO_SLOTS 256
+#define MEMO_WORD 15
+typedef struct tone_memo {
+  unsigned char len[MEMO_SLOTS]; /* 0: empty */
+  char w[MEMO_SLOTS][MEMO_WORD];
+} tone_memo;
+
+static unsigned memo_slot(const char *w, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t k = 0; k < n; k++) h = (h ^ (unsigned char)w[k]) * 16777619u;
+  return (h ^ (h >> 16)) % MEMO_SLOTS;
+}
+
+static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
+                        tone_memo *memo) {
+  const char *s = in->s;
+  size_t i = a, len = in->len;
+  int n = 0, ntone = 0, tpos = -1, nvow = 0, lastmod = -1;
+  bool ok = true, mark = false;
+  while (i < len) {
+    unsigned char ch = (unsigned char)s[i];
+    size_t m = 1;
+    int32_t c = ch < 0x80 ? ch : dec(s, len, i, &m);
+    unsigned f = c < VL_MAX ? vl_info[c] : is_mark_cp(c) ? VI_WORD | VI_MARK : is_letter_cp(c) ? VI_WORD : 0;
+    if (!(f & VI_WORD)) break;
+    i += m;
+    if (f & VI_MARK) {
+      mark = true;
+    } else if (!(f & VI_LETTER) || n == TW_MAX) {
+      ok = false; /* not Vietnamese: tone_word would leave it */
+    } else {
+      if (f & VI_VOWEL) nvow++;
+      if (f & VI_TONE) { ntone++; tpos = n; }
+      if (f & VI_MOD) lastmod = n;
+      n++;
+    }
+  }
+  if (!ok || (!mark && (ntone != 1 || nvow == 1 || lastmod == tpos))) return i;
+  size_t wl = i - a;
+  unsigned slot = 0;
+  if (wl <= MEMO_WORD) {
+    slot = memo_slot(s + a, wl);
+    if (memo->len[slot] == wl && memcmp(memo->w[slot], s + a, wl) == 0) return i;
+  }
+  size_t r0 = *run;
+  size_t b = tone_word(in, a, style, out, run);
+  if (*run == r0 && wl <= MEMO_WORD) { /* unchanged */
+    memo->len[slot] = (unsigned char)wl;
+    memcpy(memo->w[slot], s + a, wl);
+  }
+  return b;
+}
+
+/* Canonical tone placement, word by word (a word: letters and combining
+ * marks). ASCII words carry no tone mark and stay as they are; unchanged
+ * text is copied in runs. */
 static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
-  pthread_once(&vl_once, vl_init);
-  size_t i = 0, len = in->len;
+  size_t i = 0, len = in->len, run = 0;
+  tone_memo memo;
+  memset(memo.len, 0, sizeof memo.len);
   const char *s = in->s;
   while (i < len) {
+    unsigned char b = (unsigned char)s[i];
     size_t n;
-    int32_t c = dec(s, len, i, &n);
-    if (!is_letter_cp(c) && !is_mark_cp(c)) {
-      size_t j = i + n;
-      while (j < len && (unsigned char)s[j] < 0x80 && !is_letter_cp((unsigned char)s[j])) j++;
-      nb_copy(out, in, i, j - i);
-      i = j;
+    if (b < 0x80) {
+      if (!ascii_letter(b)) { i++; continue; }
+      /* an ASCII word has no tone mark to move */
+      size_t j = i + 1;
+      while (j < len && ascii_letter((unsigned char)s[j])) j++;
+      if (j == len || (unsigned char)s[j] < 0x80) { i = j; continue; }
+    } else if (!is_word_cp(dec(s, len, i, &n))) {
+      i += n;
       continue;
     }
-    size_t j = i;
-    bool nonascii = false;
-    while (j < len) {
-      int32_t d = dec(s, len, j, &n);
-      if (!is_letter_cp(d) && !is_mark_cp(d)) break;
-      if (d >= 0x80) nonascii = true;
-      j += n;
-    }
-    if (nonascii) tone_word(in, i, j, style, out);
-    else nb_copy(out, in, i, j - i);
-    i = j;
+    i = tone_scan(in, i, style, out, &run, &memo);
   }
+  if (len > run) nb_copy(out, in, run, len - run);
 }
 
 /* ---- 4. markup residue -------------------------------------------------- */
@@ -683,6 +870,15 @@ static int32_t prev_cp(const char *s, size_t lo, size_t i) {
   return dec(s, i, k, &n);
 }
 
+/* Copy-on-change: [*run, upto) is unchanged input not yet written. */
+static inline void run_flush(nbuf *out, const nbuf *in, size_t *run, size_t upto) {
+  if (upto > *run) nb_copy(out, in, *run, upto - *run);
+}
+
+/* bytes markup_inline looks at: '*', '_' and the lead bytes of the
+ * superscript digits (U+00B2, U+00B3, U+00B9, U+2070..U+2079) */
+static const bool markup_stop[256] = {['*'] = true, ['_'] = true, [0xC2] = true, [0xE2] = true};
+
 /* Inline markup in [a, b): emphasis runs of '*' and "__", superscript
  * footnote markers. A single '*' is emphasis when it touches a word on one
  * side only (CommonMark flanking, simplified); with spaces on both sides
@@ -693,37 +889,35 @@ static int32_t prev_cp(const char *s, size_t lo, size_t i) {
  * becomes a space. Underscore runs other than "__" (form
  * blanks "____") are kept. Superscripts after m/km/cm/dm/hm (m², km³) are
  * units, turned into ASCII digits, not footnotes. */
-static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *mv) {
+static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *mv, size_t *run) {
   const char *s = in->s;
   size_t i = a;
   while (i < b) {
-    size_t r = i;
-    while (r < b && s[r] != '*' && s[r] != '_' && s[r] != '\xC2' && s[r] != '\xE2') r++;
-    if (r > i) {
-      nb_copy(out, in, i, r - i);
-      i = r;
-      continue;
-    }
+    while (i < b && !markup_stop[(unsigned char)s[i]]) i++;
+    if (i == b) break;
     unsigned char ch = (unsigned char)s[i];
     if (ch == '*' || ch == '_') {
       size_t j = i;
       while (j < b && s[j] == (char)ch) j++;
-      size_t run = j - i, n;
+      size_t rl = j - i, n;
       int32_t pc = prev_cp(s, a, i);
       int32_t nc = j < b ? dec(s, b, j, &n) : -1;
       bool pws = pc < 0 || is_hspace(pc), nws = nc < 0 || is_hspace(nc);
       bool pan = pc >= 0 && is_alnum_cp(pc), nan_ = nc >= 0 && is_alnum_cp(nc);
       bool drop;
-      if (ch == '*') drop = run >= 2 || !((pws && nws) || (pan && nan_));
-      else drop = run == 2 && !((pws && nws) || (pan && nan_));
-      if (!drop) nb_copy(out, in, i, run);
-      else if (ch == '*' && run >= 2 && (pan || pc == ')') && (nan_ || nc == '('))
-        nb_put(out, " ", 1, in->ms[i], in->me[j - 1]); /* "THÔNG BÁO**Ý KIẾN": a lost break */
+      if (ch == '*') drop = rl >= 2 || !((pws && nws) || (pan && nan_));
+      else drop = rl == 2 && !((pws && nws) || (pan && nan_));
+      if (drop) {
+        run_flush(out, in, run, i);
+        if (ch == '*' && rl >= 2 && (pan || pc == ')') && (nan_ || nc == '('))
+          nb_put(out, " ", 1, in->ms[i], in->me[j - 1]); /* "THÔNG BÁO**Ý KIẾN": a lost break */
+        *run = j;
+      }
       i = j;
       continue;
     }
-    if (ch == 0xC2 || ch == 0xE2) {
-      size_t n;
+    size_t n; /* ch is 0xC2 or 0xE2 */
+    {
       int32_t c = dec(s, b, i, &n);
       int d = sup_digit(c);
       if (d >= 0) {
@@ -748,6 +942,7 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
             if (is_letter_cp(before)) unit = false;
           }
         }
+        run_flush(out, in, run, i);
         if (unit) {
           char dg = (char)('0' + num);
           nb_put(out, &dg, 1, in->ms[i], in->me[j - 1]);
@@ -755,11 +950,11 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
           mark_add(mv, num, in->ms[i]);
         }
         i = j;
+        *run = j;
         continue;
       }
     }
-    nb_copy(out, in, i, 1);
-    i++;
+    i += n;
   }
 }
 
@@ -773,14 +968,13 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
  * superscript digits. */
 static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
   const char *s = in->s;
-  size_t len = in->len, ls = 0;
+  size_t len = in->len, ls = 0, run = 0;
   while (ls < len) {
     const char *nl = memchr(s + ls, '\n', len - ls);
     size_t le = nl ? (size_t)(nl - s) : len;
     size_t ts = ls, te = le;
     while (ts < te && is_hspace((unsigned char)s[ts])) ts++;
     while (te > ts && is_hspace((unsigned char)s[te - 1])) te--;
-    bool keep_nl = true;
     if (te > ts && s[ts] == '|' && te - ts >= 2 && s[te - 1] == '|') {
       bool sep = true, dash = false;
       for (size_t k = ts; k < te; k++) {
@@ -788,8 +982,9 @@ static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
         if (c == '-') dash = true;
         else if (c != '|' && c != ':' && c != ' ' && c != '\t') { sep = false; break; }
       }
+      run_flush(out, in, &run, ls);
       if (sep && dash) {
-        keep_nl = false;
+        run = nl ? le + 1 : le; /* the row and its newline dropped */
       } else {
         size_t c0 = ts + 1;
         bool first = true;
@@ -802,19 +997,26 @@ static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
           while (z > a && is_hspace((unsigned char)s[z - 1])) z--;
           if (!first) nb_put(out, "\t", 1, in->ms[c0 - 1], in->me[c0 - 1]);
           first = false;
-          markup_inline(in, a, z, out, mv);
+          run = a;
+          markup_inline(in, a, z, out, mv, &run);
+          run_flush(out, in, &run, z);
           c0 = c1 + 1;
         }
+        run = le;
       }
     } else if (te == ts + 1 && s[ts] == '*') {
       /* decoration line: dropped */
+      run_flush(out, in, &run, ls);
+      run = le;
     } else {
       size_t p = ts;
       size_t h = p;
       while (h < te && s[h] == '#' && h - p < 7) h++;
       if (h > p && h - p <= 6 && (h == te || is_hspace((unsigned char)s[h]))) {
         while (h < te && is_hspace((unsigned char)s[h])) h++;
-        markup_inline(in, h, le, out, mv);
+        run_flush(out, in, &run, ls);
+        run = h;
+        markup_inline(in, h, le, out, mv, &run);
       } else {
         size_t n;
         int32_t c = ts < te ? dec(s, te, ts, &n) : -1;
@@ -831,18 +1033,19 @@ static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
           mark_add(mv, num, in->ms[ts]);
           char tag[24];
           int tl = snprintf(tag, sizeof tag, "[%u] ", num);
-          nb_copy(out, in, ls, ts - ls);
+          run_flush(out, in, &run, ts);
           nb_put(out, tag, (size_t)tl, in->ms[ts], in->me[j - 1]);
           while (j < te && is_hspace((unsigned char)s[j])) j++;
-          markup_inline(in, j, le, out, mv);
+          run = j;
+          markup_inline(in, j, le, out, mv, &run);
         } else {
-          markup_inline(in, ls, le, out, mv);
+          markup_inline(in, ls, le, out, mv, &run);
         }
       }
     }
-    if (nl && keep_nl) nb_copy(out, in, le, 1);
-    ls = le + 1;
+    ls = le + 1; /* the newline stays in the run */
   }
+  run_flush(out, in, &run, len);
 }
 
 /* ---- 5. layout ---------------------------------------------------------- */
@@ -860,18 +1063,26 @@ static bool is_fold_space(int32_t c) {
  * list markers at line start); dashes -> '-', ellipsis -> "...", curly
  * quotes -> straight. trail[i] says whether output line i had trailing
  * white space in the input (a hint for joining). */
+/* bytes that end a run pass_chars copies as it is */
+static const bool chars_stop[256] = {[' '] = true, ['\n'] = true, [0xC2] = true,
+                                     [0xE2] = true, [0xE3] = true, [0xEF] = true};
+
 static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) {
   const char *s = in->s;
   size_t len = in->len, i = 0, ln = 0, cap = 64;
   bool *tr = vnx_xcalloc(cap, sizeof(bool));
   size_t sp = SIZE_MAX; /* start of a pending white-space run */
+  size_t run = 0;       /* start of the unchanged text not yet copied */
   bool line_start = true;
   while (i <= len) {
     if (i == len || s[i] == '\n') {
-      if (sp != SIZE_MAX) tr[ln] = true;
+      if (sp != SIZE_MAX) {
+        tr[ln] = true;
+        if (sp > run) nb_copy(out, in, run, sp - run); /* trailing white space dropped */
+        run = i;
+      }
       sp = SIZE_MAX;
       if (i == len) break;
-      nb_copy(out, in, i, 1);
       if (++ln >= cap) {
         tr = vnx_xrealloc(tr, cap * 2 * sizeof(bool));
         memset(tr + cap, 0, cap * sizeof(bool));
@@ -890,7 +1101,12 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       continue;
     }
     if (sp != SIZE_MAX) {
-      if (!line_start) nb_put(out, " ", 1, in->ms[sp], in->me[i - 1]);
+      /* one plain space between words stays as it is */
+      if (line_start || i - sp != 1 || s[sp] != ' ') {
+        if (sp > run) nb_copy(out, in, run, sp - run);
+        if (!line_start) nb_put(out, " ", 1, in->ms[sp], in->me[i - 1]);
+        run = i;
+      }
       sp = SIZE_MAX;
     }
     line_start = false;
@@ -898,12 +1114,15 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       /* a run without white space, newline or a lead byte of the folded
        * or replaced characters (U+00A0, U+2000..U+206F, U+3000, U+FEFF) */
       size_t j = i + 1;
-      while (j < len) {
-        unsigned char d = (unsigned char)s[j];
-        if (d == ' ' || d == '\n' || d == 0xC2 || d == 0xE2 || d == 0xE3 || d == 0xEF) break;
-        j++;
+      for (;;) {
+        while (j < len && !chars_stop[(unsigned char)s[j]]) j++;
+        /* one space between two such runs: no change, go on */
+        if (j + 1 < len && s[j] == ' ' && !chars_stop[(unsigned char)s[j + 1]]) {
+          j += 2;
+          continue;
+        }
+        break;
       }
-      nb_copy(out, in, i, j - i);
       i = j;
       continue;
     }
@@ -912,10 +1131,14 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
     else if (c == 0x2026) rep = "...";
     else if (c == 0x201C || c == 0x201D || c == 0x201E || c == 0x201F) rep = "\"";
     else if (c == 0x2018 || c == 0x2019 || c == 0x201A || c == 0x201B) rep = "'";
-    if (rep) nb_put(out, rep, strlen(rep), in->ms[i], in->me[i + n - 1]);
-    else nb_copy(out, in, i, n);
+    if (rep) {
+      if (i > run) nb_copy(out, in, run, i - run);
+      nb_put(out, rep, strlen(rep), in->ms[i], in->me[i + n - 1]);
+      run = i + n;
+    }
     i += n;
   }
+  if (len > run) nb_copy(out, in, run, len - run);
   *trail = tr;
   *nlines = ln + 1;
 }
@@ -986,7 +1209,10 @@ static void line_full(const char *s, linfo *L) {
   size_t nch = 0, up = 0, low = 0;
   bool first = true;
   L->lower_start = false;
-  for (size_t i = a; i < b;) {
+  size_t i = a;
+  /* until the first lower-case letter (then caps is false and the first
+   * character seen): categories */
+  while (i < b && low == 0) {
     size_t n = 1;
     unsigned char c = (unsigned char)s[i];
     int32_t cp = c < 0x80 ? c : dec(s, b, i, &n);
@@ -994,7 +1220,7 @@ static void line_full(const char *s, linfo *L) {
     utf8proc_category_t k = c < 0x80 ? ((c >= 'a' && c <= 'z') ? UTF8PROC_CATEGORY_LL
                                          : (c >= 'A' && c <= 'Z') ? UTF8PROC_CATEGORY_LU
                                                                   : UTF8PROC_CATEGORY_PO)
-                                      : utf8proc_category(cp);
+                                      : cp_category(cp);
     if (k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LT) up++;
     else if (k == UTF8PROC_CATEGORY_LL) low++;
     /* first character, after opening quotes and brackets */
@@ -1004,6 +1230,8 @@ static void line_full(const char *s, linfo *L) {
     }
     i += n;
   }
+  /* then only the number of code points */
+  for (; i < b; i++) nch += ((unsigned char)s[i] & 0xC0) != 0x80;
   L->nchars = nch;
   L->caps = up >= 2 && low == 0;
   L->starts_item = starts_item(s, a, b);
@@ -1037,31 +1265,45 @@ static void line_full(const char *s, linfo *L) {
  * line ("Sở\nXây dựng", "UBND tỉnh\nĐiện Biên", "Công an\nThành phố"). Then a
  * capitalised next line goes on the same sentence (a head only after a long
  * line). */
+/* 2: a word that always takes a complement; 1: a name's head.
+ * Words no sentence ends on: prepositions, conjunctions, classifiers and
+ * the date words that always take a number ("trước ngày 10 tháng\n5 năm
+ * 2026", "của\nỦy ban nhân dân"). */
+static const char *const DANGLING2[] = {"và", "của", "các", "với", "cho", "tại", "về", "theo", "trong",
+                                        "những", "thuộc", "cùng", "giữa", "đối với", "bao gồm",
+                                        "tháng", "ngày", "năm", "quý", "số", "để", "là", "từ",
+                                        "đến", "trước", "sau", "hoặc", "nhưng", "mà", "thì", "bằng",
+                                        "đối", "như", NULL};
+static const char *const DANGLING1[] = {"tỉnh", "huyện", "quận", "xã", "phường", "Sở", "Bộ", "Ban",
+                                        "Cục", "Đài", "Công an", "UBND", "HĐND", "Ủy ban nhân dân",
+                                        "Tổng Công ty", "Công ty", "Trung tâm", NULL};
+/* their lengths, counted once (by vl_init) */
+static size_t dangling2_len[sizeof DANGLING2 / sizeof *DANGLING2];
+static size_t dangling1_len[sizeof DANGLING1 / sizeof *DANGLING1];
+
+static void dangling_init(void) {
+  for (int i = 0; DANGLING2[i]; i++) dangling2_len[i] = strlen(DANGLING2[i]);
+  for (int i = 0; DANGLING1[i]; i++) dangling1_len[i] = strlen(DANGLING1[i]);
+}
+
 static int ends_dangling(const char *s, size_t a, size_t b) {
-  /* 2: a word that always takes a complement; 1: a name's head.
-   * Words no sentence ends on: prepositions, conjunctions, classifiers and
-   * the date words that always take a number ("trước ngày 10 tháng\n5 năm
-   * 2026", "của\nỦy ban nhân dân"). */
-  static const char *const W2[] = {"và", "của", "các", "với", "cho", "tại", "về", "theo", "trong",
-                                   "những", "thuộc", "cùng", "giữa", "đối với", "bao gồm",
-                                   "tháng", "ngày", "năm", "quý", "số", "để", "là", "từ",
-                                   "đến", "trước", "sau", "hoặc", "nhưng", "mà", "thì", "bằng",
-                                   "đối", "như", NULL};
-  static const char *const W1[] = {"tỉnh", "huyện", "quận", "xã", "phường", "Sở", "Bộ", "Ban",
-                                   "Cục", "Đài", "Công an", "UBND", "HĐND", "Ủy ban nhân dân",
-                                   "Tổng Công ty", "Công ty", "Trung tâm", NULL};
   for (int pass = 0; pass < 2; pass++) {
-    const char *const *W = pass == 0 ? W2 : W1;
+    const char *const *W = pass == 0 ? DANGLING2 : DANGLING1;
+    const size_t *N = pass == 0 ? dangling2_len : dangling1_len;
     for (int i = 0; W[i]; i++) {
-      size_t k = strlen(W[i]);
-      if (b - a > k && memcmp(s + b - k, W[i], k) == 0 && s[b - k - 1] == ' ') return 2 - pass;
+      size_t k = N[i];
+      if (b - a > k && s[b - 1] == W[i][k - 1] && memcmp(s + b - k, W[i], k) == 0 && s[b - k - 1] == ' ')
+        return 2 - pass;
     }
   }
   return 0;
 }
 
-static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *out) {
-  const char *s = in->s;
+/* In place: a joined line's newline becomes a space with the same map
+ * (the newline's bytes), so nothing moves. The lines still to look at all
+ * start after the changed byte. */
+static void pass_join(nbuf *in, const bool *trail, size_t nlines) {
+  char *s = in->s;
   size_t len = in->len;
   linfo cur, nxt;
   size_t ln = 0;
@@ -1070,7 +1312,6 @@ static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *ou
   cur.b = nl ? (size_t)(nl - s) : len;
   line_info(s, &cur);
   for (;;) {
-    nb_copy(out, in, cur.a, cur.b - cur.a);
     if (cur.b >= len) break;
     nxt.a = cur.b + 1;
     nl = memchr(s + nxt.a, '\n', len - nxt.a);
@@ -1093,8 +1334,7 @@ static void pass_join(const nbuf *in, const bool *trail, size_t nlines, nbuf *ou
       } else
         join = soft_punct && tr && cur.nchars >= 50;
     }
-    if (join) nb_put(out, " ", 1, in->ms[cur.b], in->me[cur.b]);
-    else nb_copy(out, in, cur.b, 1);
+    if (join) s[cur.b] = ' ';
     cur = nxt;
     ln++;
   }
@@ -1135,6 +1375,7 @@ static void finish(nbuf *b, size_t orig_len, vnx_text *out) {
 
 int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_text *out,
                   vnx_error *err) {
+  pthread_once(&vl_once, vl_init);
   vnx_norm_options dflt = {VNX_TONE_CLASSIC, false, NULL};
   if (!opt) opt = &dflt;
   memset(out, 0, sizeof *out);
@@ -1169,16 +1410,20 @@ int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_t
     cur = &a;
     spare = &b;
     a.len = b.len = 0;
-    if (pass_decode(in, pos, end, opt->lossy, opt->path ? opt->path : "", cur, &replaced, &line, err) < 0) {
+    bool all_nfc = true;
+    if (pass_decode(in, pos, end, opt->lossy, opt->path ? opt->path : "", cur, &replaced, &line, &all_nfc,
+                    err) < 0) {
       nb_free(&a);
       nb_free(&b);
       nb_free(&fin);
       free(mv.v);
       return -1;
     }
-    pass_begin(spare, cur);
-    pass_nfc(cur, spare);
-    pass_end(&cur, &spare);
+    if (!all_nfc) { /* most documents: nothing for NFC to do */
+      pass_begin(spare, cur);
+      pass_nfc(cur, spare);
+      pass_end(&cur, &spare);
+    }
     pass_begin(spare, cur);
     pass_tone(cur, opt->tone_style, spare);
     pass_end(&cur, &spare);
@@ -1190,9 +1435,7 @@ int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_t
     pass_begin(spare, cur);
     pass_chars(cur, spare, &trail, &nlines);
     pass_end(&cur, &spare);
-    pass_begin(spare, cur);
-    pass_join(cur, trail, nlines, spare);
-    pass_end(&cur, &spare);
+    pass_join(cur, trail, nlines);
     free(trail);
     if (end == len && pos == 0) { single = true; break; } /* cur is the result */
     nb_copy(&fin, cur, 0, cur->len);
@@ -1237,21 +1480,25 @@ void vnx_text_free(vnx_text *t) {
 
 char *vnx_normalise_string(const char *s, vnx_tone_style style) {
   if (!s) return NULL;
+  pthread_once(&vl_once, vl_init);
   size_t len = strlen(s);
   nbuf a, b;
   nb_init(&a, len + 16);
   nb_init(&b, len + 16);
   unsigned replaced = 0, line = 1;
   vnx_error err;
-  if (pass_decode(s, 0, len, false, "", &a, &replaced, &line, &err) < 0) {
+  bool all_nfc = true;
+  if (pass_decode(s, 0, len, false, "", &a, &replaced, &line, &all_nfc, &err) < 0) {
     nb_free(&a);
     nb_free(&b);
     return NULL;
   }
   nbuf *cur = &a, *spare = &b;
-  pass_begin(spare, cur);
-  pass_nfc(cur, spare);
-  pass_end(&cur, &spare);
+  if (!all_nfc) {
+    pass_begin(spare, cur);
+    pass_nfc(cur, spare);
+    pass_end(&cur, &spare);
+  }
   pass_begin(spare, cur);
   pass_tone(cur, style, spare);
   pass_end(&cur, &spare);
