@@ -19,7 +19,13 @@ static bool is_kind(const vnx_record *r, const char *k) {
 /* s[0..n) contains needle (both lower case) as whole words. */
 static const char *find_word(const char *s, size_t n, const char *needle) {
   size_t k = strlen(needle);
+  if (k == 0 || k > n) return NULL;
   for (size_t i = 0; i + k <= n; i++) {
+    /* candidates by their first byte: memchr is much faster than a
+     * memcmp at every offset */
+    const char *c = memchr(s + i, needle[0], n - k + 1 - i);
+    if (!c) return NULL;
+    i = (size_t)(c - s);
     if (memcmp(s + i, needle, k) != 0) continue;
     unsigned char b = i ? (unsigned char)s[i - 1] : ' ';
     unsigned char a = i + k < n ? (unsigned char)s[i + k] : ' ';
@@ -486,18 +492,25 @@ static const char *status_before(const vnx_doc *d, size_t at, size_t end) {
   while (b < at && ((unsigned char)s[b] & 0xC0) == 0x80) b++;
   size_t cb = at; /* the clause */
   while (cb > b && !clause_end(s, cb - 1, len)) cb--;
-  char *l = vnx_utf8_lower(s + b, at - b);
-  size_t n = strlen(l);
-  char *lc = vnx_utf8_lower(s + cb, at - cb);
-  size_t nc = strlen(lc);
   /* what follows the figure, to the end of its clause */
   size_t ae = end;
   while (ae < len && ae < end + 120 && !clause_end(s, ae, len) && s[ae] != ',') ae++;
-  char *la = vnx_utf8_lower(s + end, ae - end);
+  /* the three spans lower-cased: in place in the document's lower-cased
+   * text when it serves them, else copies */
+  const char *l = vnx_doc_lower_view(d, b, at), *lc = vnx_doc_lower_view(d, cb, at),
+             *la = vnx_doc_lower_view(d, end, ae);
+  char *own[3] = {NULL, NULL, NULL};
+  if (!l) l = own[0] = vnx_utf8_lower(s + b, at - b);
+  if (!lc) lc = own[1] = vnx_utf8_lower(s + cb, at - cb);
+  if (!la) la = own[2] = vnx_utf8_lower(s + end, ae - end);
+  /* (strnlen: the view is not NUL-terminated; a copy may be longer) */
+  size_t n = own[0] ? strlen(l) : strnlen(l, at - b);
+  size_t nc = own[1] ? strlen(lc) : strnlen(lc, at - cb);
+  size_t na = own[2] ? strlen(la) : strnlen(la, ae - end);
   const char *st = NULL;
   if (last_cue(lc, nc, strong) >= 0) {
     st = "target";
-  } else if (last_cue(la, strlen(la), compared) >= 0) {
+  } else if (last_cue(la, na, compared) >= 0) {
     st = "actual";
   } else if (last_cue(l, n, strong) >= 0) {
     st = "target";
@@ -506,9 +519,7 @@ static const char *status_before(const vnx_doc *d, size_t at, size_t end) {
     if (t > a) st = "target";
     else if (a >= 0) st = "actual";
   }
-  free(l);
-  free(lc);
-  free(la);
+  for (int k = 0; k < 3; k++) free(own[k]);
   return st;
 }
 

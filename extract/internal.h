@@ -50,8 +50,9 @@ void vnx_segments_free(struct vnx_segments *s);
 void vnx_resolve_doc_date(vnx_doc *d);
 void vnx_resolve(vnx_doc *d);
 
-/* link.c: task records and their links. */
-void vnx_link(vnx_doc *d);
+/* link.c: task records and their links. issuer: the document's (the
+ * "issuer" of vnx_document_fields), or NULL. */
+void vnx_link(vnx_doc *d, const char *issuer);
 
 /* convert.c: date and number primitives shared by converters and tests. */
 int vnx_days_in_month(int y, int m);

@@ -36,8 +36,8 @@ static const char *fget(const vnx_record *r, const char *k) {
 
 static bool is_kind(const vnx_record *r, const char *k) { return strcmp(r->kind, k) == 0; }
 
-/* lower-case copy of text[a, b) */
-static char *lower_span(const char *t, size_t a, size_t b) { return vnx_utf8_lower(t + a, b - a); }
+/* lower-case copy of text[a, b) (from the text lower-cased once) */
+static char *lower_span(const vnx_doc *d, size_t a, size_t b) { return vnx_doc_lower(d, a, b); }
 
 static bool has_any(const char *l, const char *const *words) {
   for (int i = 0; words[i]; i++)
@@ -69,11 +69,12 @@ static const char *const NARRATION_WORDS[] = {
     "đề xuất", "bài học", "tồn tại", NULL};
 
 /* +1 task heading, -1 narration/requests heading, 0 neutral */
-static int heading_class(const char *t, const vnx_seg *g) {
+static int heading_class(const vnx_doc *d, const vnx_seg *g) {
+  const char *t = d->text.s;
   size_t e = seg_text_end(t, g);
   size_t n = e - g->body;
   if (n > 200) n = 200; /* a long numbered point: only its start is a title */
-  char *l = lower_span(t, g->body, g->body + n);
+  char *l = lower_span(d, g->body, g->body + n);
   int c = 0;
   size_t full = e - g->body;
   bool title = g->level <= VNX_LVL_ROMAN || (g->level == VNX_LVL_NUM1 && full < 150);
@@ -113,7 +114,7 @@ static bool *mark_directives(const vnx_doc *d) {
   for (size_t i = 0; i < S->n; i++) {
     const vnx_seg *g = &S->v[i];
     if (g->kind == VNX_SEG_HEADING && g->level >= 0 && g->level <= VNX_LVL_LETTER) {
-      int c = heading_class(t, g);
+      int c = heading_class(d, g);
       for (int l = g->level + 1; l < VNX_NLEVELS; l++) state[l] = 0;
       if (c) state[g->level] = c;
       else if (g->level <= VNX_LVL_ROMAN) state[g->level] = 0;
@@ -480,7 +481,7 @@ static void split_cell(linkctx *c, size_t a, size_t b, const char *role) {
       cut = true;
       so_list = false;
     } else if (t[p] == ':') {
-      char *hdr = lower_span(t, start, p);
+      char *hdr = lower_span(c->d, start, p);
       char *h = hdr;
       while (*h == ' ' || *h == '-') h++;
       if (strncmp(h, "các", 4) == 0 || strncmp(h, "sở", 3) == 0) {
@@ -640,10 +641,11 @@ static bool object_of_request(const vnx_doc *d, const size_t *body_ends, size_t 
 /* A segment written in capitals (at least six capital letters, no small
  * one): the issuer's header ("VĂN PHÒNG CHÍNH PHỦ", "HỘI ĐỒNG NHÂN DÂN
  * TỈNH"), a title (three words at least: "UBND TP" alone is a name). A body named there is not given a task. */
-static bool caps_segment(const char *t, const vnx_seg *g) {
+static bool caps_segment(const vnx_doc *d, const vnx_seg *g) {
+  const char *t = d->text.s;
   size_t a = g->body, b = seg_text_end(t, g);
   if (b <= a || b - a > 300) return false; /* a header line is short */
-  char *l = lower_span(t, a, b);
+  char *l = lower_span(d, a, b);
   bool ok = strlen(l) == b - a;
   size_t upper = 0, words = 1;
   for (size_t k = 0; ok && k < b - a;) {
@@ -702,7 +704,7 @@ static bool is_issuer(const char *name, const char *issuer) {
   return ok;
 }
 
-static void prose_bodies(linkctx *c, const bool *dir) {
+static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
   vnx_doc *d = c->d;
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
@@ -731,11 +733,6 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     if (hit) { title_seg = i; break; }
   }
   size_t pre_end = preamble_end(d);
-  /* the document record is made after this stage: read its issuer here */
-  json_t *meta = json_object();
-  vnx_document_fields(d, meta);
-  json_t *iv = json_object_get(meta, "issuer");
-  const char *issuer = json_is_string(iv) ? json_string_value(iv) : NULL;
   /* "X, Y chỉ đạo": the cue after the last member of a list directs them all */
   bool *spread = vnx_xcalloc(nb + 1, sizeof *spread); /* role given by the loop below */
   for (size_t j = nb; j-- > 1;) {
@@ -770,7 +767,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     if (!dir[si]) { c->drop[i] = true; continue; }
     /* the header above the document's title: the issuer ("THÀNH ỦY HẢI
      * PHÒNG"), its number, the place and date */
-    if ((size_t)si < title_seg || (size_t)si < pre_end || caps_segment(t, g)) {
+    if ((size_t)si < title_seg || (size_t)si < pre_end || caps_segment(d, g)) {
       c->drop[i] = true;
       continue;
     }
@@ -830,7 +827,6 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     }
     prev = (long)i;
   }
-  json_decref(meta);
   free(idx);
   free(body_ends);
 }
@@ -877,9 +873,10 @@ typedef struct leadin {
  * place/date line, the narration of the meeting ("Ngày 04/11/2025, Ban
  * Thường vụ Thành ủy họp"), an approval ("Cơ bản nhất trí với ..."), the
  * title of a part ("2.2 Nhiệm vụ cụ thể về ..."). */
-static bool non_directive(const char *t, const vnx_seg *g, size_t e) {
+static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
+  const char *t = d->text.s;
   size_t n = e - g->body;
-  char *l = lower_span(t, g->body, e);
+  char *l = lower_span(d, g->body, e);
   bool no = false;
   /* "Hải Phòng, ngày      tháng      năm 2025" */
   char *k = strstr(l, ", ngày ");
@@ -913,8 +910,8 @@ static bool non_directive(const char *t, const vnx_seg *g, size_t e) {
   return no;
 }
 
-static bool starts_with_ci(const char *t, size_t a, size_t b, const char *const *pre) {
-  char *l = lower_span(t, a, b < a + 60 ? b : a + 60);
+static bool starts_with_ci(const vnx_doc *d, size_t a, size_t b, const char *const *pre) {
+  char *l = lower_span(d, a, b < a + 60 ? b : a + 60);
   bool ok = false;
   for (int i = 0; pre[i] && !ok; i++) ok = strncmp(l, pre[i], strlen(pre[i])) == 0;
   free(l);
@@ -1194,7 +1191,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
       continue;
     }
     /* a trailing sentence that dates the items before it */
-    if (g->kind == VNX_SEG_PARA && starts_with_ci(t, g->body, e, TRAILING)) {
+    if (g->kind == VNX_SEG_PARA && starts_with_ci(d, g->body, e, TRAILING)) {
       long dl = first_of_rec_order(d, &ix, g->start, e, "deadline");
       if (dl >= 0)
         for (size_t k = group_first; k < nu; k++)
@@ -1223,9 +1220,9 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
     if (g->kind == VNX_SEG_ITEM) task = blen > 0;
     else if (g->kind == VNX_SEG_HEADING)
       task = g->level >= VNX_LVL_NUM1 && blen >= 50 &&
-             !starts_with_ci(t, g->body, e, (const char *const[]){"về ", NULL});
+             !starts_with_ci(d, g->body, e, (const char *const[]){"về ", NULL});
     else if (g->kind == VNX_SEG_PARA) task = blen >= 30 && t[g->body] != '(';
-    if (task && non_directive(t, g, e)) task = false;
+    if (task && non_directive(d, g, e)) task = false;
     if (!task) { last_unit_seg = -1; continue; }
     if (nu == cap) U = vnx_xrealloc(U, (cap *= 2) * sizeof *U);
     unit *u = &U[nu++];
@@ -1251,7 +1248,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
 
 /* ---- entry point ------------------------------------------------------------------- */
 
-void vnx_link(vnx_doc *d) {
+void vnx_link(vnx_doc *d, const char *issuer) {
   if (!d->seg) return;
   linkctx c = {d, NULL, 0, {0}, {0}};
   ensure_drop(&c);
@@ -1260,7 +1257,7 @@ void vnx_link(vnx_doc *d) {
   for (size_t i = 0; i < d->recs.n; i++) index_body(&c, i);
   bool *dir = mark_directives(d);
   table_bodies(&c);
-  prose_bodies(&c, dir);
+  prose_bodies(&c, dir, issuer);
   compact(&c);
   make_tasks(d, dir);
   for (size_t i = 0; i < d->recs.n; i++) {

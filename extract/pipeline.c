@@ -56,8 +56,10 @@ static void drop_internal(vnx_doc *d) {
   d->recs.n = k;
 }
 
-/* The document record: what the file is, before anything is extracted. */
-static void add_document_record(vnx_doc *d) {
+/* The document record: what the file is, before anything is extracted.
+ * meta: vnx_document_fields of the document (read once, the link stage
+ * needs its issuer too); its fields follow "date", which stays this one. */
+static void add_document_record(vnx_doc *d, const json_t *meta) {
   char sha[65];
   vnx_sha256_hex(d->orig, d->orig_len, sha);
   json_t *f = json_object();
@@ -73,7 +75,11 @@ static void add_document_record(vnx_doc *d) {
   } else {
     json_object_set_new(f, "date", json_null());
   }
-  vnx_document_fields(d, f);
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)meta, key, v) {
+    if (strcmp(key, "date") != 0) json_object_set(f, key, v);
+  }
   vnx_record *r = vnx_records_add(&d->recs, "document", "document", f);
   r->start = 0;
   r->end = d->orig_len;
@@ -120,9 +126,13 @@ static int process_owned(const char *path, char *buf, size_t len,
   if (m) vnx_rules_match(m, d, warn);
   vnx_indicators_resolve(d);
   vnx_resolve(d);
-  vnx_link(d);
+  json_t *meta = json_object();
+  vnx_document_fields(d, meta);
+  json_t *issuer = json_object_get(meta, "issuer");
+  vnx_link(d, json_is_string(issuer) ? json_string_value(issuer) : NULL);
   if (!opt->keep_internal) drop_internal(d);
-  add_document_record(d);
+  add_document_record(d, meta);
+  json_decref(meta);
   vnx_records_sort(&d->recs);
   return 0;
 }
