@@ -395,16 +395,16 @@ static void table_records(vnx_doc *d, const vnx_table *t, span **cells, size_t *
         json_object_set_new(f, "value", jnum(v));
         if (cn.bn) json_object_set_new(f, "value_max", jnum(v2));
         const char *u = ci[c].hunit ? ci[c].hunit : cn.pct ? "%" : unit;
-        json_object_set_new(f, "unit", u ? json_string(u) : json_null());
-        json_object_set_new(f, "qualifier", cn.qual == 1 ? json_string("min")
-                                            : cn.qual == 2 ? json_string("max") : json_null());
-        json_object_set_new(f, "metric", name ? json_string(name) : json_null());
+        json_object_set_new(f, "unit", u ? vnx_json_string(u) : json_null());
+        json_object_set_new(f, "qualifier", cn.qual == 1 ? vnx_json_string("min")
+                                            : cn.qual == 2 ? vnx_json_string("max") : json_null());
+        json_object_set_new(f, "metric", name ? vnx_json_string(name) : json_null());
         json_object_set_new(f, "change", json_null());
         const char *hdr = t->header[c];
         const char *st = hdr[0] ? status_of_header(hdr) : NULL;
-        json_object_set_new(f, "status", st ? json_string(st) : json_null());
-        json_object_set_new(f, "period", hdr[0] ? json_string(hdr) : json_null());
-        json_object_set_new(f, "num_style", json_string(style == 'e' ? "en" : "vi"));
+        json_object_set_new(f, "status", st ? vnx_json_string(st) : json_null());
+        json_object_set_new(f, "period", hdr[0] ? vnx_json_string(hdr) : json_null());
+        json_object_set_new(f, "num_style", vnx_json_string(style == 'e' ? "en" : "vi"));
         vnx_record *rec = vnx_records_add(&d->recs, K_INDICATOR, R_TABLE, f);
         rec->nstart = cell->start + cn.ns;
         rec->nend = cell->start + cn.ne;
@@ -700,19 +700,19 @@ void vnx_indicators_resolve(vnx_doc *d) {
       if (col >= 0 && indicator_table_cached(t, &tinfo[sgm->table], &namec, &unitc, &sttc) &&
           col != namec && hdr &&
           hdr[0] && strlen(hdr) <= 40 && status_of_header(hdr)) {
-        json_object_set_new(r->fields, "period", json_string(hdr));
-        json_object_set_new(r->fields, "status", json_string(status_of_header(hdr)));
+        json_object_set_new(r->fields, "period", vnx_json_string(hdr));
+        json_object_set_new(r->fields, "status", vnx_json_string(status_of_header(hdr)));
         if (namec >= 0 && (size_t)namec < sgm->ncells && !best) {
           char *nm = row_name(d->text.s + sgm->cells[namec].start,
                               sgm->cells[namec].end - sgm->cells[namec].start);
-          if (nm) json_object_set_new(r->fields, "metric", json_string(nm));
+          if (nm) json_object_set_new(r->fields, "metric", vnx_json_string(nm));
           free(nm);
         }
       }
     }
     if (!json_object_get(r->fields, "status")) {
       const char *st = status_before(d, r->nstart, r->nend);
-      json_object_set_new(r->fields, "status", st ? json_string(st) : json_null());
+      json_object_set_new(r->fields, "status", st ? vnx_json_string(st) : json_null());
     }
   }
   free(metrics);

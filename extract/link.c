@@ -350,12 +350,12 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
                             const char *norm) {
   vnx_doc *d = c->d;
   json_t *f = json_object();
-  json_object_set_new(f, "name", json_stringn(d->text.s + a, b - a));
+  json_object_set_new(f, "name", vnx_json_stringn(d->text.s + a, b - a));
   const char *canon = canonical_of_text(c, d->text.s + a, b - a);
   if (!canon && norm) canon = canonical_of_text(c, norm, strlen(norm));
-  json_object_set_new(f, "canonical", canon ? json_string(canon) : json_null());
-  json_object_set_new(f, "role", json_string(role));
-  if (norm) json_object_set_new(f, "norm", json_string(norm));
+  json_object_set_new(f, "canonical", canon ? vnx_json_string(canon) : json_null());
+  json_object_set_new(f, "role", vnx_json_string(role));
+  if (norm) json_object_set_new(f, "norm", vnx_json_string(norm));
   if (generic_name(d->text.s + a, b - a)) json_object_set_new(f, "generic", json_true());
   vnx_record *r = vnx_records_add(&d->recs, "body", rule, f);
   set_span(d, r, a, b);
@@ -365,7 +365,7 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
 }
 
 static void set_role(vnx_record *r, const char *role) {
-  json_object_set_new(r->fields, "role", json_string(role));
+  json_object_set_new(r->fields, "role", vnx_json_string(role));
 }
 
 /* ---- table body columns ----------------------------------------------------- */
@@ -958,10 +958,14 @@ static bool only_bodies(const vnx_doc *d, const taskix *ix, const vnx_seg *g) {
   return true;
 }
 
-/* appends the ids of the records of a kind (and role) that start in [a, b),
- * in record order */
-static void ids_of(vnx_doc *d, const taskix *ix, json_t *arr, size_t a, size_t b,
-                   const char *kind, const char *role) {
+static const char *const ROLES[4] = {"lead", "support", "director", "report_to"};
+
+/* appends the ids of the records of a kind that start in [a, b), in record
+ * order: to arr (role NULL), or those with that role; or, kind "body" and
+ * by_role given, each to by_role[r] for its role ROLES[r] (what four calls
+ * with the four roles give, in one pass) */
+static void ids_of_roles(vnx_doc *d, const taskix *ix, json_t *arr, json_t *const *by_role,
+                         size_t a, size_t b, const char *kind, const char *role) {
   if (b <= a) return;
   const kindix *k = taskix_of(ix, kind);
   size_t lo = kindix_lower(d, k, a), hi = kindix_lower(d, k, b);
@@ -974,14 +978,31 @@ static void ids_of(vnx_doc *d, const taskix *ix, json_t *arr, size_t a, size_t b
   char id[40];
   for (size_t q = 0; q < nsel; q++) {
     const vnx_record *r = &d->recs.v[sel[q]];
-    if (role) {
+    json_t *to = arr;
+    if (by_role) {
+      const char *rr = fget(r, "role");
+      to = NULL;
+      for (int k = 0; rr && k < 4 && !to; k++)
+        if (strcmp(rr, ROLES[k]) == 0) to = by_role[k];
+      if (!to) continue;
+    } else if (role) {
       const char *rr = fget(r, "role");
       if (!rr || strcmp(rr, role) != 0) continue;
     }
     vnx_record_id(d->stem, r, id);
-    json_array_append_new(arr, json_string(id));
+    json_array_append_new(to, vnx_json_string(id));
   }
   if (sel != buf) free(sel);
+}
+
+static void ids_of(vnx_doc *d, const taskix *ix, json_t *arr, size_t a, size_t b,
+                   const char *kind, const char *role) {
+  ids_of_roles(d, ix, arr, NULL, a, b, kind, role);
+}
+
+/* the bodies in [a, b) into roles[0..4) by their role */
+static void body_ids(vnx_doc *d, const taskix *ix, json_t *const roles[4], size_t a, size_t b) {
+  ids_of_roles(d, ix, NULL, roles, a, b, "body", NULL);
 }
 
 /* the record of a kind that starts first in [a, b) (the first in record
@@ -1014,7 +1035,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   char *text = NULL;
   char *product = NULL;
   json_t *roles[4];
-  static const char *const RN[4] = {"lead", "support", "director", "report_to"};
+  const char *const *RN = ROLES;
   for (int k = 0; k < 4; k++) roles[k] = json_array();
   long deadline = -1;
   json_t *inds = json_array();
@@ -1034,7 +1055,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
       const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
       append_cell(d, rg, ctask, &text);
       append_cell(d, rg, cprod, &product);
-      for (int r = 0; r < 4; r++) ids_of(d, ix, roles[r], rg->start, rg->end + 1, "body", RN[r]);
+      body_ids(d, ix, roles, rg->start, rg->end + 1);
       ids_of(d, ix, inds, rg->start, rg->end + 1, "indicator", NULL);
       ids_of(d, ix, refs, rg->start, rg->end + 1, "reference", NULL);
       ids_of(d, ix, dls, rg->start, rg->end + 1, "deadline", NULL);
@@ -1047,7 +1068,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
         deadline = first_of_rec_order(d, ix, rg->start, rg->end + 1, "deadline");
       }
     if (!text) text = vnx_xstrdup("");
-    json_object_set_new(f, "label", json_string(g->label));
+    json_object_set_new(f, "label", vnx_json_string(g->label));
   } else {
     /* the unit's own lines: footnotes and blank lines at a page break that
      * sit inside the paragraph are not part of the task */
@@ -1067,7 +1088,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
         text[tl] = 0;
       }
       size_t ra = si == u->seg ? u->a : sg->start, rb = si == u->lastseg ? u->b : sg->end + 1;
-      for (int r = 0; r < 4; r++) ids_of(d, ix, roles[r], ra, rb, "body", RN[r]);
+      body_ids(d, ix, roles, ra, rb);
       ids_of(d, ix, inds, ra, rb, "indicator", NULL);
       ids_of(d, ix, refs, ra, rb, "reference", NULL);
       ids_of(d, ix, dls, ra, rb, "deadline", NULL);
@@ -1076,7 +1097,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
     for (char *p = text; *p; p++)
       if (*p == '\n') *p = ' ';
     if (g->label[0] && strcmp(g->label, "-") != 0 && strcmp(g->label, "+") != 0)
-      json_object_set_new(f, "label", json_string(g->label));
+      json_object_set_new(f, "label", vnx_json_string(g->label));
     /* inherit from lead-ins, nearest first, a role the item does not name */
     for (int r = 0; r < 4; r++) {
       if (json_array_size(roles[r])) continue;
@@ -1091,22 +1112,22 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
     char id[40];
     deadline = u->trailing;
     vnx_record_id(d->stem, &d->recs.v[deadline], id);
-    json_array_append_new(dls, json_string(id));
+    json_array_append_new(dls, vnx_json_string(id));
   }
-  json_object_set_new(f, "text", json_string(text));
+  json_object_set_new(f, "text", vnx_json_string(text));
   for (int r = 0; r < 4; r++) json_object_set_new(f, RN[r], roles[r]);
   if (deadline >= 0) {
     char id[40];
     vnx_record_id(d->stem, &d->recs.v[deadline], id);
-    json_object_set_new(f, "deadline", json_string(id));
+    json_object_set_new(f, "deadline", vnx_json_string(id));
   } else {
     json_object_set_new(f, "deadline", json_null());
   }
   json_object_set_new(f, "deadlines", dls);
   json_object_set_new(f, "indicators", inds);
   json_object_set_new(f, "references", refs);
-  if (u->row) json_object_set_new(f, "product", product ? json_string(product) : json_null());
-  json_object_set_new(f, "section", json_string(g->section ? g->section : ""));
+  if (u->row) json_object_set_new(f, "product", product ? vnx_json_string(product) : json_null());
+  json_object_set_new(f, "section", vnx_json_string(g->section ? g->section : ""));
   free(text);
   free(product);
   vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", f);
@@ -1263,7 +1284,7 @@ void vnx_link(vnx_doc *d, const char *issuer) {
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (!json_object_get(r->fields, "section"))
-      json_object_set_new(r->fields, "section", json_string(vnx_section_at(d->seg, r->nstart)));
+      json_object_set_new(r->fields, "section", vnx_json_string(vnx_section_at(d->seg, r->nstart)));
   }
   free(dir);
   free(c.drop);

@@ -24,8 +24,9 @@ static void index_lines(vnx_doc *d) {
   d->line_starts[d->nlines++] = 0;
   /* Lines split on "\n" only, as `sed -n Np` counts them; a CR before it
    * belongs to the line. */
-  for (size_t i = 0; i < d->orig_len; i++) {
-    if (d->orig[i] != '\n') continue;
+  const char *e = d->orig + d->orig_len;
+  for (const char *p = d->orig; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) {
+    size_t i = (size_t)(p - d->orig);
     if (d->nlines == cap) {
       cap *= 2;
       d->line_starts = vnx_xrealloc(d->line_starts, cap * sizeof *d->line_starts);
