@@ -333,8 +333,17 @@ static const char *canonical_of_text(const linkctx *c, const char *s, size_t n) 
   return i < 0 ? NULL : fget(&c->d->recs.v[i], "canonical");
 }
 
-static bool generic_name(const char *s, size_t n) {
-  char *l = vnx_utf8_lower(s, n);
+/* vnx_utf8_lower(s, n) where s[0..n) is the text at [a, a + n): from the
+ * text lowered once when it is (the record texts are their spans) */
+static char *lower_at(const vnx_doc *d, const char *s, size_t n, size_t a) {
+  if (a <= d->text.len && n <= d->text.len - a && memcmp(d->text.s + a, s, n) == 0)
+    return vnx_doc_lower(d, a, a + n);
+  return vnx_utf8_lower(s, n);
+}
+
+/* s[0..n), the text at offset a */
+static bool generic_name(const vnx_doc *d, const char *s, size_t n, size_t a) {
+  char *l = lower_at(d, s, n, a);
   bool g = strncmp(l, "các ", 5) == 0 || strstr(l, "liên quan") || strstr(l, "cấp xã") ||
            strncmp(l, "sở, ", 5) == 0 || strstr(l, "các xã") || strstr(l, "địa phương") ||
            strstr(l, "doanh nghiệp") || strncmp(l, "htx", 3) == 0 || strncmp(l, "ngành ", strlen("ngành ")) == 0 ||
@@ -356,7 +365,7 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
   json_object_set_new(f, "canonical", canon ? vnx_json_string(canon) : json_null());
   json_object_set_new(f, "role", vnx_json_string(role));
   if (norm) json_object_set_new(f, "norm", vnx_json_string(norm));
-  if (generic_name(d->text.s + a, b - a)) json_object_set_new(f, "generic", json_true());
+  if (generic_name(d, d->text.s + a, b - a, a)) json_object_set_new(f, "generic", json_true());
   vnx_record *r = vnx_records_add(&d->recs, "body", rule, f);
   set_span(d, r, a, b);
   ensure_drop(c);
@@ -438,7 +447,7 @@ static void emit_member(linkctx *c, size_t a, size_t b, const char *role, bool i
   if (ex >= 0) {
     set_role(&c->d->recs.v[ex], role);
     c->drop[ex] = false;
-    if (!json_object_get(c->d->recs.v[ex].fields, "generic") && generic_name(t + a, b - a))
+    if (!json_object_get(c->d->recs.v[ex].fields, "generic") && generic_name(c->d, t + a, b - a, a))
       json_object_set_new(c->d->recs.v[ex].fields, "generic", json_true());
   } else {
     add_body(c, a, b, role, "link.table_column", NULL);
@@ -694,13 +703,13 @@ static bool asks_next(const char *t, size_t e, size_t end) {
 
 /* The body is the document's issuer, named in full or without its place
  * ("Hội đồng nhân dân tỉnh" for "Hội đồng nhân dân tỉnh Gia Lai") */
-static bool is_issuer(const char *name, const char *issuer) {
-  if (!name || !issuer) return false;
-  char *a = vnx_utf8_lower(name, strlen(name)), *b = vnx_utf8_lower(issuer, strlen(issuer));
+static bool is_issuer(const vnx_doc *d, const vnx_record *r, const char *issuer_lower) {
+  const char *name = r->text, *b = issuer_lower;
+  if (!name || !b) return false;
+  char *a = lower_at(d, name, strlen(name), r->nstart);
   size_t n = strlen(a);
   bool ok = strchr(a, ' ') && strncmp(a, b, n) == 0 && (b[n] == 0 || b[n] == ' ');
   free(a);
-  free(b);
   return ok;
 }
 
@@ -733,6 +742,7 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
     if (hit) { title_seg = i; break; }
   }
   size_t pre_end = preamble_end(d);
+  char *issuer_lower = issuer ? vnx_utf8_lower(issuer, strlen(issuer)) : NULL;
   /* "X, Y chỉ đạo": the cue after the last member of a list directs them all */
   bool *spread = vnx_xcalloc(nb + 1, sizeof *spread); /* role given by the loop below */
   for (size_t j = nb; j-- > 1;) {
@@ -796,7 +806,7 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
     }
     /* the issuer speaking of itself: "Hội đồng nhân dân tỉnh đánh giá cao
      * ...", "Văn phòng Chính phủ thông báo ..." */
-    if (!role && issuer && (size_t)si > title_seg && is_issuer(r->text, issuer)) {
+    if (!role && issuer && (size_t)si > title_seg && is_issuer(d, r, issuer_lower)) {
       c->drop[i] = true;
       continue;
     }
@@ -817,7 +827,7 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
     }
     /* collective references are generic wherever they are */
     if (!json_object_get(r->fields, "generic") && r->text) {
-      bool gen = generic_name(r->text, strlen(r->text));
+      bool gen = generic_name(d, r->text, strlen(r->text), r->nstart);
       const vnx_record *p = prev >= 0 ? &d->recs.v[prev] : NULL;
       /* "Các cơ quan công an, thanh tra, thuế": members of a generic list */
       if (!gen && p && r->rule && strcmp(r->rule, "body.list_member") == 0 &&
@@ -827,6 +837,7 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
     }
     prev = (long)i;
   }
+  free(issuer_lower);
   free(idx);
   free(body_ends);
 }

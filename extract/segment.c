@@ -167,11 +167,20 @@ const char *vnx_doc_lower_view(const vnx_doc *d, size_t a, size_t b) {
 }
 
 char *vnx_doc_lower(const vnx_doc *d, size_t a, size_t b) {
-  const char *v = vnx_doc_lower_view(d, a, b);
+  /* a span cut inside its last character ("the first 60 bytes"): the
+   * characters before the cut from the lowered text, the cut one as
+   * vnx_utf8_lower gives it (it lowers character by character) */
+  size_t c = b;
+  while (c > a && c < d->text.len && !char_start(d, c)) c--;
+  const char *v = vnx_doc_lower_view(d, a, c);
   if (!v) return vnx_utf8_lower(d->text.s + a, b - a);
-  char *out = vnx_xmalloc(b - a + 1);
-  memcpy(out, v, b - a);
-  out[b - a] = 0;
+  char *tail = c < b ? vnx_utf8_lower(d->text.s + c, b - c) : NULL;
+  size_t nt = tail ? strlen(tail) : 0;
+  char *out = vnx_xmalloc(c - a + nt + 1);
+  memcpy(out, v, c - a);
+  if (tail) memcpy(out + (c - a), tail, nt);
+  out[c - a + nt] = 0;
+  free(tail);
   return out;
 }
 
