@@ -87,27 +87,31 @@ static bool starts(const line *l, const char *p) {
   return l->n >= n && memcmp(l->s, p, n) == 0;
 }
 
-/* Letters: caps means no lower-case letter and at least two upper-case. */
-static void letter_counts(const char *s, size_t n, int *upper, int *lower) {
-  *upper = *lower = 0;
-  const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-  utf8proc_ssize_t left = (utf8proc_ssize_t)n;
+/* Caps: no lower-case letter and at least two upper-case ones. Stops at
+ * the first lower-case letter; ASCII without a call to utf8proc (whose
+ * categories there are Lu for A-Z, Ll for a-z, no letter otherwise). */
+static bool is_caps(const line *l) {
+  int upper = 0;
+  const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)l->s;
+  utf8proc_ssize_t left = (utf8proc_ssize_t)l->n;
   while (left > 0) {
+    if (*p < 0x80) {
+      if (*p >= 'a' && *p <= 'z') return false;
+      if (*p >= 'A' && *p <= 'Z') upper++;
+      p++;
+      left--;
+      continue;
+    }
     utf8proc_int32_t c;
     utf8proc_ssize_t k = utf8proc_iterate(p, left, &c);
     if (k <= 0) { p++; left--; continue; }
     utf8proc_category_t cat = utf8proc_category(c);
-    if (cat == UTF8PROC_CATEGORY_LU) (*upper)++;
-    else if (cat == UTF8PROC_CATEGORY_LL) (*lower)++;
+    if (cat == UTF8PROC_CATEGORY_LU) upper++;
+    else if (cat == UTF8PROC_CATEGORY_LL) return false;
     p += k;
     left -= k;
   }
-}
-
-static bool is_caps(const line *l) {
-  int u, lo;
-  letter_counts(l->s, l->n, &u, &lo);
-  return lo == 0 && u >= 2;
+  return upper >= 2;
 }
 
 /* The first letter of the line is lower case ("về tình hình ..."). */

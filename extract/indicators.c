@@ -19,7 +19,13 @@ static bool is_kind(const vnx_record *r, const char *k) {
 /* s[0..n) contains needle (both lower case) as whole words. */
 static const char *find_word(const char *s, size_t n, const char *needle) {
   size_t k = strlen(needle);
+  if (k == 0 || k > n) return NULL;
   for (size_t i = 0; i + k <= n; i++) {
+    /* candidates by their first byte: memchr is much faster than a
+     * memcmp at every offset */
+    const char *c = memchr(s + i, needle[0], n - k + 1 - i);
+    if (!c) return NULL;
+    i = (size_t)(c - s);
     if (memcmp(s + i, needle, k) != 0) continue;
     unsigned char b = i ? (unsigned char)s[i - 1] : ' ';
     unsigned char a = i + k < n ? (unsigned char)s[i + k] : ' ';
@@ -389,16 +395,16 @@ static void table_records(vnx_doc *d, const vnx_table *t, span **cells, size_t *
         json_object_set_new(f, "value", jnum(v));
         if (cn.bn) json_object_set_new(f, "value_max", jnum(v2));
         const char *u = ci[c].hunit ? ci[c].hunit : cn.pct ? "%" : unit;
-        json_object_set_new(f, "unit", u ? json_string(u) : json_null());
-        json_object_set_new(f, "qualifier", cn.qual == 1 ? json_string("min")
-                                            : cn.qual == 2 ? json_string("max") : json_null());
-        json_object_set_new(f, "metric", name ? json_string(name) : json_null());
+        json_object_set_new(f, "unit", u ? vnx_json_string(u) : json_null());
+        json_object_set_new(f, "qualifier", cn.qual == 1 ? vnx_json_string("min")
+                                            : cn.qual == 2 ? vnx_json_string("max") : json_null());
+        json_object_set_new(f, "metric", name ? vnx_json_string(name) : json_null());
         json_object_set_new(f, "change", json_null());
         const char *hdr = t->header[c];
         const char *st = hdr[0] ? status_of_header(hdr) : NULL;
-        json_object_set_new(f, "status", st ? json_string(st) : json_null());
-        json_object_set_new(f, "period", hdr[0] ? json_string(hdr) : json_null());
-        json_object_set_new(f, "num_style", json_string(style == 'e' ? "en" : "vi"));
+        json_object_set_new(f, "status", st ? vnx_json_string(st) : json_null());
+        json_object_set_new(f, "period", hdr[0] ? vnx_json_string(hdr) : json_null());
+        json_object_set_new(f, "num_style", vnx_json_string(style == 'e' ? "en" : "vi"));
         vnx_record *rec = vnx_records_add(&d->recs, K_INDICATOR, R_TABLE, f);
         rec->nstart = cell->start + cn.ns;
         rec->nend = cell->start + cn.ne;
@@ -486,18 +492,25 @@ static const char *status_before(const vnx_doc *d, size_t at, size_t end) {
   while (b < at && ((unsigned char)s[b] & 0xC0) == 0x80) b++;
   size_t cb = at; /* the clause */
   while (cb > b && !clause_end(s, cb - 1, len)) cb--;
-  char *l = vnx_utf8_lower(s + b, at - b);
-  size_t n = strlen(l);
-  char *lc = vnx_utf8_lower(s + cb, at - cb);
-  size_t nc = strlen(lc);
   /* what follows the figure, to the end of its clause */
   size_t ae = end;
   while (ae < len && ae < end + 120 && !clause_end(s, ae, len) && s[ae] != ',') ae++;
-  char *la = vnx_utf8_lower(s + end, ae - end);
+  /* the three spans lower-cased: in place in the document's lower-cased
+   * text when it serves them, else copies */
+  const char *l = vnx_doc_lower_view(d, b, at), *lc = vnx_doc_lower_view(d, cb, at),
+             *la = vnx_doc_lower_view(d, end, ae);
+  char *own[3] = {NULL, NULL, NULL};
+  if (!l) l = own[0] = vnx_utf8_lower(s + b, at - b);
+  if (!lc) lc = own[1] = vnx_utf8_lower(s + cb, at - cb);
+  if (!la) la = own[2] = vnx_utf8_lower(s + end, ae - end);
+  /* (strnlen: the view is not NUL-terminated; a copy may be longer) */
+  size_t n = own[0] ? strlen(l) : strnlen(l, at - b);
+  size_t nc = own[1] ? strlen(lc) : strnlen(lc, at - cb);
+  size_t na = own[2] ? strlen(la) : strnlen(la, ae - end);
   const char *st = NULL;
   if (last_cue(lc, nc, strong) >= 0) {
     st = "target";
-  } else if (last_cue(la, strlen(la), compared) >= 0) {
+  } else if (last_cue(la, na, compared) >= 0) {
     st = "actual";
   } else if (last_cue(l, n, strong) >= 0) {
     st = "target";
@@ -506,9 +519,7 @@ static const char *status_before(const vnx_doc *d, size_t at, size_t end) {
     if (t > a) st = "target";
     else if (a >= 0) st = "actual";
   }
-  free(l);
-  free(lc);
-  free(la);
+  for (int k = 0; k < 3; k++) free(own[k]);
   return st;
 }
 
@@ -689,19 +700,19 @@ void vnx_indicators_resolve(vnx_doc *d) {
       if (col >= 0 && indicator_table_cached(t, &tinfo[sgm->table], &namec, &unitc, &sttc) &&
           col != namec && hdr &&
           hdr[0] && strlen(hdr) <= 40 && status_of_header(hdr)) {
-        json_object_set_new(r->fields, "period", json_string(hdr));
-        json_object_set_new(r->fields, "status", json_string(status_of_header(hdr)));
+        json_object_set_new(r->fields, "period", vnx_json_string(hdr));
+        json_object_set_new(r->fields, "status", vnx_json_string(status_of_header(hdr)));
         if (namec >= 0 && (size_t)namec < sgm->ncells && !best) {
           char *nm = row_name(d->text.s + sgm->cells[namec].start,
                               sgm->cells[namec].end - sgm->cells[namec].start);
-          if (nm) json_object_set_new(r->fields, "metric", json_string(nm));
+          if (nm) json_object_set_new(r->fields, "metric", vnx_json_string(nm));
           free(nm);
         }
       }
     }
     if (!json_object_get(r->fields, "status")) {
       const char *st = status_before(d, r->nstart, r->nend);
-      json_object_set_new(r->fields, "status", st ? json_string(st) : json_null());
+      json_object_set_new(r->fields, "status", st ? vnx_json_string(st) : json_null());
     }
   }
   free(metrics);

@@ -13,6 +13,11 @@ void *vnx_xrealloc(void *p, size_t n);
 char *vnx_xstrdup(const char *s);
 char *vnx_xstrndup(const char *s, size_t n);
 
+/* records.c: json_stringn and json_string (NULL for invalid UTF-8) with a
+ * faster check of the UTF-8, for the strings made per record. */
+json_t *vnx_json_stringn(const char *s, size_t n);
+json_t *vnx_json_string(const char *s);
+
 /* read.c: whole file into memory. Directories, FIFOs and other non-regular
  * files are refused with a message. Returns 0 or -1 with err set. */
 int vnx_read_file(const char *path, char **buf, size_t *len, vnx_error *err);
@@ -50,8 +55,9 @@ void vnx_segments_free(struct vnx_segments *s);
 void vnx_resolve_doc_date(vnx_doc *d);
 void vnx_resolve(vnx_doc *d);
 
-/* link.c: task records and their links. */
-void vnx_link(vnx_doc *d);
+/* link.c: task records and their links. issuer: the document's (the
+ * "issuer" of vnx_document_fields), or NULL. */
+void vnx_link(vnx_doc *d, const char *issuer);
 
 /* convert.c: date and number primitives shared by converters and tests. */
 int vnx_days_in_month(int y, int m);

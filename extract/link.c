@@ -36,8 +36,8 @@ static const char *fget(const vnx_record *r, const char *k) {
 
 static bool is_kind(const vnx_record *r, const char *k) { return strcmp(r->kind, k) == 0; }
 
-/* lower-case copy of text[a, b) */
-static char *lower_span(const char *t, size_t a, size_t b) { return vnx_utf8_lower(t + a, b - a); }
+/* lower-case copy of text[a, b) (from the text lower-cased once) */
+static char *lower_span(const vnx_doc *d, size_t a, size_t b) { return vnx_doc_lower(d, a, b); }
 
 static bool has_any(const char *l, const char *const *words) {
   for (int i = 0; words[i]; i++)
@@ -69,11 +69,12 @@ static const char *const NARRATION_WORDS[] = {
     "đề xuất", "bài học", "tồn tại", NULL};
 
 /* +1 task heading, -1 narration/requests heading, 0 neutral */
-static int heading_class(const char *t, const vnx_seg *g) {
+static int heading_class(const vnx_doc *d, const vnx_seg *g) {
+  const char *t = d->text.s;
   size_t e = seg_text_end(t, g);
   size_t n = e - g->body;
   if (n > 200) n = 200; /* a long numbered point: only its start is a title */
-  char *l = lower_span(t, g->body, g->body + n);
+  char *l = lower_span(d, g->body, g->body + n);
   int c = 0;
   size_t full = e - g->body;
   bool title = g->level <= VNX_LVL_ROMAN || (g->level == VNX_LVL_NUM1 && full < 150);
@@ -113,7 +114,7 @@ static bool *mark_directives(const vnx_doc *d) {
   for (size_t i = 0; i < S->n; i++) {
     const vnx_seg *g = &S->v[i];
     if (g->kind == VNX_SEG_HEADING && g->level >= 0 && g->level <= VNX_LVL_LETTER) {
-      int c = heading_class(t, g);
+      int c = heading_class(d, g);
       for (int l = g->level + 1; l < VNX_NLEVELS; l++) state[l] = 0;
       if (c) state[g->level] = c;
       else if (g->level <= VNX_LVL_ROMAN) state[g->level] = 0;
@@ -332,8 +333,17 @@ static const char *canonical_of_text(const linkctx *c, const char *s, size_t n) 
   return i < 0 ? NULL : fget(&c->d->recs.v[i], "canonical");
 }
 
-static bool generic_name(const char *s, size_t n) {
-  char *l = vnx_utf8_lower(s, n);
+/* vnx_utf8_lower(s, n) where s[0..n) is the text at [a, a + n): from the
+ * text lowered once when it is (the record texts are their spans) */
+static char *lower_at(const vnx_doc *d, const char *s, size_t n, size_t a) {
+  if (a <= d->text.len && n <= d->text.len - a && memcmp(d->text.s + a, s, n) == 0)
+    return vnx_doc_lower(d, a, a + n);
+  return vnx_utf8_lower(s, n);
+}
+
+/* s[0..n), the text at offset a */
+static bool generic_name(const vnx_doc *d, const char *s, size_t n, size_t a) {
+  char *l = lower_at(d, s, n, a);
   bool g = strncmp(l, "các ", 5) == 0 || strstr(l, "liên quan") || strstr(l, "cấp xã") ||
            strncmp(l, "sở, ", 5) == 0 || strstr(l, "các xã") || strstr(l, "địa phương") ||
            strstr(l, "doanh nghiệp") || strncmp(l, "htx", 3) == 0 || strncmp(l, "ngành ", strlen("ngành ")) == 0 ||
@@ -349,13 +359,13 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
                             const char *norm) {
   vnx_doc *d = c->d;
   json_t *f = json_object();
-  json_object_set_new(f, "name", json_stringn(d->text.s + a, b - a));
+  json_object_set_new(f, "name", vnx_json_stringn(d->text.s + a, b - a));
   const char *canon = canonical_of_text(c, d->text.s + a, b - a);
   if (!canon && norm) canon = canonical_of_text(c, norm, strlen(norm));
-  json_object_set_new(f, "canonical", canon ? json_string(canon) : json_null());
-  json_object_set_new(f, "role", json_string(role));
-  if (norm) json_object_set_new(f, "norm", json_string(norm));
-  if (generic_name(d->text.s + a, b - a)) json_object_set_new(f, "generic", json_true());
+  json_object_set_new(f, "canonical", canon ? vnx_json_string(canon) : json_null());
+  json_object_set_new(f, "role", vnx_json_string(role));
+  if (norm) json_object_set_new(f, "norm", vnx_json_string(norm));
+  if (generic_name(d, d->text.s + a, b - a, a)) json_object_set_new(f, "generic", json_true());
   vnx_record *r = vnx_records_add(&d->recs, "body", rule, f);
   set_span(d, r, a, b);
   ensure_drop(c);
@@ -364,7 +374,7 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
 }
 
 static void set_role(vnx_record *r, const char *role) {
-  json_object_set_new(r->fields, "role", json_string(role));
+  json_object_set_new(r->fields, "role", vnx_json_string(role));
 }
 
 /* ---- table body columns ----------------------------------------------------- */
@@ -437,7 +447,7 @@ static void emit_member(linkctx *c, size_t a, size_t b, const char *role, bool i
   if (ex >= 0) {
     set_role(&c->d->recs.v[ex], role);
     c->drop[ex] = false;
-    if (!json_object_get(c->d->recs.v[ex].fields, "generic") && generic_name(t + a, b - a))
+    if (!json_object_get(c->d->recs.v[ex].fields, "generic") && generic_name(c->d, t + a, b - a, a))
       json_object_set_new(c->d->recs.v[ex].fields, "generic", json_true());
   } else {
     add_body(c, a, b, role, "link.table_column", NULL);
@@ -480,7 +490,7 @@ static void split_cell(linkctx *c, size_t a, size_t b, const char *role) {
       cut = true;
       so_list = false;
     } else if (t[p] == ':') {
-      char *hdr = lower_span(t, start, p);
+      char *hdr = lower_span(c->d, start, p);
       char *h = hdr;
       while (*h == ' ' || *h == '-') h++;
       if (strncmp(h, "các", 4) == 0 || strncmp(h, "sở", 3) == 0) {
@@ -640,10 +650,11 @@ static bool object_of_request(const vnx_doc *d, const size_t *body_ends, size_t 
 /* A segment written in capitals (at least six capital letters, no small
  * one): the issuer's header ("VĂN PHÒNG CHÍNH PHỦ", "HỘI ĐỒNG NHÂN DÂN
  * TỈNH"), a title (three words at least: "UBND TP" alone is a name). A body named there is not given a task. */
-static bool caps_segment(const char *t, const vnx_seg *g) {
+static bool caps_segment(const vnx_doc *d, const vnx_seg *g) {
+  const char *t = d->text.s;
   size_t a = g->body, b = seg_text_end(t, g);
   if (b <= a || b - a > 300) return false; /* a header line is short */
-  char *l = lower_span(t, a, b);
+  char *l = lower_span(d, a, b);
   bool ok = strlen(l) == b - a;
   size_t upper = 0, words = 1;
   for (size_t k = 0; ok && k < b - a;) {
@@ -692,17 +703,17 @@ static bool asks_next(const char *t, size_t e, size_t end) {
 
 /* The body is the document's issuer, named in full or without its place
  * ("Hội đồng nhân dân tỉnh" for "Hội đồng nhân dân tỉnh Gia Lai") */
-static bool is_issuer(const char *name, const char *issuer) {
-  if (!name || !issuer) return false;
-  char *a = vnx_utf8_lower(name, strlen(name)), *b = vnx_utf8_lower(issuer, strlen(issuer));
+static bool is_issuer(const vnx_doc *d, const vnx_record *r, const char *issuer_lower) {
+  const char *name = r->text, *b = issuer_lower;
+  if (!name || !b) return false;
+  char *a = lower_at(d, name, strlen(name), r->nstart);
   size_t n = strlen(a);
   bool ok = strchr(a, ' ') && strncmp(a, b, n) == 0 && (b[n] == 0 || b[n] == ' ');
   free(a);
-  free(b);
   return ok;
 }
 
-static void prose_bodies(linkctx *c, const bool *dir) {
+static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
   vnx_doc *d = c->d;
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
@@ -731,11 +742,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     if (hit) { title_seg = i; break; }
   }
   size_t pre_end = preamble_end(d);
-  /* the document record is made after this stage: read its issuer here */
-  json_t *meta = json_object();
-  vnx_document_fields(d, meta);
-  json_t *iv = json_object_get(meta, "issuer");
-  const char *issuer = json_is_string(iv) ? json_string_value(iv) : NULL;
+  char *issuer_lower = issuer ? vnx_utf8_lower(issuer, strlen(issuer)) : NULL;
   /* "X, Y chỉ đạo": the cue after the last member of a list directs them all */
   bool *spread = vnx_xcalloc(nb + 1, sizeof *spread); /* role given by the loop below */
   for (size_t j = nb; j-- > 1;) {
@@ -770,7 +777,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     if (!dir[si]) { c->drop[i] = true; continue; }
     /* the header above the document's title: the issuer ("THÀNH ỦY HẢI
      * PHÒNG"), its number, the place and date */
-    if ((size_t)si < title_seg || (size_t)si < pre_end || caps_segment(t, g)) {
+    if ((size_t)si < title_seg || (size_t)si < pre_end || caps_segment(d, g)) {
       c->drop[i] = true;
       continue;
     }
@@ -799,7 +806,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     }
     /* the issuer speaking of itself: "Hội đồng nhân dân tỉnh đánh giá cao
      * ...", "Văn phòng Chính phủ thông báo ..." */
-    if (!role && issuer && (size_t)si > title_seg && is_issuer(r->text, issuer)) {
+    if (!role && issuer && (size_t)si > title_seg && is_issuer(d, r, issuer_lower)) {
       c->drop[i] = true;
       continue;
     }
@@ -820,7 +827,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     }
     /* collective references are generic wherever they are */
     if (!json_object_get(r->fields, "generic") && r->text) {
-      bool gen = generic_name(r->text, strlen(r->text));
+      bool gen = generic_name(d, r->text, strlen(r->text), r->nstart);
       const vnx_record *p = prev >= 0 ? &d->recs.v[prev] : NULL;
       /* "Các cơ quan công an, thanh tra, thuế": members of a generic list */
       if (!gen && p && r->rule && strcmp(r->rule, "body.list_member") == 0 &&
@@ -830,7 +837,7 @@ static void prose_bodies(linkctx *c, const bool *dir) {
     }
     prev = (long)i;
   }
-  json_decref(meta);
+  free(issuer_lower);
   free(idx);
   free(body_ends);
 }
@@ -877,9 +884,10 @@ typedef struct leadin {
  * place/date line, the narration of the meeting ("Ngày 04/11/2025, Ban
  * Thường vụ Thành ủy họp"), an approval ("Cơ bản nhất trí với ..."), the
  * title of a part ("2.2 Nhiệm vụ cụ thể về ..."). */
-static bool non_directive(const char *t, const vnx_seg *g, size_t e) {
+static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
+  const char *t = d->text.s;
   size_t n = e - g->body;
-  char *l = lower_span(t, g->body, e);
+  char *l = lower_span(d, g->body, e);
   bool no = false;
   /* "Hải Phòng, ngày      tháng      năm 2025" */
   char *k = strstr(l, ", ngày ");
@@ -913,8 +921,8 @@ static bool non_directive(const char *t, const vnx_seg *g, size_t e) {
   return no;
 }
 
-static bool starts_with_ci(const char *t, size_t a, size_t b, const char *const *pre) {
-  char *l = lower_span(t, a, b < a + 60 ? b : a + 60);
+static bool starts_with_ci(const vnx_doc *d, size_t a, size_t b, const char *const *pre) {
+  char *l = lower_span(d, a, b < a + 60 ? b : a + 60);
   bool ok = false;
   for (int i = 0; pre[i] && !ok; i++) ok = strncmp(l, pre[i], strlen(pre[i])) == 0;
   free(l);
@@ -961,10 +969,14 @@ static bool only_bodies(const vnx_doc *d, const taskix *ix, const vnx_seg *g) {
   return true;
 }
 
-/* appends the ids of the records of a kind (and role) that start in [a, b),
- * in record order */
-static void ids_of(vnx_doc *d, const taskix *ix, json_t *arr, size_t a, size_t b,
-                   const char *kind, const char *role) {
+static const char *const ROLES[4] = {"lead", "support", "director", "report_to"};
+
+/* appends the ids of the records of a kind that start in [a, b), in record
+ * order: to arr (role NULL), or those with that role; or, kind "body" and
+ * by_role given, each to by_role[r] for its role ROLES[r] (what four calls
+ * with the four roles give, in one pass) */
+static void ids_of_roles(vnx_doc *d, const taskix *ix, json_t *arr, json_t *const *by_role,
+                         size_t a, size_t b, const char *kind, const char *role) {
   if (b <= a) return;
   const kindix *k = taskix_of(ix, kind);
   size_t lo = kindix_lower(d, k, a), hi = kindix_lower(d, k, b);
@@ -977,14 +989,31 @@ static void ids_of(vnx_doc *d, const taskix *ix, json_t *arr, size_t a, size_t b
   char id[40];
   for (size_t q = 0; q < nsel; q++) {
     const vnx_record *r = &d->recs.v[sel[q]];
-    if (role) {
+    json_t *to = arr;
+    if (by_role) {
+      const char *rr = fget(r, "role");
+      to = NULL;
+      for (int k = 0; rr && k < 4 && !to; k++)
+        if (strcmp(rr, ROLES[k]) == 0) to = by_role[k];
+      if (!to) continue;
+    } else if (role) {
       const char *rr = fget(r, "role");
       if (!rr || strcmp(rr, role) != 0) continue;
     }
     vnx_record_id(d->stem, r, id);
-    json_array_append_new(arr, json_string(id));
+    json_array_append_new(to, vnx_json_string(id));
   }
   if (sel != buf) free(sel);
+}
+
+static void ids_of(vnx_doc *d, const taskix *ix, json_t *arr, size_t a, size_t b,
+                   const char *kind, const char *role) {
+  ids_of_roles(d, ix, arr, NULL, a, b, kind, role);
+}
+
+/* the bodies in [a, b) into roles[0..4) by their role */
+static void body_ids(vnx_doc *d, const taskix *ix, json_t *const roles[4], size_t a, size_t b) {
+  ids_of_roles(d, ix, NULL, roles, a, b, "body", NULL);
 }
 
 /* the record of a kind that starts first in [a, b) (the first in record
@@ -1017,7 +1046,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   char *text = NULL;
   char *product = NULL;
   json_t *roles[4];
-  static const char *const RN[4] = {"lead", "support", "director", "report_to"};
+  const char *const *RN = ROLES;
   for (int k = 0; k < 4; k++) roles[k] = json_array();
   long deadline = -1;
   json_t *inds = json_array();
@@ -1037,7 +1066,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
       const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
       append_cell(d, rg, ctask, &text);
       append_cell(d, rg, cprod, &product);
-      for (int r = 0; r < 4; r++) ids_of(d, ix, roles[r], rg->start, rg->end + 1, "body", RN[r]);
+      body_ids(d, ix, roles, rg->start, rg->end + 1);
       ids_of(d, ix, inds, rg->start, rg->end + 1, "indicator", NULL);
       ids_of(d, ix, refs, rg->start, rg->end + 1, "reference", NULL);
       ids_of(d, ix, dls, rg->start, rg->end + 1, "deadline", NULL);
@@ -1050,7 +1079,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
         deadline = first_of_rec_order(d, ix, rg->start, rg->end + 1, "deadline");
       }
     if (!text) text = vnx_xstrdup("");
-    json_object_set_new(f, "label", json_string(g->label));
+    json_object_set_new(f, "label", vnx_json_string(g->label));
   } else {
     /* the unit's own lines: footnotes and blank lines at a page break that
      * sit inside the paragraph are not part of the task */
@@ -1070,7 +1099,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
         text[tl] = 0;
       }
       size_t ra = si == u->seg ? u->a : sg->start, rb = si == u->lastseg ? u->b : sg->end + 1;
-      for (int r = 0; r < 4; r++) ids_of(d, ix, roles[r], ra, rb, "body", RN[r]);
+      body_ids(d, ix, roles, ra, rb);
       ids_of(d, ix, inds, ra, rb, "indicator", NULL);
       ids_of(d, ix, refs, ra, rb, "reference", NULL);
       ids_of(d, ix, dls, ra, rb, "deadline", NULL);
@@ -1079,7 +1108,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
     for (char *p = text; *p; p++)
       if (*p == '\n') *p = ' ';
     if (g->label[0] && strcmp(g->label, "-") != 0 && strcmp(g->label, "+") != 0)
-      json_object_set_new(f, "label", json_string(g->label));
+      json_object_set_new(f, "label", vnx_json_string(g->label));
     /* inherit from lead-ins, nearest first, a role the item does not name */
     for (int r = 0; r < 4; r++) {
       if (json_array_size(roles[r])) continue;
@@ -1094,22 +1123,22 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
     char id[40];
     deadline = u->trailing;
     vnx_record_id(d->stem, &d->recs.v[deadline], id);
-    json_array_append_new(dls, json_string(id));
+    json_array_append_new(dls, vnx_json_string(id));
   }
-  json_object_set_new(f, "text", json_string(text));
+  json_object_set_new(f, "text", vnx_json_string(text));
   for (int r = 0; r < 4; r++) json_object_set_new(f, RN[r], roles[r]);
   if (deadline >= 0) {
     char id[40];
     vnx_record_id(d->stem, &d->recs.v[deadline], id);
-    json_object_set_new(f, "deadline", json_string(id));
+    json_object_set_new(f, "deadline", vnx_json_string(id));
   } else {
     json_object_set_new(f, "deadline", json_null());
   }
   json_object_set_new(f, "deadlines", dls);
   json_object_set_new(f, "indicators", inds);
   json_object_set_new(f, "references", refs);
-  if (u->row) json_object_set_new(f, "product", product ? json_string(product) : json_null());
-  json_object_set_new(f, "section", json_string(g->section ? g->section : ""));
+  if (u->row) json_object_set_new(f, "product", product ? vnx_json_string(product) : json_null());
+  json_object_set_new(f, "section", vnx_json_string(g->section ? g->section : ""));
   free(text);
   free(product);
   vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", f);
@@ -1194,7 +1223,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
       continue;
     }
     /* a trailing sentence that dates the items before it */
-    if (g->kind == VNX_SEG_PARA && starts_with_ci(t, g->body, e, TRAILING)) {
+    if (g->kind == VNX_SEG_PARA && starts_with_ci(d, g->body, e, TRAILING)) {
       long dl = first_of_rec_order(d, &ix, g->start, e, "deadline");
       if (dl >= 0)
         for (size_t k = group_first; k < nu; k++)
@@ -1223,9 +1252,9 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
     if (g->kind == VNX_SEG_ITEM) task = blen > 0;
     else if (g->kind == VNX_SEG_HEADING)
       task = g->level >= VNX_LVL_NUM1 && blen >= 50 &&
-             !starts_with_ci(t, g->body, e, (const char *const[]){"về ", NULL});
+             !starts_with_ci(d, g->body, e, (const char *const[]){"về ", NULL});
     else if (g->kind == VNX_SEG_PARA) task = blen >= 30 && t[g->body] != '(';
-    if (task && non_directive(t, g, e)) task = false;
+    if (task && non_directive(d, g, e)) task = false;
     if (!task) { last_unit_seg = -1; continue; }
     if (nu == cap) U = vnx_xrealloc(U, (cap *= 2) * sizeof *U);
     unit *u = &U[nu++];
@@ -1251,7 +1280,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
 
 /* ---- entry point ------------------------------------------------------------------- */
 
-void vnx_link(vnx_doc *d) {
+void vnx_link(vnx_doc *d, const char *issuer) {
   if (!d->seg) return;
   linkctx c = {d, NULL, 0, {0}, {0}};
   ensure_drop(&c);
@@ -1260,13 +1289,13 @@ void vnx_link(vnx_doc *d) {
   for (size_t i = 0; i < d->recs.n; i++) index_body(&c, i);
   bool *dir = mark_directives(d);
   table_bodies(&c);
-  prose_bodies(&c, dir);
+  prose_bodies(&c, dir, issuer);
   compact(&c);
   make_tasks(d, dir);
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (!json_object_get(r->fields, "section"))
-      json_object_set_new(r->fields, "section", json_string(vnx_section_at(d->seg, r->nstart)));
+      json_object_set_new(r->fields, "section", vnx_json_string(vnx_section_at(d->seg, r->nstart)));
   }
   free(dir);
   free(c.drop);

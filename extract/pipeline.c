@@ -24,8 +24,9 @@ static void index_lines(vnx_doc *d) {
   d->line_starts[d->nlines++] = 0;
   /* Lines split on "\n" only, as `sed -n Np` counts them; a CR before it
    * belongs to the line. */
-  for (size_t i = 0; i < d->orig_len; i++) {
-    if (d->orig[i] != '\n') continue;
+  const char *e = d->orig + d->orig_len;
+  for (const char *p = d->orig; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) {
+    size_t i = (size_t)(p - d->orig);
     if (d->nlines == cap) {
       cap *= 2;
       d->line_starts = vnx_xrealloc(d->line_starts, cap * sizeof *d->line_starts);
@@ -56,8 +57,10 @@ static void drop_internal(vnx_doc *d) {
   d->recs.n = k;
 }
 
-/* The document record: what the file is, before anything is extracted. */
-static void add_document_record(vnx_doc *d) {
+/* The document record: what the file is, before anything is extracted.
+ * meta: vnx_document_fields of the document (read once, the link stage
+ * needs its issuer too); its fields follow "date", which stays this one. */
+static void add_document_record(vnx_doc *d, const json_t *meta) {
   char sha[65];
   vnx_sha256_hex(d->orig, d->orig_len, sha);
   json_t *f = json_object();
@@ -73,7 +76,11 @@ static void add_document_record(vnx_doc *d) {
   } else {
     json_object_set_new(f, "date", json_null());
   }
-  vnx_document_fields(d, f);
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)meta, key, v) {
+    if (strcmp(key, "date") != 0) json_object_set(f, key, v);
+  }
   vnx_record *r = vnx_records_add(&d->recs, "document", "document", f);
   r->start = 0;
   r->end = d->orig_len;
@@ -120,9 +127,13 @@ static int process_owned(const char *path, char *buf, size_t len,
   if (m) vnx_rules_match(m, d, warn);
   vnx_indicators_resolve(d);
   vnx_resolve(d);
-  vnx_link(d);
+  json_t *meta = json_object();
+  vnx_document_fields(d, meta);
+  json_t *issuer = json_object_get(meta, "issuer");
+  vnx_link(d, json_is_string(issuer) ? json_string_value(issuer) : NULL);
   if (!opt->keep_internal) drop_internal(d);
-  add_document_record(d);
+  add_document_record(d, meta);
+  json_decref(meta);
   vnx_records_sort(&d->recs);
   return 0;
 }

@@ -1,8 +1,51 @@
 /* records.c - the record list every stage appends to. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* Is s[0..n) UTF-8 as jansson accepts it (no overlong forms, surrogates
+ * or code points above U+10FFFF)? The same test as its utf8_check, with
+ * runs of ASCII taken eight bytes at a time. */
+static bool utf8_valid(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint64_t w;
+    if (n - i >= 8 && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0)) {
+      i += 8;
+      continue;
+    }
+    unsigned c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len;
+    unsigned v;
+    if (c >= 0xC2 && c <= 0xDF) len = 2, v = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, v = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, v = c & 0x07;
+    else return false;
+    if (len > n - i) return false;
+    for (size_t k = 1; k < len; k++) {
+      unsigned b = s[i + k];
+      if (b < 0x80 || b > 0xBF) return false;
+      v = (v << 6) | (b & 0x3F);
+    }
+    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return false;
+    if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000)) return false;
+    i += len;
+  }
+  return true;
+}
+
+json_t *vnx_json_stringn(const char *s, size_t n) {
+  if (!s || !utf8_valid((const unsigned char *)s, n)) return NULL;
+  return json_stringn_nocheck(s, n);
+}
+
+json_t *vnx_json_string(const char *s) { return s ? vnx_json_stringn(s, strlen(s)) : NULL; }
 
 vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
                             json_t *fields) {

@@ -7,6 +7,7 @@
  * The normaliser has already joined hard-wrapped lines into one paragraph
  * per line and kept tabs between table cells, so the segmenter works line
  * by line. See segment.h for the data structure. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,19 +81,124 @@ char *vnx_utf8_lower(const char *s, size_t n) {
   return out;
 }
 
-/* Letters counted: *up upper-case, *low lower-case. */
-static void count_case(const char *s, size_t n, int *up, int *low) {
+/* The whole normalised text lower-cased once, for the later stages that
+ * test many spans of it (vnx_doc_lower). Only kept when every character
+ * keeps its byte length and the text splits into characters at exactly
+ * its non-continuation bytes (valid UTF-8 does): then the lowered copy of
+ * a span starting and ending at such bytes is that span of this text. */
+static char *lower_text(const char *s, size_t n) {
+  char *out = vnx_xmalloc(n + 1);
   const unsigned char *p = (const unsigned char *)s, *e = p + n;
-  *up = *low = 0;
+  size_t o = 0;
+  while (p < e) {
+    uint64_t w;
+    if (e - p >= 8 && (memcpy(&w, p, 8), (w & 0x8080808080808080ull) == 0)) {
+      /* eight ASCII bytes at once: a byte's high bit set in ge_a when it
+       * is >= 'A', in gt_z when it is > 'Z'; 0x20 added to the others */
+      uint64_t ge_a = w + 0x3f3f3f3f3f3f3f3full; /* 0x80 - 'A' */
+      uint64_t gt_z = w + 0x2525252525252525ull; /* 0x7f - 'Z' */
+      w |= (ge_a & ~gt_z & 0x8080808080808080ull) >> 2;
+      memcpy(out + o, &w, 8);
+      o += 8;
+      p += 8;
+      continue;
+    }
+    if (*p < 0x80) { /* ASCII: most of the text */
+      out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+      p++;
+      continue;
+    }
+    if (p + 1 < e && (p[0] & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
+      /* two bytes: lower_cp keeps U+0080..U+07FF in two bytes */
+      unsigned c = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+      unsigned l = lower_cp(c);
+      if (c < 0x80) break; /* overlong (never in valid UTF-8): give up */
+      out[o++] = (char)(0xC0 | (l >> 6));
+      out[o++] = (char)(0x80 | (l & 0x3F));
+      p += 2;
+      continue;
+    }
+    if (p + 2 < e && (p[0] & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+      /* three bytes: lower_cp keeps U+0800..U+FFFF in three bytes */
+      unsigned c = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+      unsigned l = lower_cp(c);
+      if (c < 0x800) break; /* overlong */
+      out[o++] = (char)(0xE0 | (l >> 12));
+      out[o++] = (char)(0x80 | ((l >> 6) & 0x3F));
+      out[o++] = (char)(0x80 | (l & 0x3F));
+      p += 3;
+      continue;
+    }
+    int len;
+    unsigned c = utf8_dec(p, e, &len);
+    bool ok = (p[0] & 0xC0) != 0x80;
+    for (int k = 1; k < len; k++) ok = ok && (p[k] & 0xC0) == 0x80;
+    unsigned l = lower_cp(c);
+    if (l != c) {
+      char enc[4];
+      ok = ok && utf8_enc(l, enc) == len;
+      if (ok) memcpy(out + o, enc, (size_t)len);
+    } else if (ok) {
+      memcpy(out + o, p, (size_t)len);
+    }
+    if (!ok) {
+      free(out);
+      return NULL;
+    }
+    o += (size_t)len;
+    p += len;
+  }
+  if (p < e) { /* left the loop on an overlong sequence */
+    free(out);
+    return NULL;
+  }
+  out[o] = 0;
+  return out;
+}
+
+static bool char_start(const vnx_doc *d, size_t i) {
+  return i >= d->text.len || ((unsigned char)d->text.s[i] & 0xC0) != 0x80;
+}
+
+const char *vnx_doc_lower_view(const vnx_doc *d, size_t a, size_t b) {
+  if (!d->seg || !d->seg->lower || a > b || b > d->text.len) return NULL;
+  if (!char_start(d, a) || !char_start(d, b)) return NULL;
+  return d->seg->lower + a;
+}
+
+char *vnx_doc_lower(const vnx_doc *d, size_t a, size_t b) {
+  /* a span cut inside its last character ("the first 60 bytes"): the
+   * characters before the cut from the lowered text, the cut one as
+   * vnx_utf8_lower gives it (it lowers character by character) */
+  size_t c = b;
+  while (c > a && c < d->text.len && !char_start(d, c)) c--;
+  const char *v = vnx_doc_lower_view(d, a, c);
+  if (!v) return vnx_utf8_lower(d->text.s + a, b - a);
+  char *tail = c < b ? vnx_utf8_lower(d->text.s + c, b - c) : NULL;
+  size_t nt = tail ? strlen(tail) : 0;
+  char *out = vnx_xmalloc(c - a + nt + 1);
+  memcpy(out, v, c - a);
+  if (tail) memcpy(out + (c - a), tail, nt);
+  out[c - a + nt] = 0;
+  free(tail);
+  return out;
+}
+
+/* No lower-case letter in s[0..n) and at least min_up upper-case ones
+ * (stops at the first lower-case letter: most lines have one early). */
+static bool caps_only(const char *s, size_t n, int min_up) {
+  const unsigned char *p = (const unsigned char *)s, *e = p + n;
+  int up = 0;
   while (p < e) {
     int len;
     unsigned c = utf8_dec(p, e, &len);
     if (is_letter_cp(c)) {
-      if (lower_cp(c) != c) (*up)++;
-      else (*low)++;
+      if (lower_cp(c) == c) return false;
+      up++;
     }
     p += len;
   }
+  return up >= min_up;
 }
 
 static bool starts_lower(const char *s, size_t n) {
@@ -365,11 +471,7 @@ static bool is_signature_start(const char *s, size_t n) {
   static const char *const pre[] = {"T/M ", "TM. ", "TM ", "T/L ", "TL. ", "TL ", "K/T ",
                                     "KT. ", "KT ", "Q. ", "TUQ. ", "Q.", NULL};
   for (int i = 0; pre[i]; i++)
-    if (starts_with(s, n, pre[i])) {
-      int up, low;
-      count_case(s, n, &up, &low);
-      return low == 0 && up >= 2;
-    }
+    if (starts_with(s, n, pre[i])) return caps_only(s, n, 2);
   return false;
 }
 
@@ -397,6 +499,7 @@ static bool ends_mid_sentence(const char *t, const vnx_seg *g) {
 void vnx_segment(vnx_doc *d) {
   struct vnx_segments *S = vnx_xcalloc(1, sizeof *S);
   d->seg = S;
+  S->lower = lower_text(d->text.s, d->text.len);
   const char *t = d->text.s;
   size_t len = d->text.len;
   size_t cap = 64;
@@ -553,9 +656,7 @@ void vnx_segment(vnx_doc *d) {
         sg->kind = level <= VNX_LVL_LETTER ? VNX_SEG_HEADING : VNX_SEG_ITEM;
         if (level <= VNX_LVL_PAREN) set_level(stack, level, label);
       } else {
-        int up, low;
-        count_case(s, n, &up, &low);
-        if (low == 0 && up >= 4 && n < 300) {
+        if (n < 300 && caps_only(s, n, 4)) {
           sg->kind = VNX_SEG_HEADING;
           sg->level = VNX_LVL_ROMAN;
           set_level(stack, VNX_LVL_ROMAN, "");
@@ -639,6 +740,7 @@ void vnx_segments_free(struct vnx_segments *s) {
     free(tb->rows);
   }
   free(s->tables);
+  free(s->lower);
   free(s);
 }
 

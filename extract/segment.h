@@ -79,6 +79,7 @@ struct vnx_segments {
   size_t n;
   vnx_table *tables;
   size_t ntables;
+  char *lower; /* the text lower-cased, same offsets (NULL: not possible) */
 };
 
 /* The segment (line) holding normalised offset noffset, or NULL. */
@@ -97,5 +98,14 @@ int vnx_table_find_column(const vnx_table *t, const char *needle);
 
 /* Lower-case copy of s[0..n) for Latin and Vietnamese letters (malloc'd). */
 char *vnx_utf8_lower(const char *s, size_t n);
+
+struct vnx_doc;
+/* vnx_utf8_lower(text + a, b - a) of the normalised text, copied from the
+ * text lower-cased once by vnx_segment. */
+char *vnx_doc_lower(const struct vnx_doc *d, size_t a, size_t b);
+/* The same bytes in place (not NUL-terminated at b), or NULL when that copy
+ * cannot serve [a, b) (no segments yet, a or b inside a character, or a
+ * text that does not lower in place). */
+const char *vnx_doc_lower_view(const struct vnx_doc *d, size_t a, size_t b);
 
 #endif

@@ -2,6 +2,7 @@
  * None of the project's dependencies exports a hash (ICU, pcre2, utf8proc,
  * jansson, SQLite's library API), and pulling in a crypto library for one
  * checksum is not worth it; this is the textbook algorithm. */
+#include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
@@ -37,20 +38,86 @@ static void block(uint32_t h[8], const unsigned char *p) {
   h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The x86 SHA extensions (most x86-64 CPUs since 2017) hash the document
+ * about ten times faster than block(); the digest is the same. The state
+ * is kept as the instructions want it (ABEF, CDGH); message words are
+ * computed four at a time (W[16..19] from W[0..15], and so on). */
+#include <cpuid.h>
+#include <immintrin.h>
+
+__attribute__((target("sha,ssse3,sse4.1"))) static void blocks_shani(uint32_t h[8],
+                                                                   const unsigned char *p,
+                                                                   size_t nblocks) {
+  const __m128i BSWAP = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+  __m128i st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+  __m128i st0 = _mm_alignr_epi8(tmp, st1, 8);                                     /* ABEF */
+  st1 = _mm_blend_epi16(st1, tmp, 0xF0);                                          /* CDGH */
+  for (; nblocks; nblocks--, p += 64) {
+    __m128i save0 = st0, save1 = st1, w[4];
+    for (int g = 0; g < 16; g++) { /* four rounds each */
+      __m128i m;
+      if (g < 4) {
+        m = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), BSWAP);
+      } else {
+        m = _mm_sha256msg1_epu32(w[(g - 4) & 3], w[(g - 3) & 3]);
+        m = _mm_add_epi32(m, _mm_alignr_epi8(w[(g - 1) & 3], w[(g - 2) & 3], 4));
+        m = _mm_sha256msg2_epu32(m, w[(g - 1) & 3]);
+      }
+      w[g & 3] = m;
+      __m128i k = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[4 * g]));
+      st1 = _mm_sha256rnds2_epu32(st1, st0, k);
+      st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(k, 0x0E));
+    }
+    st0 = _mm_add_epi32(st0, save0);
+    st1 = _mm_add_epi32(st1, save1);
+  }
+  tmp = _mm_shuffle_epi32(st0, 0x1B);                  /* FEBA */
+  st1 = _mm_shuffle_epi32(st1, 0xB1);                  /* DCHG */
+  st0 = _mm_blend_epi16(tmp, st1, 0xF0);               /* DCBA */
+  st1 = _mm_alignr_epi8(st1, tmp, 8);                  /* HGFE */
+  _mm_storeu_si128((__m128i *)&h[0], st0);
+  _mm_storeu_si128((__m128i *)&h[4], st1);
+}
+
+static bool have_shani(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1)) return false;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static bool g_shani;
+static void detect(void) { g_shani = have_shani(); }
+#endif
+
+static void blocks(uint32_t h[8], const unsigned char *p, size_t nblocks) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  pthread_once(&g_once, detect);
+  if (g_shani) {
+    blocks_shani(h, p, nblocks);
+    return;
+  }
+#endif
+  for (; nblocks; nblocks--, p += 64) block(h, p);
+}
+
 void vnx_sha256_hex(const void *data, size_t len, char out[65]) {
   uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const unsigned char *p = data;
   size_t n = len;
-  for (; n >= 64; n -= 64, p += 64) block(h, p);
+  blocks(h, p, n / 64);
+  p += n / 64 * 64;
+  n %= 64;
   unsigned char tail[128] = {0};
   memcpy(tail, p, n);
   tail[n] = 0x80;
   size_t tl = n < 56 ? 64 : 128;
   uint64_t bits = (uint64_t)len * 8;
   for (int i = 0; i < 8; i++) tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
-  block(h, tail);
-  if (tl == 128) block(h, tail + 64);
+  blocks(h, tail, tl / 64);
   static const char hex[] = "0123456789abcdef";
   for (int i = 0; i < 8; i++)
     for (int j = 0; j < 4; j++) {

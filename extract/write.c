@@ -20,14 +20,39 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
   return h;
 }
 
+/* Decimal digits of v at the end of buf[0..24); returns where they start
+ * (what "%llu" prints, without a call to snprintf). */
+static char *utoa_end(unsigned long long v, char *end) {
+  char *p = end;
+  do {
+    *--p = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return p;
+}
+
 void vnx_record_id(const char *doc, const vnx_record *r, char out[40]) {
+  /* the span as "%zu:%zu" */
   char span[64];
-  int n = snprintf(span, sizeof span, "%zu:%zu", r->start, r->end);
+  char *a = utoa_end(r->start, span + 24), *b = utoa_end(r->end, span + 48);
+  size_t na = (size_t)(span + 24 - a), nb = (size_t)(span + 48 - b);
+  memmove(span, a, na);
+  span[na] = ':';
+  memmove(span + na + 1, b, nb);
   uint64_t h = 0xcbf29ce484222325ULL;
   h = fnv1a(h, doc, strlen(doc) + 1);
   h = fnv1a(h, r->kind, strlen(r->kind) + 1);
-  h = fnv1a(h, span, (size_t)n);
-  snprintf(out, 40, "%.3s-%016llx", r->kind, (unsigned long long)h);
+  h = fnv1a(h, span, na + 1 + nb);
+  /* "%.3s-%016llx" */
+  size_t o = 0;
+  while (o < 3 && r->kind[o]) {
+    out[o] = r->kind[o];
+    o++;
+  }
+  out[o++] = '-';
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; i--) out[o++] = hex[(h >> (4 * i)) & 15];
+  out[o] = 0;
 }
 
 json_t *vnx_record_json(const vnx_doc *d, const vnx_record *r) {
@@ -62,40 +87,79 @@ typedef struct jbuf {
   size_t len, cap;
 } jbuf;
 
-static void jb_put(jbuf *b, const char *p, size_t n) {
+/* room for n more bytes */
+static void jb_reserve(jbuf *b, size_t n) {
   if (b->len + n > b->cap) {
     while (b->len + n > b->cap) b->cap = b->cap ? 2 * b->cap : 1 << 16;
     b->s = vnx_xrealloc(b->s, b->cap);
   }
+}
+
+static inline void jb_put(jbuf *b, const char *p, size_t n) {
+  jb_reserve(b, n);
   memcpy(b->s + b->len, p, n);
   b->len += n;
 }
 
+/* Eight bytes none of which needs escaping (control, '"', '\\')? The
+ * usual word tests "has a zero byte" (after xor with '"' and '\\') and
+ * "has a byte < 0x20"; they never miss such a byte. */
+static inline bool plain8(const char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  uint64_t lt20 = (w - 0x20 * ones) & ~w & high;
+  uint64_t q = w ^ ('"' * ones), bs = w ^ ('\\' * ones);
+  uint64_t eq = ((q - ones) & ~q & high) | ((bs - ones) & ~bs & high);
+  return (lt20 | eq) == 0;
+}
+
 static void jb_str(jbuf *b, const char *p, size_t n) {
-  jb_put(b, "\"", 1);
-  size_t run = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)p[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    jb_put(b, p + run, i - run);
-    run = i + 1;
-    char seq[8];
-    const char *t = seq;
-    size_t k = 2;
-    switch (c) {
-    case '\\': t = "\\\\"; break;
-    case '"': t = "\\\""; break;
-    case '\b': t = "\\b"; break;
-    case '\f': t = "\\f"; break;
-    case '\n': t = "\\n"; break;
-    case '\r': t = "\\r"; break;
-    case '\t': t = "\\t"; break;
-    default: k = (size_t)snprintf(seq, sizeof seq, "\\u%04X", (unsigned)c); break;
+  jb_reserve(b, 6 * n + 2); /* "\u00XX" is the longest escape */
+  char *o = b->s + b->len;
+  *o++ = '"';
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n && plain8(p + i)) {
+      memcpy(o, p + i, 8);
+      o += 8;
+      i += 8;
+      continue;
     }
-    jb_put(b, t, k);
+    unsigned char c = (unsigned char)p[i++];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o++ = (char)c;
+      continue;
+    }
+    *o++ = '\\';
+    switch (c) {
+    case '\\': *o++ = '\\'; break;
+    case '"': *o++ = '"'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    default: {
+      static const char HEX[] = "0123456789ABCDEF";
+      memcpy(o, "u00", 3);
+      o[3] = HEX[c >> 4];
+      o[4] = HEX[c & 15];
+      o += 5;
+    }
+    }
   }
-  jb_put(b, p + run, n - run);
-  jb_put(b, "\"", 1);
+  *o++ = '"';
+  b->len = (size_t)(o - b->s);
+}
+
+/* what "%lld" prints */
+static void jb_int(jbuf *b, long long v) {
+  char num[24];
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  char *p = utoa_end(u, num + sizeof num);
+  if (v < 0) *--p = '-';
+  jb_put(b, p, (size_t)(num + sizeof num - p));
 }
 
 static void jb_cstr(jbuf *b, const char *s) { jb_str(b, s, strlen(s)); }
@@ -128,11 +192,7 @@ static int jb_value(jbuf *b, const json_t *v) {
     return 0;
   }
   case JSON_STRING: jb_str(b, json_string_value(v), json_string_length(v)); return 0;
-  case JSON_INTEGER: {
-    int n = snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-    jb_put(b, num, (size_t)n);
-    return 0;
-  }
+  case JSON_INTEGER: jb_int(b, (long long)json_integer_value(v)); return 0;
   case JSON_REAL: {
     int n = snprintf(num, sizeof num - 3, "%.15g", json_real_value(v));
     if (n < 0 || (size_t)n >= sizeof num - 3) return -1;
@@ -167,30 +227,62 @@ static int jb_value(jbuf *b, const json_t *v) {
 /* the envelope keys, in order; a field of the same name takes its place */
 static const char *const ENVELOPE[] = {"id", "doc", "kind", "line", "span", "text", "rule"};
 
+/* index of key in ENVELOPE, or -1 (by first letter: most keys are not) */
+static int envelope_index(const char *key) {
+  int k;
+  switch (key[0]) {
+  case 'i': k = 0; break;
+  case 'd': k = 1; break;
+  case 'k': k = 2; break;
+  case 'l': k = 3; break;
+  case 's': k = 4; break;
+  case 't': k = 5; break;
+  case 'r': k = 6; break;
+  default: return -1;
+  }
+  return strcmp(key, ENVELOPE[k]) == 0 ? k : -1;
+}
+
+static void jb_key(jbuf *b, const char *key, bool first) {
+  size_t n = strlen(key);
+  jb_reserve(b, n + 3);
+  if (!first) b->s[b->len++] = ',';
+  jb_str(b, key, n);
+  b->s[b->len++] = ':';
+}
+
 static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
-  char id[40], num[64];
-  vnx_record_id(d->stem, r, id);
+  char id[40];
+  /* the fields that take an envelope key's place, in one pass */
+  const json_t *env[7] = {NULL};
+  const char *key;
+  json_t *x;
+  if (r->fields)
+    json_object_foreach(r->fields, key, x) {
+      int k = envelope_index(key);
+      if (k >= 0) env[k] = x;
+    }
+  jb_put(b, "{", 1);
   for (int k = 0; k < 7; k++) {
-    jb_put(b, k ? "," : "{", 1);
-    jb_cstr(b, ENVELOPE[k]);
-    jb_put(b, ":", 1);
-    const json_t *f = r->fields ? json_object_get(r->fields, ENVELOPE[k]) : NULL;
-    if (f) {
-      if (jb_value(b, f) != 0) return -1;
+    jb_key(b, ENVELOPE[k], k == 0);
+    if (env[k]) {
+      if (jb_value(b, env[k]) != 0) return -1;
       continue;
     }
-    int n;
     switch (k) {
-    case 0: jb_cstr(b, id); break;
+    case 0:
+      vnx_record_id(d->stem, r, id);
+      jb_cstr(b, id);
+      break;
     case 1: jb_cstr(b, d->stem); break;
     case 2: jb_cstr(b, r->kind); break;
-    case 3:
-      n = snprintf(num, sizeof num, "%lld", (long long)r->line);
-      jb_put(b, num, (size_t)n);
-      break;
+    case 3: jb_int(b, (long long)r->line); break;
     case 4:
-      n = snprintf(num, sizeof num, "[%lld,%lld]", (long long)r->start, (long long)r->end);
-      jb_put(b, num, (size_t)n);
+      jb_put(b, "[", 1);
+      jb_int(b, (long long)r->start);
+      jb_put(b, ",", 1);
+      jb_int(b, (long long)r->end);
+      jb_put(b, "]", 1);
       break;
     case 5: jb_cstr(b, r->text ? r->text : ""); break;
     case 6:
@@ -200,15 +292,9 @@ static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
     }
   }
   if (r->fields) {
-    const char *key;
-    json_t *x;
     json_object_foreach(r->fields, key, x) {
-      bool env = false;
-      for (int k = 0; k < 7 && !env; k++) env = strcmp(key, ENVELOPE[k]) == 0;
-      if (env) continue;
-      jb_put(b, ",", 1);
-      jb_cstr(b, key);
-      jb_put(b, ":", 1);
+      if (envelope_index(key) >= 0) continue;
+      jb_key(b, key, false);
       if (jb_value(b, x) != 0) return -1;
     }
   }
