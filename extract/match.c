@@ -17,6 +17,7 @@
 #define VNX_DEPTH_LIMIT 10000
 #define VNX_HEAP_LIMIT 20000 /* KiB */
 #define VNX_JIT_STACK_MAX (1024 * 1024)
+#define CPSAFE_N 0x2C00
 
 typedef struct cand {
   size_t rule;
@@ -53,6 +54,14 @@ struct vnx_matcher {
   /* the byte pairs of the folded line: a literal with a pair the line does
    * not have is not in it */
   uint64_t pairs[65536 / 64];
+  /* start strings (rules_start.c): per rule with them, the candidate starts
+   * in the current line; act says which rules passed the prefilter */
+  vnx_starts *st;
+  pcre2_match_context *mcat; /* mc plus an offset limit at the start: one try */
+  uint32_t **sp;
+  size_t *nsp, *capsp;
+  bool *act;
+  unsigned char *cpsafe; /* vnx_start_cp_safe for code points below CPSAFE_N */
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -79,7 +88,8 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   pcre2_set_heap_limit(m->mc, VNX_HEAP_LIMIT);
   if (m->js) pcre2_jit_stack_assign(m->mc, NULL, m->js);
   m->mclim = pcre2_match_context_copy(m->mc);
-  if (!m->mclim) {
+  m->mcat = pcre2_match_context_copy(m->mc);
+  if (!m->mclim || !m->mcat) {
     fprintf(stderr, "vnextract: out of memory\n");
     abort();
   }
@@ -107,6 +117,15 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
     }
   }
   m->nidoff[nr] = k;
+  if (rs && nr) {
+    m->st = rs->starts;
+    m->sp = vnx_xcalloc(nr, sizeof *m->sp);
+    m->nsp = vnx_xcalloc(nr, sizeof *m->nsp);
+    m->capsp = vnx_xcalloc(nr, sizeof *m->capsp);
+    m->act = vnx_xcalloc(nr, sizeof *m->act);
+    m->cpsafe = vnx_xcalloc(CPSAFE_N, 1);
+    for (uint32_t cp = 0; cp < CPSAFE_N; cp++) m->cpsafe[cp] = vnx_start_cp_safe(cp);
+  }
   return m;
 }
 
@@ -115,6 +134,14 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mc);
   pcre2_match_context_free(m->mclim);
+  pcre2_match_context_free(m->mcat);
+  if (m->sp)
+    for (size_t i = 0; i < m->rs->n; i++) free(m->sp[i]);
+  free(m->sp);
+  free(m->nsp);
+  free(m->capsp);
+  free(m->act);
+  free(m->cpsafe);
   pcre2_jit_stack_free(m->js);
   free(m->hits);
   free(m->ns);
@@ -311,6 +338,58 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   rec->text = vnx_xstrndup(doc->text.s + nstart, nend - nstart);
 }
 
+/* Whether every code point of the line is one where the start strings are
+ * exact (vnx_start_cp_safe): then the folded line has the same length and
+ * its positions are the line's. */
+static bool line_safe(const vnx_matcher *m, const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = u[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    uint32_t cp;
+    if (c >= 0xC2 && c < 0xE0 && i + 1 < n) {
+      cp = (uint32_t)(c & 0x1F) << 6 | (u[i + 1] & 0x3F);
+      i += 2;
+    } else if (c >= 0xE0 && c < 0xF0 && i + 2 < n) {
+      cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+      i += 3;
+    } else {
+      return false;
+    }
+    if (cp >= CPSAFE_N || !m->cpsafe[cp]) return false;
+  }
+  return true;
+}
+
+/* The leftmost match of rule ri starting in [off, lim] (lim >= ll: no
+ * limit). With candidate starts (cand) only those are tried, one anchored
+ * try each (an offset limit equal to the start): the first that matches is
+ * the match the unanchored search finds, as no match starts elsewhere. *ci
+ * walks the candidates of the line. */
+static int find(vnx_matcher *m, const vnx_rule *r, size_t ri, bool cand, const char *subj,
+                size_t ll, size_t off, size_t lim, size_t *ci) {
+  if (!cand) {
+    pcre2_match_context *mc = m->mc;
+    if (lim < ll) {
+      pcre2_set_offset_limit(m->mclim, lim);
+      mc = m->mclim;
+    }
+    return run(r->code, r->jit, subj, ll, off, m->md, mc);
+  }
+  const uint32_t *v = m->sp[ri];
+  size_t n = m->nsp[ri];
+  while (*ci < n && v[*ci] < off) (*ci)++;
+  for (; *ci < n && v[*ci] <= lim; (*ci)++) {
+    pcre2_set_offset_limit(m->mcat, v[*ci]);
+    int rc = run(r->code, r->jit, subj, ll, v[*ci], m->md, m->mcat);
+    if (rc != PCRE2_ERROR_NOMATCH) return rc;
+  }
+  return PCRE2_ERROR_NOMATCH;
+}
+
 static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *warn) {
   const vnx_ruleset *rs = m->rs;
   const char *subj = doc->text.s + ls;
@@ -324,9 +403,22 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
     unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
     m->pairs[k >> 6] |= (uint64_t)1 << (k & 63);
   }
+  /* candidate starts: the prefilter first, then one walk of the start
+   * trie over the folded line for the rules that passed it */
+  bool starts = m->st && fl == ll && line_safe(m, subj, ll);
+  for (size_t ri = 0; ri < rs->n; ri++) {
+    m->act[ri] = needs_ok(m, ri, m->fold, fl);
+    m->nsp[ri] = 0;
+  }
+  if (starts) {
+    vnx_startbuf b = {m->act, m->sp, m->nsp, m->capsp};
+    vnx_starts_scan(m->st, m->fold, fl, &b);
+  }
   for (size_t ri = 0; ri < rs->n; ri++) {
     const vnx_rule *r = &rs->rules[ri];
-    if (!needs_ok(m, ri, m->fold, fl)) continue;
+    if (!m->act[ri]) continue;
+    bool cand = starts && vnx_starts_has(m->st, ri);
+    size_t ci = 0;
     struct timespec t0;
     if (m->ns) clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t off = 0;
@@ -340,7 +432,7 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
     size_t c = 0;
     bool have_c = false;
     while (off <= ll) {
-      pcre2_match_context *mc = m->mc;
+      size_t lim = ll;
       if (core) {
         if (!have_c || c < off) {
           int crc = run(r->core, r->jit, subj, ll, off, m->md, m->mc);
@@ -352,10 +444,9 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
           c = pcre2_get_ovector_pointer(m->md)[0];
           have_c = true;
         }
-        pcre2_set_offset_limit(m->mclim, c);
-        mc = m->mclim;
+        lim = c;
       }
-      int rc = run(r->code, r->jit, subj, ll, off, m->md, mc);
+      int rc = find(m, r, ri, cand, subj, ll, off, lim, &ci);
       if (rc == PCRE2_ERROR_NOMATCH && core) {
         off = c + 1;
         while (off < ll && ((unsigned char)subj[off] & 0xC0) == 0x80) off++;

@@ -1231,9 +1231,10 @@ static bool compile_rule(loader *L, prule *p) {
   int ec;
   PCRE2_SIZE eoff;
   /* With a prefix, the whole pattern is only tried up to where its pattern
-   * lines match on their own (match.c): it needs an offset limit. */
-  r->code = pcre2_compile((PCRE2_SPTR)(x.s ? x.s : ""), x.len,
-                          opts | (p->npre ? PCRE2_USE_OFFSET_LIMIT : 0), &ec, &eoff, NULL);
+   * lines match on their own, and a rule with start strings is tried only
+   * at its candidate starts (match.c): both need an offset limit. */
+  r->code = pcre2_compile((PCRE2_SPTR)(x.s ? x.s : ""), x.len, opts | PCRE2_USE_OFFSET_LIMIT,
+                          &ec, &eoff, NULL);
   if (!r->code) {
     PCRE2_UCHAR msg[256];
     pcre2_get_error_message(ec, msg, sizeof msg);
@@ -1436,11 +1437,13 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
     return NULL;
   }
   jit_all(rs);
+  rs->starts = vnx_starts_new(rs);
   return rs;
 }
 
 void vnx_rules_free(vnx_ruleset *rs) {
   if (!rs) return;
+  vnx_starts_free(rs->starts);
   for (size_t i = 0; i < rs->n; i++) free_rule(&rs->rules[i]);
   free(rs->rules);
   for (size_t i = 0; i < rs->nkinds; i++) free(rs->kinds[i]);

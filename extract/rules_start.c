@@ -1,0 +1,817 @@
+/* rules_start.c - where a rule's match can start, read off its pattern.
+ *
+ * pcre2 tries a pattern at every position whose first byte is in its start
+ * bitmap; for a rule like body.name that is most letters of a Vietnamese
+ * text, and each try walks a long alternation. Here each compiled pattern
+ * is read once more, as text, to compute its start strings: a set S of
+ * short lower-cased strings (up to START_CP code points) such that every
+ * match begins with one of them. The set only over-approximates: anything
+ * the reader does not model exactly (classes like \p{L} or \s, back
+ * references, subroutine calls, `.`, big classes) stands for "any text
+ * from here on", and assertions stand for the empty string. A pattern that
+ * can start with "any text" (it is nullable, or begins with \p{Lu}) gets no
+ * start strings, and is searched as before.
+ *
+ * The start strings of all rules go into one byte trie. match.c walks it
+ * once per position of the lower-cased line and runs each rule only at its
+ * candidate positions (an offset limit equal to the start: an anchored
+ * try). The leftmost position where the anchored try succeeds is where the
+ * unanchored search would have found its match, with the same groups.
+ *
+ * Case: the strings are lower-cased the way the line is (utf8proc_tolower
+ * per code point), so "Sở" in a case-sensitive pattern becomes "sở" and
+ * also admits a text "sở": more candidates, never fewer. That is exact
+ * only where pcre2's caseless matching agrees with utf8proc_tolower and
+ * lower-casing keeps the byte length (positions in the folded line are then
+ * positions in the line). vnx_start_cp_safe says where: ASCII, Latin-1 to
+ * Latin Extended-B, combining marks, Latin Extended Additional and general
+ * punctuation, minus the few code points with a third case variant (ſ, µ,
+ * ı, ẛ, U+0345) or a length change (İ, ẞ). A pattern character outside it
+ * stands for "any text"; a line with a text character outside it is
+ * matched the plain way. */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "rules_int.h"
+
+#define START_CP 4     /* code points of a start string */
+#define START_MAX 2048 /* strings of one set before they are shortened */
+#define CLASS_MAX 64   /* a class with more code points stands for any text */
+#define START_BOL 0xFF /* `^`: never a byte of UTF-8 text */
+
+typedef struct sstr {
+  unsigned char b[START_CP * 4];
+  unsigned char len, ncp;
+  bool open; /* the match may go on after it; else it is the whole match */
+} sstr;
+
+typedef struct sset {
+  sstr *v;
+  size_t n, cap;
+} sset;
+
+/* bytes of the code point that starts with c (START_BOL counts as one) */
+static int utf8_len(unsigned char c) {
+  return c < 0x80 || c == START_BOL ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+bool vnx_start_cp_safe(uint32_t cp) {
+  if (cp < 0x80) return true;
+  bool in = (cp >= 0xA0 && cp < 0x250) || (cp >= 0x300 && cp < 0x370) ||
+            (cp >= 0x1E00 && cp < 0x1F00) || (cp >= 0x2000 && cp < 0x2C00);
+  if (!in || cp == 0xB5 || cp == 0x130 || cp == 0x131 || cp == 0x17F || cp == 0x345 ||
+      cp == 0x1E9B || cp == 0x1E9E)
+    return false;
+  /* the lower-case form must have the same UTF-8 length */
+  uint32_t lo = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+  int a = cp < 0x800 ? 2 : 3, b = lo < 0x80 ? 1 : lo < 0x800 ? 2 : 3;
+  return a == b;
+}
+
+/* ---- sets of start strings ---------------------------------------------- */
+
+static void set_push(sset *s, const sstr *x) {
+  if (s->n == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 8;
+    s->v = vnx_xrealloc(s->v, s->cap * sizeof *s->v);
+  }
+  s->v[s->n++] = *x;
+}
+
+static sset set_eps(void) {
+  sset s = {0};
+  sstr e = {{0}, 0, 0, false};
+  set_push(&s, &e);
+  return s;
+}
+
+static sset set_any(void) {
+  sset s = {0};
+  sstr e = {{0}, 0, 0, true};
+  set_push(&s, &e);
+  return s;
+}
+
+static void set_open(sset *s) {
+  for (size_t i = 0; i < s->n; i++) s->v[i].open = true;
+}
+
+static int cmp_sstr(const void *a, const void *b) {
+  const sstr *x = a, *y = b;
+  int c = memcmp(x->b, y->b, x->len < y->len ? x->len : y->len);
+  if (c) return c;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  return (int)x->open - (int)y->open;
+}
+
+/* Sorted, without duplicates; an open string also covers every longer
+ * string it begins, and a set too big is cut to shorter strings. */
+static void set_norm(sset *s) {
+  for (;;) {
+    if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, cmp_sstr);
+    size_t o = 0;
+    long cover = -1; /* the last open string kept: it covers its extensions */
+    for (size_t i = 0; i < s->n; i++) {
+      sstr x = s->v[i];
+      if (cover >= 0 && s->v[cover].len <= x.len &&
+          memcmp(s->v[cover].b, x.b, s->v[cover].len) == 0)
+        continue;
+      if (o > 0 && s->v[o - 1].len == x.len && memcmp(s->v[o - 1].b, x.b, x.len) == 0) {
+        if (x.open) {
+          s->v[o - 1].open = true;
+          cover = (long)o - 1;
+        }
+        continue;
+      }
+      s->v[o++] = x;
+      if (x.open) cover = (long)o - 1;
+    }
+    s->n = o;
+    if (s->n <= START_MAX) return;
+    /* shorten every string by one code point */
+    unsigned char maxcp = 0;
+    for (size_t i = 0; i < s->n; i++)
+      if (s->v[i].ncp > maxcp) maxcp = s->v[i].ncp;
+    for (size_t i = 0; i < s->n; i++) {
+      sstr *x = &s->v[i];
+      if (x->ncp < maxcp) continue;
+      unsigned char k = 0, len = 0;
+      while (k + 1 < x->ncp) {
+        len += (unsigned char)utf8_len(x->b[len]);
+        k++;
+      }
+      x->len = len;
+      x->ncp = k;
+      x->open = true;
+    }
+  }
+}
+
+/* a gets the strings of b (set_norm is up to the caller); frees b */
+static void set_union(sset *a, sset *b) {
+  for (size_t i = 0; i < b->n; i++) set_push(a, &b->v[i]);
+  free(b->v);
+  b->v = NULL;
+  b->n = b->cap = 0;
+}
+
+/* nothing after it can change the set: every string is open or full */
+static bool set_full(const sset *s) {
+  for (size_t i = 0; i < s->n; i++)
+    if (!s->v[i].open && s->v[i].ncp < START_CP) return false;
+  return true;
+}
+
+/* Every string of a followed by every string of b, cut at START_CP code
+ * points; frees a and b. */
+static sset set_concat(sset *a, sset *b) {
+  sset r = {0};
+  for (size_t i = 0; i < a->n; i++) {
+    const sstr *x = &a->v[i];
+    if (x->open || x->ncp >= START_CP) {
+      sstr y = *x;
+      y.open = true;
+      set_push(&r, &y);
+      continue;
+    }
+    for (size_t j = 0; j < b->n; j++) {
+      const sstr *z = &b->v[j];
+      sstr y = *x;
+      size_t k = 0;
+      while (k < z->len && y.ncp < START_CP) {
+        int l = utf8_len(z->b[k]);
+        memcpy(y.b + y.len, z->b + k, (size_t)l);
+        y.len = (unsigned char)(y.len + l);
+        y.ncp++;
+        k += (size_t)l;
+      }
+      y.open = k < z->len || z->open;
+      set_push(&r, &y);
+    }
+  }
+  free(a->v);
+  free(b->v);
+  set_norm(&r);
+  return r;
+}
+
+/* ---- reading a pattern -------------------------------------------------- */
+
+typedef struct reader {
+  const char *p, *end;
+  bool err; /* a construct the reader does not know: no start strings */
+  int skip; /* > 0: only read, the sets do not matter (after a full set) */
+} reader;
+
+static uint32_t take_cp(reader *R) {
+  utf8proc_int32_t cp;
+  utf8proc_ssize_t k =
+      utf8proc_iterate((const utf8proc_uint8_t *)R->p, (utf8proc_ssize_t)(R->end - R->p), &cp);
+  if (k <= 0) {
+    R->err = true;
+    R->p = R->end;
+    return 0;
+  }
+  R->p += k;
+  return (uint32_t)cp;
+}
+
+static sset set_cp(uint32_t cp) {
+  if (!vnx_start_cp_safe(cp)) return set_any();
+  sset s = {0};
+  sstr x = {{0}, 0, 1, false};
+  uint32_t lo = cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp)
+                          : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+  x.len = (unsigned char)utf8proc_encode_char((utf8proc_int32_t)lo, x.b);
+  set_push(&s, &x);
+  return s;
+}
+
+/* \x{HHH} or \xHH after the x; false if malformed */
+static bool hex_escape(reader *R, uint32_t *cp) {
+  uint32_t v = 0;
+  if (R->p < R->end && *R->p == '{') {
+    R->p++;
+    int n = 0;
+    while (R->p < R->end && *R->p != '}') {
+      char c = *R->p++;
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0 || ++n > 6) return false;
+      v = v * 16 + (uint32_t)d;
+    }
+    if (R->p >= R->end) return false;
+    R->p++;
+  } else {
+    for (int n = 0; n < 2 && R->p < R->end; n++) {
+      char c = *R->p;
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) break;
+      v = v * 16 + (uint32_t)d;
+      R->p++;
+    }
+  }
+  *cp = v;
+  return true;
+}
+
+/* skips {..} after \p, \g, \k (or the single letter of \pL) */
+static void skip_braced(reader *R) {
+  if (R->p < R->end && (*R->p == '{' || *R->p == '<' || *R->p == '\'')) {
+    char close = *R->p == '{' ? '}' : *R->p == '<' ? '>' : '\'';
+    while (R->p < R->end && *R->p != close) R->p++;
+    if (R->p < R->end) R->p++;
+  } else if (R->p < R->end) {
+    R->p++;
+  }
+}
+
+/* One escaped code point (in or out of a class): 1 with *cp set, 0 for a
+ * class escape that stands for any text, -1 for an assertion (\b, \K, ...,
+ * outside classes only), -2 unknown. */
+static int escape(reader *R, bool in_class, uint32_t *cp) {
+  if (R->p >= R->end) return -2;
+  char c = *R->p++;
+  switch (c) {
+  case 'x': return hex_escape(R, cp) ? 1 : -2;
+  case 't': *cp = '\t'; return 1;
+  case 'n': *cp = '\n'; return 1;
+  case 'r': *cp = '\r'; return 1;
+  case 'f': *cp = '\f'; return 1;
+  case 'e': *cp = 0x1B; return 1;
+  case 'a': *cp = 0x07; return 1;
+  case 'p':
+  case 'P':
+  case 'g':
+  case 'k':
+    skip_braced(R);
+    return 0;
+  case 'd': case 'D': case 's': case 'S': case 'w': case 'W': case 'h': case 'H':
+  case 'v': case 'V': case 'R': case 'X': case 'N': case 'C':
+    return 0;
+  case 'b':
+    if (in_class) {
+      *cp = 0x08;
+      return 1;
+    }
+    return -1;
+  case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+    return in_class ? -2 : -1;
+  default:
+    if (c >= '1' && c <= '9') { /* a back reference */
+      while (R->p < R->end && *R->p >= '0' && *R->p <= '9') R->p++;
+      return in_class ? -2 : 0;
+    }
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '0') return -2;
+    R->p--;
+    *cp = take_cp(R); /* escaped punctuation is itself */
+    return 1;
+  }
+}
+
+static sset read_alt(reader *R);
+
+static sset read_class(reader *R) {
+  bool neg = false, any = false;
+  uint32_t cps[CLASS_MAX];
+  int n = 0;
+  if (R->p < R->end && *R->p == '^') {
+    neg = true;
+    R->p++;
+  }
+  bool first = true;
+  while (R->p < R->end && (*R->p != ']' || first)) {
+    first = false;
+    uint32_t lo;
+    if (R->p + 1 < R->end && R->p[0] == '[' && R->p[1] == ':') { /* [:alpha:] */
+      const char *e = strstr(R->p + 2, ":]");
+      if (!e || e >= R->end) {
+        R->err = true;
+        break;
+      }
+      R->p = e + 2;
+      any = true;
+      continue;
+    }
+    if (*R->p == '\\') {
+      R->p++;
+      int k = escape(R, true, &lo);
+      if (k == 0) {
+        any = true;
+        continue;
+      }
+      if (k < 0) {
+        R->err = true;
+        break;
+      }
+    } else {
+      lo = take_cp(R);
+    }
+    uint32_t hi = lo;
+    if (R->p + 1 < R->end && *R->p == '-' && R->p[1] != ']') {
+      R->p++;
+      if (*R->p == '\\') {
+        R->p++;
+        if (escape(R, true, &hi) != 1) {
+          R->err = true;
+          break;
+        }
+      } else {
+        hi = take_cp(R);
+      }
+    }
+    if (hi < lo) {
+      R->err = true;
+      break;
+    }
+    if (hi - lo >= CLASS_MAX || n + (int)(hi - lo) >= CLASS_MAX) {
+      any = true;
+      continue;
+    }
+    for (uint32_t c = lo; c <= hi; c++) cps[n++] = c;
+  }
+  if (R->p >= R->end) R->err = true;
+  else R->p++; /* ] */
+  if (R->err || neg || any) return set_any();
+  sset s = {0};
+  for (int i = 0; i < n; i++) {
+    sset one = set_cp(cps[i]);
+    for (size_t j = 0; j < one.n; j++) set_push(&s, &one.v[j]);
+    free(one.v);
+  }
+  set_norm(&s);
+  return s;
+}
+
+static bool expect_close(reader *R) {
+  if (R->p < R->end && *R->p == ')') {
+    R->p++;
+    return true;
+  }
+  R->err = true;
+  return false;
+}
+
+static sset read_group(reader *R) {
+  R->p++; /* ( */
+  if (R->p >= R->end || *R->p == '*') { /* (*VERB) */
+    R->err = true;
+    return set_any();
+  }
+  bool assertion = false;
+  if (*R->p == '?') {
+    R->p++;
+    char c = R->p < R->end ? *R->p : 0;
+    if (c == '#') { /* comment */
+      while (R->p < R->end && *R->p != ')') R->p++;
+      expect_close(R);
+      return set_eps();
+    } else if (c == ':' || c == '|' || c == '>') {
+      R->p++;
+    } else if (c == '=' || c == '!') {
+      R->p++;
+      assertion = true;
+    } else if (c == '<' && R->p + 1 < R->end && (R->p[1] == '=' || R->p[1] == '!')) {
+      R->p += 2;
+      assertion = true;
+    } else if (c == '<' || c == '\'' || (c == 'P' && R->p + 1 < R->end && R->p[1] == '<')) {
+      char close = c == '\'' ? '\'' : '>';
+      while (R->p < R->end && *R->p != close) R->p++;
+      if (R->p < R->end) R->p++;
+    } else if (c == '&' || c == 'R' || c == 'P' || c == '+' || (c >= '0' && c <= '9') ||
+               (c == '-' && R->p + 1 < R->end && R->p[1] >= '0' && R->p[1] <= '9')) {
+      /* a subroutine call or recursion: any text */
+      while (R->p < R->end && *R->p != ')') R->p++;
+      expect_close(R);
+      return set_any();
+    } else if (c == '(') { /* conditional: (?(name)yes|no) */
+      R->p++;
+      if (R->p < R->end && *R->p == '?') {
+        R->err = true;
+        return set_any();
+      }
+      while (R->p < R->end && *R->p != ')') R->p++;
+      if (!expect_close(R)) return set_any();
+      sset b = read_alt(R);
+      expect_close(R);
+      sset e = set_eps();
+      set_union(&b, &e);
+      set_norm(&b);
+      return b;
+    } else { /* option letters: (?i) or (?i: */
+      while (R->p < R->end && ((*R->p >= 'a' && *R->p <= 'z') || (*R->p >= 'A' && *R->p <= 'Z') ||
+                               *R->p == '-' || *R->p == '^')) {
+        if (*R->p == 'x') R->err = true; /* extended syntax: not read */
+        R->p++;
+      }
+      if (R->p < R->end && *R->p == ')') {
+        R->p++;
+        return set_eps();
+      }
+      if (R->p >= R->end || *R->p != ':') {
+        R->err = true;
+        return set_any();
+      }
+      R->p++;
+    }
+  }
+  sset b = read_alt(R);
+  expect_close(R);
+  if (assertion) {
+    free(b.v);
+    return set_eps();
+  }
+  return b;
+}
+
+static sset read_atom(reader *R) {
+  char c = *R->p;
+  if (c == '(') return read_group(R);
+  if (c == '[') {
+    R->p++;
+    return read_class(R);
+  }
+  if (c == '.') {
+    R->p++;
+    return set_any();
+  }
+  if (c == '^') { /* the start of the line: a marker byte no text has */
+    R->p++;
+    sset s = {0};
+    sstr x = {{START_BOL}, 1, 1, false};
+    set_push(&s, &x);
+    return s;
+  }
+  if (c == '$') {
+    R->p++;
+    return set_eps();
+  }
+  if (c == '\\') {
+    R->p++;
+    if (R->p < R->end && *R->p == 'Q') { /* \Q...\E: literal text */
+      R->p++;
+      sset s = set_eps();
+      while (R->p < R->end && !(R->p + 1 < R->end && R->p[0] == '\\' && R->p[1] == 'E')) {
+        sset one = set_cp(take_cp(R));
+        s = set_concat(&s, &one);
+      }
+      if (R->p < R->end) R->p += 2;
+      return s;
+    }
+    uint32_t cp;
+    int k = escape(R, false, &cp);
+    if (k == 1) return set_cp(cp);
+    if (k == -1) return set_eps();
+    if (k == -2) R->err = true;
+    return set_any();
+  }
+  if (c == '*' || c == '+' || c == '?') { /* a quantifier with nothing before it */
+    R->err = true;
+    return set_any();
+  }
+  return set_cp(take_cp(R));
+}
+
+/* a quantifier after an atom; false if none. max < 0: unbounded */
+static bool read_quant(reader *R, long *min, long *max) {
+  if (R->p >= R->end) return false;
+  char c = *R->p;
+  if (c == '?' || c == '*' || c == '+') {
+    R->p++;
+    *min = c == '+';
+    *max = c == '?' ? 1 : -1;
+  } else if (c == '{') {
+    const char *q = R->p + 1;
+    long a = 0, b;
+    bool digits = false;
+    while (q < R->end && *q >= '0' && *q <= '9') {
+      a = a * 10 + (*q++ - '0');
+      digits = true;
+    }
+    if (!digits) return false; /* "{" is then a literal (pcre2 10.42) */
+    b = a;
+    if (q < R->end && *q == ',') {
+      q++;
+      b = -1;
+      if (q < R->end && *q >= '0' && *q <= '9') {
+        b = 0;
+        while (q < R->end && *q >= '0' && *q <= '9') b = b * 10 + (*q++ - '0');
+      }
+    }
+    if (q >= R->end || *q != '}') return false;
+    R->p = q + 1;
+    *min = a;
+    *max = b;
+  } else {
+    return false;
+  }
+  if (R->p < R->end && (*R->p == '?' || *R->p == '+')) R->p++; /* lazy, possessive */
+  return true;
+}
+
+static sset read_seq(reader *R) {
+  sset acc = set_eps();
+  while (!R->err && R->p < R->end && *R->p != '|' && *R->p != ')') {
+    bool full = R->skip || set_full(&acc);
+    R->skip += full;
+    sset a = read_atom(R);
+    R->skip -= full;
+    if (full) { /* read for its length only */
+      long min, max;
+      while (!R->err && read_quant(R, &min, &max)) {}
+      free(a.v);
+      set_open(&acc);
+      continue;
+    }
+    long min, max;
+    while (!R->err && read_quant(R, &min, &max)) {
+      if (max == 0) {
+        free(a.v);
+        a = set_eps();
+      } else {
+        if (max != 1) set_open(&a); /* after the first time, anything */
+        if (min == 0) {
+          sset e = set_eps();
+          set_union(&a, &e);
+          set_norm(&a);
+        }
+      }
+    }
+    acc = set_concat(&acc, &a);
+  }
+  return acc;
+}
+
+static sset read_alt(reader *R) {
+  sset r = read_seq(R);
+  while (!R->err && R->p < R->end && *R->p == '|') {
+    R->p++;
+    sset b = read_seq(R);
+    set_union(&r, &b);
+  }
+  set_norm(&r);
+  return r;
+}
+
+/* ---- the automaton -------------------------------------------------------- */
+
+/* The start strings of all rules in one Aho-Corasick automaton over bytes:
+ * one table step per byte of the folded line finds every start string
+ * that ends there. Bytes that occur in no string share class 0. */
+
+typedef struct tedge {
+  unsigned char byte;
+  uint32_t to;
+} tedge;
+
+typedef struct tnode { /* the trie the automaton is built from */
+  tedge *e;
+  uint32_t ne, cap;
+  struct sout *out;
+  uint32_t nout, capout;
+} tnode;
+
+typedef struct sout {
+  uint32_t rule;
+  unsigned char len; /* bytes of the string */
+  bool bol;          /* it begins with START_BOL */
+} sout;
+
+struct vnx_starts {
+  bool *has;                 /* per rule: start strings known */
+  unsigned char cls[256];    /* byte -> class */
+  uint32_t ncls, nstates;
+  uint16_t *delta;           /* nstates x ncls */
+  uint32_t *outoff;          /* nstates + 1: outputs of state s in out[outoff[s]..] */
+  sout *out;
+};
+
+typedef struct trie {
+  tnode *nodes;
+  size_t n, cap;
+} trie;
+
+static uint32_t node_new(trie *t) {
+  if (t->n == t->cap) {
+    t->cap = t->cap ? 2 * t->cap : 256;
+    t->nodes = vnx_xrealloc(t->nodes, t->cap * sizeof *t->nodes);
+  }
+  memset(&t->nodes[t->n], 0, sizeof t->nodes[0]);
+  return (uint32_t)t->n++;
+}
+
+static uint32_t child(const trie *t, uint32_t n, unsigned char b) {
+  const tnode *x = &t->nodes[n];
+  for (uint32_t i = 0; i < x->ne; i++)
+    if (x->e[i].byte == b) return x->e[i].to;
+  return 0;
+}
+
+static void add_out(tnode *x, sout o) {
+  for (uint32_t i = 0; i < x->nout; i++)
+    if (x->out[i].rule == o.rule && x->out[i].len == o.len) return;
+  if (x->nout == x->capout) {
+    x->capout = x->capout ? 2 * x->capout : 2;
+    x->out = vnx_xrealloc(x->out, x->capout * sizeof *x->out);
+  }
+  x->out[x->nout++] = o;
+}
+
+static void insert(trie *t, const sstr *x, uint32_t rule) {
+  uint32_t n = 0;
+  for (size_t i = 0; i < x->len; i++) {
+    unsigned char b = x->b[i];
+    uint32_t c = child(t, n, b);
+    if (!c) {
+      c = node_new(t);
+      tnode *nd = &t->nodes[n];
+      if (nd->ne == nd->cap) {
+        nd->cap = nd->cap ? 2 * nd->cap : 4;
+        nd->e = vnx_xrealloc(nd->e, nd->cap * sizeof *nd->e);
+      }
+      nd->e[nd->ne++] = (tedge){b, c};
+    }
+    n = c;
+  }
+  add_out(&t->nodes[n], (sout){rule, x->len, x->b[0] == START_BOL});
+}
+
+/* The start strings of one pattern; false if it may start anywhere. */
+static bool pattern_starts(const char *pat, sset *out) {
+  reader R = {pat, pat + strlen(pat), false, 0};
+  sset s = read_alt(&R);
+  if (R.err || R.p != R.end) {
+    free(s.v);
+    return false;
+  }
+  for (size_t i = 0; i < s.n; i++)
+    if (s.v[i].len == 0) {
+      free(s.v);
+      return false;
+    }
+  *out = s;
+  return true;
+}
+
+/* Goto and failure function into one table (breadth first: a state's
+ * failure state is complete before the state), outputs merged along the
+ * failure links. */
+static void build(vnx_starts *st, trie *t) {
+  bool used[256] = {false};
+  for (size_t i = 0; i < t->n; i++)
+    for (uint32_t k = 0; k < t->nodes[i].ne; k++) used[t->nodes[i].e[k].byte] = true;
+  st->ncls = 1;
+  for (int b = 0; b < 256; b++) st->cls[b] = used[b] ? (unsigned char)st->ncls++ : 0;
+  st->nstates = (uint32_t)t->n;
+  size_t nc = st->ncls;
+  st->delta = vnx_xcalloc(t->n * nc, sizeof *st->delta);
+  uint32_t *fail = vnx_xcalloc(t->n, sizeof *fail);
+  uint32_t *queue = vnx_xcalloc(t->n, sizeof *queue);
+  size_t qh = 0, qt = 0;
+  for (uint32_t k = 0; k < t->nodes[0].ne; k++) {
+    uint32_t c = t->nodes[0].e[k].to;
+    st->delta[st->cls[t->nodes[0].e[k].byte]] = (uint16_t)c;
+    queue[qt++] = c; /* fail = root */
+  }
+  while (qh < qt) {
+    uint32_t s = queue[qh++];
+    tnode *x = &t->nodes[s];
+    /* outputs of the failure state (already complete) */
+    tnode *f = &t->nodes[fail[s]];
+    for (uint32_t i = 0; i < f->nout; i++) add_out(x, f->out[i]);
+    /* transitions: the failure state's, then the trie's own */
+    memcpy(st->delta + s * nc, st->delta + fail[s] * nc, nc * sizeof *st->delta);
+    for (uint32_t k = 0; k < x->ne; k++) {
+      uint32_t c = x->e[k].to;
+      unsigned char cl = st->cls[x->e[k].byte];
+      fail[c] = st->delta[fail[s] * nc + cl];
+      st->delta[s * nc + cl] = (uint16_t)c;
+      queue[qt++] = c;
+    }
+  }
+  free(fail);
+  free(queue);
+  st->outoff = vnx_xcalloc(t->n + 1, sizeof *st->outoff);
+  size_t tot = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    st->outoff[i] = (uint32_t)tot;
+    tot += t->nodes[i].nout;
+  }
+  st->outoff[t->n] = (uint32_t)tot;
+  st->out = vnx_xcalloc(tot ? tot : 1, sizeof *st->out);
+  for (size_t i = 0; i < t->n; i++)
+    memcpy(st->out + st->outoff[i], t->nodes[i].out, t->nodes[i].nout * sizeof *st->out);
+}
+
+vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
+  vnx_starts *st = vnx_xcalloc(1, sizeof *st);
+  st->has = vnx_xcalloc(rs->n ? rs->n : 1, sizeof *st->has);
+  trie t = {0};
+  node_new(&t); /* the root, node 0 */
+  for (size_t ri = 0; ri < rs->n; ri++) {
+    sset s;
+    if (!rs->rules[ri].expanded || !pattern_starts(rs->rules[ri].expanded, &s)) continue;
+    st->has[ri] = true;
+    for (size_t i = 0; i < s.n; i++) insert(&t, &s.v[i], (uint32_t)ri);
+    free(s.v);
+  }
+  if (t.n <= UINT16_MAX) {
+    build(st, &t);
+  } else { /* too many states for the table: no start strings at all */
+    memset(st->has, 0, (rs->n ? rs->n : 1) * sizeof *st->has);
+  }
+  for (size_t i = 0; i < t.n; i++) {
+    free(t.nodes[i].e);
+    free(t.nodes[i].out);
+  }
+  free(t.nodes);
+  return st;
+}
+
+void vnx_starts_free(vnx_starts *st) {
+  if (!st) return;
+  free(st->has);
+  free(st->delta);
+  free(st->outoff);
+  free(st->out);
+  free(st);
+}
+
+bool vnx_starts_has(const vnx_starts *st, size_t rule) { return st->has[rule]; }
+
+static void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
+  if (!b->act[rule]) return;
+  size_t n = b->n[rule];
+  uint32_t *v = b->v[rule];
+  /* starts come by the end of their string: nearly in order */
+  size_t k = n;
+  while (k && v[k - 1] > pos) k--;
+  if (k && v[k - 1] == pos) return;
+  if (n == b->cap[rule]) {
+    b->cap[rule] = n ? 2 * n : 16;
+    v = b->v[rule] = vnx_xrealloc(v, b->cap[rule] * sizeof *v);
+  }
+  memmove(v + k + 1, v + k, (n - k) * sizeof *v);
+  v[k] = (uint32_t)pos;
+  b->n[rule] = n + 1;
+}
+
+void vnx_starts_scan(const vnx_starts *st, const char *fold, size_t n, vnx_startbuf *b) {
+  if (!st->delta) return;
+  const unsigned char *f = (const unsigned char *)fold;
+  const uint16_t *d = st->delta;
+  size_t nc = st->ncls;
+  /* the line start: the marker byte, before position 0 */
+  uint32_t s = d[st->cls[START_BOL]];
+  for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) add_start(b, st->out[i].rule, 0);
+  for (size_t e = 0; e < n; e++) {
+    s = d[s * nc + st->cls[f[e]]];
+    for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) {
+      const sout *o = &st->out[i];
+      /* a string of len bytes ends at e; the marker stands before 0 */
+      add_start(b, o->rule, e + 1 + o->bol - o->len);
+    }
+  }
+}
