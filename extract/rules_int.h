@@ -105,6 +105,8 @@ struct vnx_ruleset {
   vnx_tone_style style;
   uint32_t max_cap; /* largest capture count over all rules */
   struct vnx_starts *starts; /* where matches can start (rules_start.c) */
+  struct vnx_blkcache *blocks; /* pcre2's allocator for the patterns (rules.c) */
+  pcre2_compile_context *cctx;
 };
 
 /* Lint: static checks beyond what load already enforces (examples present,

@@ -35,8 +35,9 @@
 
 #include "rules_int.h"
 
-#define START_CP 4     /* code points of a start string */
-#define START_MAX 2048 /* strings of one set before they are shortened */
+#define START_CP 8     /* code points of a start string */
+#define START_MAX 1024 /* strings of one set before they are shortened */
+#define CONCAT_MAX 256 /* strings a concatenation may make */
 #define CLASS_MAX 64   /* a class with more code points stands for any text */
 #define START_BOL 0xFF /* `^`: never a byte of UTF-8 text */
 
@@ -62,6 +63,11 @@ bool vnx_start_cp_safe(uint32_t cp) {
             (cp >= 0x1E00 && cp < 0x1F00) || (cp >= 0x2000 && cp < 0x2C00);
   if (!in || cp == 0xB5 || cp == 0x130 || cp == 0x131 || cp == 0x17F || cp == 0x345 ||
       cp == 0x1E9B || cp == 0x1E9E)
+    return false;
+  /* white space other than ASCII (\s stands for ' ' alone; the normaliser
+   * turns these into spaces anyway) */
+  if (cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+      cp == 0x202F || cp == 0x205F)
     return false;
   /* the lower-case form must have the same UTF-8 length */
   uint32_t lo = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
@@ -156,6 +162,12 @@ static void set_union(sset *a, sset *b) {
   b->n = b->cap = 0;
 }
 
+static sset set_copy(const sset *s) {
+  sset r = {0};
+  for (size_t i = 0; i < s->n; i++) set_push(&r, &s->v[i]);
+  return r;
+}
+
 /* nothing after it can change the set: every string is open or full */
 static bool set_full(const sset *s) {
   for (size_t i = 0; i < s->n; i++)
@@ -166,6 +178,14 @@ static bool set_full(const sset *s) {
 /* Every string of a followed by every string of b, cut at START_CP code
  * points; frees a and b. */
 static sset set_concat(sset *a, sset *b) {
+  size_t grow = 0; /* strings of a that b extends */
+  for (size_t i = 0; i < a->n; i++) grow += !a->v[i].open && a->v[i].ncp < START_CP;
+  if (grow * b->n > CONCAT_MAX) { /* too many: a's strings end here */
+    set_open(a);
+    free(b->v);
+    set_norm(a);
+    return *a;
+  }
   sset r = {0};
   for (size_t i = 0; i < a->n; i++) {
     const sstr *x = &a->v[i];
@@ -198,10 +218,36 @@ static sset set_concat(sset *a, sset *b) {
 
 /* ---- reading a pattern -------------------------------------------------- */
 
+/* The set of a group depends on its text alone (case is folded anyway), and
+ * the rules repeat big fragments ({BD_BODY} in every body rule): the sets
+ * of long groups are kept by text. A group is balanced, so text equal to a
+ * kept group's is that group. */
+#define MEMO_MIN 256 /* bytes of a group worth keeping */
+#define MEMO_KEY 64  /* bytes hashed */
+
+typedef struct memo {
+  const char *text;
+  size_t len;
+  uint64_t key;
+  sset set;
+} memo;
+
+typedef struct memos {
+  memo *v;
+  size_t n, cap;
+} memos;
+
+static uint64_t memo_key(const char *p, const char *end) {
+  uint64_t h = 1469598103934665603ULL;
+  for (int i = 0; i < MEMO_KEY && p + i < end; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+  return h;
+}
+
 typedef struct reader {
   const char *p, *end;
   bool err; /* a construct the reader does not know: no start strings */
   int skip; /* > 0: only read, the sets do not matter (after a full set) */
+  memos *memo;
 } reader;
 
 static uint32_t take_cp(reader *R) {
@@ -217,9 +263,21 @@ static uint32_t take_cp(reader *R) {
   return (uint32_t)cp;
 }
 
+/* no case at all: pcre2 matches it, caseless or not, only by itself */
+static bool caseless_cp(uint32_t cp) {
+  return utf8proc_tolower((utf8proc_int32_t)cp) == (utf8proc_int32_t)cp &&
+         utf8proc_toupper((utf8proc_int32_t)cp) == (utf8proc_int32_t)cp;
+}
+
 static sset set_cp(uint32_t cp) {
-  if (!vnx_start_cp_safe(cp)) return set_any();
   sset s = {0};
+  if (!vnx_start_cp_safe(cp)) {
+    /* a character without case matches only itself, so only in a line
+     * the start strings do not serve: it starts nothing there */
+    if (cp >= 0x80 && caseless_cp(cp)) return s;
+    return set_any();
+  }
+  if (cp == '\t' || cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r') cp = ' ';
   sstr x = {{0}, 0, 1, false};
   uint32_t lo = cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp)
                           : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
@@ -288,8 +346,13 @@ static int escape(reader *R, bool in_class, uint32_t *cp) {
   case 'k':
     skip_braced(R);
     return 0;
-  case 'd': case 'D': case 's': case 'S': case 'w': case 'W': case 'h': case 'H':
-  case 'v': case 'V': case 'R': case 'X': case 'N': case 'C':
+  case 's': case 'h': case 'v':
+    /* white space: on a line the start strings serve, ASCII only, and all
+     * ASCII white space is one byte class of the automaton */
+    *cp = ' ';
+    return 1;
+  case 'd': case 'D': case 'S': case 'w': case 'W': case 'H':
+  case 'V': case 'R': case 'X': case 'N': case 'C':
     return 0;
   case 'b':
     if (in_class) {
@@ -335,6 +398,8 @@ static sset read_class(reader *R) {
       any = true;
       continue;
     }
+    /* \s, \h, \v in a class: no range can follow ("[\s-x]" is literal) */
+    bool ws = *R->p == '\\' && R->p + 1 < R->end && strchr("shv", R->p[1]);
     if (*R->p == '\\') {
       R->p++;
       int k = escape(R, true, &lo);
@@ -350,7 +415,7 @@ static sset read_class(reader *R) {
       lo = take_cp(R);
     }
     uint32_t hi = lo;
-    if (R->p + 1 < R->end && *R->p == '-' && R->p[1] != ']') {
+    if (!ws && R->p + 1 < R->end && *R->p == '-' && R->p[1] != ']') {
       R->p++;
       if (*R->p == '\\') {
         R->p++;
@@ -394,7 +459,32 @@ static bool expect_close(reader *R) {
   return false;
 }
 
+static sset read_group_text(reader *R);
+
 static sset read_group(reader *R) {
+  const char *start = R->p;
+  uint64_t key = memo_key(start, R->end);
+  memos *M = R->memo;
+  for (size_t i = 0; M && i < M->n; i++) {
+    const memo *x = &M->v[i];
+    if (x->key == key && x->len <= (size_t)(R->end - start) && memcmp(x->text, start, x->len) == 0) {
+      R->p = start + x->len;
+      return set_copy(&x->set);
+    }
+  }
+  sset r = read_group_text(R);
+  size_t len = (size_t)(R->p - start);
+  if (M && !R->err && !R->skip && len >= MEMO_MIN) {
+    if (M->n == M->cap) {
+      M->cap = M->cap ? 2 * M->cap : 16;
+      M->v = vnx_xrealloc(M->v, M->cap * sizeof *M->v);
+    }
+    M->v[M->n++] = (memo){start, len, key, set_copy(&r)};
+  }
+  return r;
+}
+
+static sset read_group_text(reader *R) {
   R->p++; /* ( */
   if (R->p >= R->end || *R->p == '*') { /* (*VERB) */
     R->err = true;
@@ -571,7 +661,16 @@ static sset read_seq(reader *R) {
         free(a.v);
         a = set_eps();
       } else {
-        if (max != 1) set_open(&a); /* after the first time, anything */
+        if (min >= 2) {
+          set_open(&a); /* X X ...: begins with X */
+        } else if (max != 1) {
+          /* X{0 or 1,} then Y begins with X Y or with X X: a | open(a a) */
+          sset a1 = set_copy(&a), a2 = set_copy(&a);
+          sset aa = set_concat(&a1, &a2);
+          set_open(&aa);
+          set_union(&a, &aa);
+          set_norm(&a);
+        }
         if (min == 0) {
           sset e = set_eps();
           set_union(&a, &e);
@@ -679,8 +778,8 @@ static void insert(trie *t, const sstr *x, uint32_t rule) {
 }
 
 /* The start strings of one pattern; false if it may start anywhere. */
-static bool pattern_starts(const char *pat, sset *out) {
-  reader R = {pat, pat + strlen(pat), false, 0};
+static bool pattern_starts(const char *pat, memos *M, sset *out) {
+  reader R = {pat, pat + strlen(pat), false, 0, M};
   sset s = read_alt(&R);
   if (R.err || R.p != R.end) {
     free(s.v);
@@ -697,52 +796,59 @@ static bool pattern_starts(const char *pat, sset *out) {
 
 /* Goto and failure function into one table (breadth first: a state's
  * failure state is complete before the state), outputs merged along the
- * failure links. */
+ * failure links. States are numbered breadth first, so that the shallow
+ * ones, where most of a scan stays, share a few cache lines. */
 static void build(vnx_starts *st, trie *t) {
   bool used[256] = {false};
   for (size_t i = 0; i < t->n; i++)
     for (uint32_t k = 0; k < t->nodes[i].ne; k++) used[t->nodes[i].e[k].byte] = true;
   st->ncls = 1;
   for (int b = 0; b < 256; b++) st->cls[b] = used[b] ? (unsigned char)st->ncls++ : 0;
+  /* the strings write all ASCII white space as ' ' (set_cp) */
+  st->cls['\t'] = st->cls['\n'] = st->cls['\v'] = st->cls['\f'] = st->cls['\r'] = st->cls[' '];
   st->nstates = (uint32_t)t->n;
   size_t nc = st->ncls;
-  st->delta = vnx_xcalloc(t->n * nc, sizeof *st->delta);
-  uint32_t *fail = vnx_xcalloc(t->n, sizeof *fail);
-  uint32_t *queue = vnx_xcalloc(t->n, sizeof *queue);
-  size_t qh = 0, qt = 0;
-  for (uint32_t k = 0; k < t->nodes[0].ne; k++) {
-    uint32_t c = t->nodes[0].e[k].to;
-    st->delta[st->cls[t->nodes[0].e[k].byte]] = (uint16_t)c;
-    queue[qt++] = c; /* fail = root */
-  }
-  while (qh < qt) {
-    uint32_t s = queue[qh++];
-    tnode *x = &t->nodes[s];
-    /* outputs of the failure state (already complete) */
-    tnode *f = &t->nodes[fail[s]];
-    for (uint32_t i = 0; i < f->nout; i++) add_out(x, f->out[i]);
-    /* transitions: the failure state's, then the trie's own */
-    memcpy(st->delta + s * nc, st->delta + fail[s] * nc, nc * sizeof *st->delta);
+  /* order[k]: the trie node of state k; id[node]: its state */
+  uint32_t *order = vnx_xcalloc(t->n, sizeof *order);
+  uint32_t *id = vnx_xcalloc(t->n, sizeof *id);
+  size_t qt = 1;
+  for (size_t qh = 0; qh < qt; qh++) {
+    const tnode *x = &t->nodes[order[qh]];
     for (uint32_t k = 0; k < x->ne; k++) {
-      uint32_t c = x->e[k].to;
+      id[x->e[k].to] = (uint32_t)qt;
+      order[qt++] = x->e[k].to;
+    }
+  }
+  st->delta = vnx_xcalloc(t->n * nc, sizeof *st->delta);
+  uint32_t *fail = vnx_xcalloc(t->n, sizeof *fail); /* by state */
+  for (size_t s = 0; s < t->n; s++) {
+    tnode *x = &t->nodes[order[s]];
+    if (s) { /* outputs and transitions of the failure state (complete) */
+      tnode *f = &t->nodes[order[fail[s]]];
+      for (uint32_t i = 0; i < f->nout; i++) add_out(x, f->out[i]);
+      memcpy(st->delta + s * nc, st->delta + fail[s] * nc, nc * sizeof *st->delta);
+    }
+    for (uint32_t k = 0; k < x->ne; k++) {
+      uint32_t c = id[x->e[k].to];
       unsigned char cl = st->cls[x->e[k].byte];
-      fail[c] = st->delta[fail[s] * nc + cl];
+      fail[c] = s ? st->delta[fail[s] * nc + cl] : 0;
       st->delta[s * nc + cl] = (uint16_t)c;
-      queue[qt++] = c;
     }
   }
   free(fail);
-  free(queue);
   st->outoff = vnx_xcalloc(t->n + 1, sizeof *st->outoff);
   size_t tot = 0;
-  for (size_t i = 0; i < t->n; i++) {
-    st->outoff[i] = (uint32_t)tot;
-    tot += t->nodes[i].nout;
+  for (size_t s = 0; s < t->n; s++) {
+    st->outoff[s] = (uint32_t)tot;
+    tot += t->nodes[order[s]].nout;
   }
   st->outoff[t->n] = (uint32_t)tot;
   st->out = vnx_xcalloc(tot ? tot : 1, sizeof *st->out);
-  for (size_t i = 0; i < t->n; i++)
-    memcpy(st->out + st->outoff[i], t->nodes[i].out, t->nodes[i].nout * sizeof *st->out);
+  for (size_t s = 0; s < t->n; s++)
+    memcpy(st->out + st->outoff[s], t->nodes[order[s]].out,
+           t->nodes[order[s]].nout * sizeof *st->out);
+  free(order);
+  free(id);
 }
 
 vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
@@ -750,13 +856,16 @@ vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
   st->has = vnx_xcalloc(rs->n ? rs->n : 1, sizeof *st->has);
   trie t = {0};
   node_new(&t); /* the root, node 0 */
+  memos M = {0};
   for (size_t ri = 0; ri < rs->n; ri++) {
     sset s;
-    if (!rs->rules[ri].expanded || !pattern_starts(rs->rules[ri].expanded, &s)) continue;
+    if (!rs->rules[ri].expanded || !pattern_starts(rs->rules[ri].expanded, &M, &s)) continue;
     st->has[ri] = true;
     for (size_t i = 0; i < s.n; i++) insert(&t, &s.v[i], (uint32_t)ri);
     free(s.v);
   }
+  for (size_t i = 0; i < M.n; i++) free(M.v[i].set.v);
+  free(M.v);
   if (t.n <= UINT16_MAX) {
     build(st, &t);
   } else { /* too many states for the table: no start strings at all */
