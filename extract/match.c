@@ -346,6 +346,8 @@ static bool line_safe(const vnx_matcher *m, const char *s, size_t n) {
   for (size_t i = 0; i < n;) {
     unsigned char c = u[i];
     if (c < 0x80) {
+      /* \s is read as a space or a tab (rules_start.c) */
+      if (c == '\v' || c == '\f' || c == '\r') return false;
       i++;
       continue;
     }

@@ -37,7 +37,8 @@
 
 #define START_CP 8     /* code points of a start string */
 #define START_MAX 1024 /* strings of one set before they are shortened */
-#define CONCAT_MAX 256 /* strings a concatenation may make */
+#define CONCAT_MAX 1024 /* strings a concatenation may make */
+#define QUANT_LIM 4     /* copies of a quantified atom written out */
 #define CLASS_MAX 64   /* a class with more code points stands for any text */
 #define START_BOL 0xFF /* `^`: never a byte of UTF-8 text */
 
@@ -178,18 +179,14 @@ static bool set_full(const sset *s) {
 /* Every string of a followed by every string of b, cut at START_CP code
  * points; frees a and b. */
 static sset set_concat(sset *a, sset *b) {
-  size_t grow = 0; /* strings of a that b extends */
-  for (size_t i = 0; i < a->n; i++) grow += !a->v[i].open && a->v[i].ncp < START_CP;
-  if (grow * b->n > CONCAT_MAX) { /* too many: a's strings end here */
-    set_open(a);
-    free(b->v);
-    set_norm(a);
-    return *a;
-  }
+  size_t grow = 0; /* non-empty strings of a that b extends */
+  for (size_t i = 0; i < a->n; i++) grow += !a->v[i].open && a->v[i].len && a->v[i].ncp < START_CP;
+  /* too many: the non-empty strings of a end here (the empty one takes b) */
+  bool cut = grow * b->n > CONCAT_MAX;
   sset r = {0};
   for (size_t i = 0; i < a->n; i++) {
     const sstr *x = &a->v[i];
-    if (x->open || x->ncp >= START_CP) {
+    if (x->open || x->ncp >= START_CP || (cut && x->len)) {
       sstr y = *x;
       y.open = true;
       set_push(&r, &y);
@@ -277,7 +274,10 @@ static sset set_cp(uint32_t cp) {
     if (cp >= 0x80 && caseless_cp(cp)) return s;
     return set_any();
   }
-  if (cp == '\t' || cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r') cp = ' ';
+  /* a line has no \n, and one with \v, \f or \r is matched the plain way */
+  if (cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r') return s;
+  /* digits are one class of the automaton: [0-9] is one string, not ten */
+  if (cp >= '0' && cp <= '9') cp = '0';
   sstr x = {{0}, 0, 1, false};
   uint32_t lo = cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp)
                           : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
@@ -326,9 +326,10 @@ static void skip_braced(reader *R) {
   }
 }
 
-/* One escaped code point (in or out of a class): 1 with *cp set, 0 for a
- * class escape that stands for any text, -1 for an assertion (\b, \K, ...,
- * outside classes only), -2 unknown. */
+/* One escaped code point (in or out of a class): 1 with *cp set, 2 for
+ * white space (\s, \h, \v: a space or a tab on a line the start strings
+ * serve), 0 for a class escape that stands for any text, -1 for an
+ * assertion (\b, \K, ..., outside classes only), -2 unknown. */
 static int escape(reader *R, bool in_class, uint32_t *cp) {
   if (R->p >= R->end) return -2;
   char c = *R->p++;
@@ -347,10 +348,8 @@ static int escape(reader *R, bool in_class, uint32_t *cp) {
     skip_braced(R);
     return 0;
   case 's': case 'h': case 'v':
-    /* white space: on a line the start strings serve, ASCII only, and all
-     * ASCII white space is one byte class of the automaton */
-    *cp = ' ';
-    return 1;
+    /* white space: on a line the start strings serve, a space or a tab */
+    return 2;
   case 'd': case 'D': case 'S': case 'w': case 'W': case 'H':
   case 'V': case 'R': case 'X': case 'N': case 'C':
     return 0;
@@ -398,13 +397,20 @@ static sset read_class(reader *R) {
       any = true;
       continue;
     }
-    /* \s, \h, \v in a class: no range can follow ("[\s-x]" is literal) */
-    bool ws = *R->p == '\\' && R->p + 1 < R->end && strchr("shv", R->p[1]);
     if (*R->p == '\\') {
       R->p++;
       int k = escape(R, true, &lo);
       if (k == 0) {
         any = true;
+        continue;
+      }
+      if (k == 2) { /* no range can follow ("[\s-x]" is literal) */
+        if (n + 2 > CLASS_MAX) {
+          any = true;
+        } else {
+          cps[n++] = ' ';
+          cps[n++] = '\t';
+        }
         continue;
       }
       if (k < 0) {
@@ -415,7 +421,7 @@ static sset read_class(reader *R) {
       lo = take_cp(R);
     }
     uint32_t hi = lo;
-    if (!ws && R->p + 1 < R->end && *R->p == '-' && R->p[1] != ']') {
+    if (R->p + 1 < R->end && *R->p == '-' && R->p[1] != ']') {
       R->p++;
       if (*R->p == '\\') {
         R->p++;
@@ -593,6 +599,11 @@ static sset read_atom(reader *R) {
     uint32_t cp;
     int k = escape(R, false, &cp);
     if (k == 1) return set_cp(cp);
+    if (k == 2) {
+      sset s = set_cp(' '), t = set_cp('\t');
+      set_union(&s, &t);
+      return s;
+    }
     if (k == -1) return set_eps();
     if (k == -2) R->err = true;
     return set_any();
@@ -641,6 +652,36 @@ static bool read_quant(reader *R, long *min, long *max) {
   return true;
 }
 
+/* X{min,max} (max < 0: unbounded): X^j for min <= j <= lim, and when more
+ * copies are allowed, X^lim open (a longer run begins with it). Frees x. */
+static sset set_repeat(sset *x, long min, long max) {
+  /* a single string (a digit: "[0-9]{1,3}") is written out further than a
+   * set (white space: a space or a tab), whose powers only multiply */
+  long q = x->n == 1 ? QUANT_LIM : 2;
+  long lim = max < 0 || max > q ? q : max;
+  sset r = {0}, pw = set_eps(); /* pw = X^j */
+  for (long j = 0; j <= lim; j++) {
+    if (j >= min) {
+      sset c = set_copy(&pw);
+      if (j == lim && (max < 0 || max > lim)) set_open(&c);
+      set_union(&r, &c);
+    }
+    if (j < lim) {
+      sset xc = set_copy(x);
+      pw = set_concat(&pw, &xc);
+    }
+  }
+  if (min > lim) { /* only runs longer than lim: they begin with X^lim */
+    set_open(&pw);
+    set_union(&r, &pw);
+  } else {
+    free(pw.v);
+  }
+  free(x->v);
+  set_norm(&r);
+  return r;
+}
+
 static sset read_seq(reader *R) {
   sset acc = set_eps();
   while (!R->err && R->p < R->end && *R->p != '|' && *R->p != ')') {
@@ -657,26 +698,7 @@ static sset read_seq(reader *R) {
     }
     long min, max;
     while (!R->err && read_quant(R, &min, &max)) {
-      if (max == 0) {
-        free(a.v);
-        a = set_eps();
-      } else {
-        if (min >= 2) {
-          set_open(&a); /* X X ...: begins with X */
-        } else if (max != 1) {
-          /* X{0 or 1,} then Y begins with X Y or with X X: a | open(a a) */
-          sset a1 = set_copy(&a), a2 = set_copy(&a);
-          sset aa = set_concat(&a1, &a2);
-          set_open(&aa);
-          set_union(&a, &aa);
-          set_norm(&a);
-        }
-        if (min == 0) {
-          sset e = set_eps();
-          set_union(&a, &e);
-          set_norm(&a);
-        }
-      }
+      a = set_repeat(&a, min, max);
     }
     acc = set_concat(&acc, &a);
   }
@@ -804,8 +826,7 @@ static void build(vnx_starts *st, trie *t) {
     for (uint32_t k = 0; k < t->nodes[i].ne; k++) used[t->nodes[i].e[k].byte] = true;
   st->ncls = 1;
   for (int b = 0; b < 256; b++) st->cls[b] = used[b] ? (unsigned char)st->ncls++ : 0;
-  /* the strings write all ASCII white space as ' ' (set_cp) */
-  st->cls['\t'] = st->cls['\n'] = st->cls['\v'] = st->cls['\f'] = st->cls['\r'] = st->cls[' '];
+  for (int b = '1'; b <= '9'; b++) st->cls[b] = st->cls['0']; /* set_cp writes digits as 0 */
   st->nstates = (uint32_t)t->n;
   size_t nc = st->ncls;
   /* order[k]: the trie node of state k; id[node]: its state */
