@@ -119,10 +119,11 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   m->nidoff[nr] = k;
   if (rs && nr) {
     m->st = rs->starts;
-    m->sp = vnx_xcalloc(nr, sizeof *m->sp);
-    m->nsp = vnx_xcalloc(nr, sizeof *m->nsp);
-    m->capsp = vnx_xcalloc(nr, sizeof *m->capsp);
-    m->act = vnx_xcalloc(nr, sizeof *m->act);
+    /* per pattern: rules, then the cores of rules with a prefix */
+    m->sp = vnx_xcalloc(2 * nr, sizeof *m->sp);
+    m->nsp = vnx_xcalloc(2 * nr, sizeof *m->nsp);
+    m->capsp = vnx_xcalloc(2 * nr, sizeof *m->capsp);
+    m->act = vnx_xcalloc(2 * nr, sizeof *m->act);
     m->cpsafe = vnx_xcalloc(CPSAFE_N, 1);
     for (uint32_t cp = 0; cp < CPSAFE_N; cp++) m->cpsafe[cp] = vnx_start_cp_safe(cp);
   }
@@ -136,7 +137,7 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_context_free(m->mclim);
   pcre2_match_context_free(m->mcat);
   if (m->sp)
-    for (size_t i = 0; i < m->rs->n; i++) free(m->sp[i]);
+    for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->sp[i]);
   free(m->sp);
   free(m->nsp);
   free(m->capsp);
@@ -366,27 +367,28 @@ static bool line_safe(const vnx_matcher *m, const char *s, size_t n) {
   return true;
 }
 
-/* The leftmost match of rule ri starting in [off, lim] (lim >= ll: no
- * limit). With candidate starts (cand) only those are tried, one anchored
+/* The leftmost match of code (rule ri's pattern, or its core with ri = n +
+ * the rule) starting in [off, lim] (lim >= ll: no limit). With candidate
+ * starts (cand) only those are tried, one anchored
  * try each (an offset limit equal to the start): the first that matches is
  * the match the unanchored search finds, as no match starts elsewhere. *ci
  * walks the candidates of the line. */
-static int find(vnx_matcher *m, const vnx_rule *r, size_t ri, bool cand, const char *subj,
-                size_t ll, size_t off, size_t lim, size_t *ci) {
+static int find(vnx_matcher *m, const pcre2_code *code, bool jit, size_t ri, bool cand,
+                const char *subj, size_t ll, size_t off, size_t lim, size_t *ci) {
   if (!cand) {
     pcre2_match_context *mc = m->mc;
     if (lim < ll) {
       pcre2_set_offset_limit(m->mclim, lim);
       mc = m->mclim;
     }
-    return run(r->code, r->jit, subj, ll, off, m->md, mc);
+    return run(code, jit, subj, ll, off, m->md, mc);
   }
   const uint32_t *v = m->sp[ri];
   size_t n = m->nsp[ri];
   while (*ci < n && v[*ci] < off) (*ci)++;
   for (; *ci < n && v[*ci] <= lim; (*ci)++) {
     pcre2_set_offset_limit(m->mcat, v[*ci]);
-    int rc = run(r->code, r->jit, subj, ll, v[*ci], m->md, m->mcat);
+    int rc = run(code, jit, subj, ll, v[*ci], m->md, m->mcat);
     if (rc != PCRE2_ERROR_NOMATCH) return rc;
   }
   return PCRE2_ERROR_NOMATCH;
@@ -409,8 +411,8 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
    * trie over the folded line for the rules that passed it */
   bool starts = m->st && fl == ll && line_safe(m, subj, ll);
   for (size_t ri = 0; ri < rs->n; ri++) {
-    m->act[ri] = needs_ok(m, ri, m->fold, fl);
-    m->nsp[ri] = 0;
+    m->act[ri] = m->act[rs->n + ri] = needs_ok(m, ri, m->fold, fl);
+    m->nsp[ri] = m->nsp[rs->n + ri] = 0;
   }
   if (starts) {
     vnx_startbuf b = {m->act, m->sp, m->nsp, m->capsp};
@@ -420,7 +422,8 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
     const vnx_rule *r = &rs->rules[ri];
     if (!m->act[ri]) continue;
     bool cand = starts && vnx_starts_has(m->st, ri);
-    size_t ci = 0;
+    bool ccand = starts && r->core && vnx_starts_has(m->st, rs->n + ri);
+    size_t ci = 0, cci = 0;
     struct timespec t0;
     if (m->ns) clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t off = 0;
@@ -437,7 +440,7 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
       size_t lim = ll;
       if (core) {
         if (!have_c || c < off) {
-          int crc = run(r->core, r->jit, subj, ll, off, m->md, m->mc);
+          int crc = find(m, r->core, r->jit, rs->n + ri, ccand, subj, ll, off, ll, &cci);
           if (crc == PCRE2_ERROR_NOMATCH) break;
           if (crc < 0) {
             core = false; /* a limit in C alone: the plain search decides */
@@ -448,7 +451,7 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
         }
         lim = c;
       }
-      int rc = find(m, r, ri, cand, subj, ll, off, lim, &ci);
+      int rc = find(m, r->code, r->jit, ri, cand, subj, ll, off, lim, &ci);
       if (rc == PCRE2_ERROR_NOMATCH && core) {
         off = c + 1;
         while (off < ll && ((unsigned char)subj[off] & 0xC0) == 0x80) off++;

@@ -1330,8 +1330,10 @@ static bool compile_rule(loader *L, prule *p) {
       xb_free(&cx);
       return false;
     }
-    r->core = pcre2_compile((PCRE2_SPTR)(cx.s ? cx.s : ""), cx.len, opts, &ec, &eoff,
-                            L->rs->cctx);
+    /* the core is searched at its candidate starts too: an offset limit */
+    r->core = pcre2_compile((PCRE2_SPTR)(cx.s ? cx.s : ""), cx.len, opts | PCRE2_USE_OFFSET_LIMIT,
+                            &ec, &eoff, L->rs->cctx);
+    r->core_expanded = vnx_xstrndup(cx.s ? cx.s : "", cx.len);
     xb_free(&cx);
     if (!r->core) {
       PCRE2_UCHAR msg[256];
@@ -1385,6 +1387,7 @@ static void free_rule(vnx_rule *r) {
   pcre2_code_free(r->code);
   pcre2_code_free(r->core);
   free(r->expanded);
+  free(r->core_expanded);
   for (size_t i = 0; i < r->nsets; i++) free_set(&r->sets[i]);
   free(r->sets);
   for (size_t i = 0; i < r->nex; i++) {

@@ -56,6 +56,7 @@ typedef struct vnx_rule {
   pcre2_code *core; /* with a `prefix`: the pattern lines alone, else NULL */
   bool jit;         /* code (and core) have JIT code */
   char *expanded; /* the pattern after fragment expansion, as compiled */
+  char *core_expanded; /* the same for core, or NULL */
   uint32_t ncap;
   vnx_gref span; /* n == 0: whole match */
   vnx_set *sets;
@@ -125,7 +126,8 @@ const char *vnx_gaz_lookup(const vnx_gazetteer *g, const char *s, size_t n);
 
 /* ---- start strings (rules_start.c) ---- */
 /* Where each rule's match can start: short lower-cased strings read off its
- * pattern, in one trie. A rule without them may start anywhere. */
+ * pattern, in one automaton. A rule without them may start anywhere. Index
+ * ri < n is rule ri's pattern, n + ri the core of a rule with a prefix. */
 vnx_starts *vnx_starts_new(const vnx_ruleset *rs);
 void vnx_starts_free(vnx_starts *st);
 bool vnx_starts_has(const vnx_starts *st, size_t rule);

@@ -116,7 +116,20 @@ static int cmp_sstr(const void *a, const void *b) {
  * string it begins, and a set too big is cut to shorter strings. */
 static void set_norm(sset *s) {
   for (;;) {
-    if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, cmp_sstr);
+    if (s->n <= 1) return;
+    if (s->n <= 16) { /* most sets: insertion sort beats qsort's set-up */
+      for (size_t i = 1; i < s->n; i++) {
+        sstr x = s->v[i];
+        size_t j = i;
+        while (j && cmp_sstr(&s->v[j - 1], &x) > 0) {
+          s->v[j] = s->v[j - 1];
+          j--;
+        }
+        s->v[j] = x;
+      }
+    } else {
+      qsort(s->v, s->n, sizeof *s->v, cmp_sstr);
+    }
     size_t o = 0;
     long cover = -1; /* the last open string kept: it covers its extensions */
     for (size_t i = 0; i < s->n; i++) {
@@ -207,9 +220,11 @@ static sset set_concat(sset *a, sset *b) {
       set_push(&r, &y);
     }
   }
+  /* one string before b: r is b's order, duplicates at most (harmless) */
+  bool sorted = a->n == 1;
   free(a->v);
   free(b->v);
-  set_norm(&r);
+  if (!sorted) set_norm(&r);
   return r;
 }
 
@@ -874,13 +889,16 @@ static void build(vnx_starts *st, trie *t) {
 
 vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
   vnx_starts *st = vnx_xcalloc(1, sizeof *st);
-  st->has = vnx_xcalloc(rs->n ? rs->n : 1, sizeof *st->has);
+  st->has = vnx_xcalloc(2 * rs->n + 1, sizeof *st->has);
   trie t = {0};
   node_new(&t); /* the root, node 0 */
   memos M = {0};
-  for (size_t ri = 0; ri < rs->n; ri++) {
+  /* rule ri is pattern ri, its core (prefix rules) pattern n + ri */
+  for (size_t ri = 0; ri < 2 * rs->n; ri++) {
+    const vnx_rule *r = &rs->rules[ri % rs->n];
+    const char *pat = ri < rs->n ? r->expanded : r->core_expanded;
     sset s;
-    if (!rs->rules[ri].expanded || !pattern_starts(rs->rules[ri].expanded, &M, &s)) continue;
+    if (!pat || !pattern_starts(pat, &M, &s)) continue;
     st->has[ri] = true;
     for (size_t i = 0; i < s.n; i++) insert(&t, &s.v[i], (uint32_t)ri);
     free(s.v);
@@ -890,7 +908,7 @@ vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
   if (t.n <= UINT16_MAX) {
     build(st, &t);
   } else { /* too many states for the table: no start strings at all */
-    memset(st->has, 0, (rs->n ? rs->n : 1) * sizeof *st->has);
+    memset(st->has, 0, (2 * rs->n + 1) * sizeof *st->has);
   }
   for (size_t i = 0; i < t.n; i++) {
     free(t.nodes[i].e);
