@@ -416,7 +416,7 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
   }
   if (starts) {
     vnx_startbuf b = {m->act, m->sp, m->nsp, m->capsp};
-    vnx_starts_scan(m->st, m->fold, fl, &b);
+    vnx_starts_scan(m->st, subj, m->fold, fl, &b);
   }
   for (size_t ri = 0; ri < rs->n; ri++) {
     const vnx_rule *r = &rs->rules[ri];

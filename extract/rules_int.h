@@ -141,8 +141,10 @@ typedef struct vnx_startbuf {
   size_t *n, *cap;
 } vnx_startbuf;
 /* Adds to b every position of the folded line where a start string of an
- * active rule begins (b->n is not reset). */
-void vnx_starts_scan(const vnx_starts *st, const char *fold, size_t n, vnx_startbuf *b);
+ * active rule begins (b->n is not reset). line is the line itself (same
+ * length: only lines where vnx_start_cp_safe holds everywhere). */
+void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
+                     vnx_startbuf *b);
 
 /* ---- converters (convert.c) ---- */
 typedef struct vnx_conv_info {

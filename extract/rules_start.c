@@ -46,7 +46,14 @@ typedef struct sstr {
   unsigned char b[START_CP * 4];
   unsigned char len, ncp;
   bool open; /* the match may go on after it; else it is the whole match */
+  /* ASCII bytes that cannot come just before the start: a negative
+   * lookbehind at the start, "(?<![\p{L}\p{N}])" (bit c of nb[c >> 6]) */
+  uint64_t nb[2];
 } sstr;
+
+static bool nb_has(const uint64_t *nb, unsigned char c) {
+  return c < 128 && (nb[c >> 6] >> (c & 63) & 1);
+}
 
 typedef struct sset {
   sstr *v;
@@ -88,14 +95,14 @@ static void set_push(sset *s, const sstr *x) {
 
 static sset set_eps(void) {
   sset s = {0};
-  sstr e = {{0}, 0, 0, false};
+  sstr e = {{0}, 0, 0, false, {0, 0}};
   set_push(&s, &e);
   return s;
 }
 
 static sset set_any(void) {
   sset s = {0};
-  sstr e = {{0}, 0, 0, true};
+  sstr e = {{0}, 0, 0, true, {0, 0}};
   set_push(&s, &e);
   return s;
 }
@@ -134,14 +141,17 @@ static void set_norm(sset *s) {
     long cover = -1; /* the last open string kept: it covers its extensions */
     for (size_t i = 0; i < s->n; i++) {
       sstr x = s->v[i];
-      if (cover >= 0 && s->v[cover].len <= x.len &&
-          memcmp(s->v[cover].b, x.b, s->v[cover].len) == 0)
+      /* covered only by a string that allows at least the same starts */
+      const sstr *cv = cover >= 0 ? &s->v[cover] : NULL;
+      if (cv && cv->len <= x.len && memcmp(cv->b, x.b, cv->len) == 0 &&
+          (cv->nb[0] & ~x.nb[0]) == 0 && (cv->nb[1] & ~x.nb[1]) == 0)
         continue;
       if (o > 0 && s->v[o - 1].len == x.len && memcmp(s->v[o - 1].b, x.b, x.len) == 0) {
-        if (x.open) {
-          s->v[o - 1].open = true;
-          cover = (long)o - 1;
-        }
+        sstr *y = &s->v[o - 1]; /* one string for both: the weaker of each */
+        y->nb[0] &= x.nb[0];
+        y->nb[1] &= x.nb[1];
+        if (x.open) y->open = true;
+        if (y->open) cover = (long)o - 1;
         continue;
       }
       s->v[o++] = x;
@@ -208,6 +218,10 @@ static sset set_concat(sset *a, sset *b) {
     for (size_t j = 0; j < b->n; j++) {
       const sstr *z = &b->v[j];
       sstr y = *x;
+      if (x->len == 0) { /* b starts where x does: both lookbehinds hold */
+        y.nb[0] |= z->nb[0];
+        y.nb[1] |= z->nb[1];
+      }
       size_t k = 0;
       while (k < z->len && y.ncp < START_CP) {
         int l = utf8_len(z->b[k]);
@@ -293,7 +307,7 @@ static sset set_cp(uint32_t cp) {
   if (cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r') return s;
   /* digits are one class of the automaton: [0-9] is one string, not ten */
   if (cp >= '0' && cp <= '9') cp = '0';
-  sstr x = {{0}, 0, 1, false};
+  sstr x = {{0}, 0, 1, false, {0, 0}};
   uint32_t lo = cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp)
                           : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
   x.len = (unsigned char)utf8proc_encode_char((utf8proc_int32_t)lo, x.b);
@@ -471,6 +485,62 @@ static sset read_class(reader *R) {
   return s;
 }
 
+/* The ASCII characters a negative lookbehind of one class or one character
+ * excludes before the start: literal characters, ranges, \p{L} (ASCII
+ * letters), \p{N} and \d (digits). Anything else adds nothing, which only
+ * keeps more candidates. */
+static void behind_set(const char *t, size_t n, uint64_t *nb) {
+  const char *end = t + n;
+  if (n == 1 || (n == 2 && t[0] == '\\' && !((t[1] >= 'a' && t[1] <= 'z') ||
+                                             (t[1] >= 'A' && t[1] <= 'Z') ||
+                                             (t[1] >= '0' && t[1] <= '9')))) {
+    unsigned char c = (unsigned char)t[n - 1];
+    if (c < 128 && (n == 2 || !strchr(".^$|()[]{}*+?\\", c))) nb[c >> 6] |= (uint64_t)1 << (c & 63);
+    return;
+  }
+  if (n < 3 || t[0] != '[' || t[1] == '^' || t[n - 1] != ']') return;
+  /* the whole body one class: its items, up to the closing bracket */
+  uint64_t set[2] = {0, 0};
+  const char *p = t + 1;
+  while (p < end - 1) {
+    unsigned char lo = (unsigned char)*p, hi;
+    if (lo == '[') return; /* a POSIX class or nested: not read */
+    if (lo == '\\') {
+      char e = p[1];
+      if (e == 'p' && p + 4 < end && p[2] == '{' && p[4] == '}' && (p[3] == 'L' || p[3] == 'N')) {
+        for (int c = 0; c < 128; c++)
+          if (p[3] == 'L' ? ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) : (c >= '0' && c <= '9'))
+            set[c >> 6] |= (uint64_t)1 << (c & 63);
+        p += 5;
+        continue;
+      }
+      if (e == 'd') {
+        for (int c = '0'; c <= '9'; c++) set[c >> 6] |= (uint64_t)1 << (c & 63);
+        p += 2;
+        continue;
+      }
+      if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') ||
+          (unsigned char)e >= 128)
+        return; /* another escape: stop reading (what was read holds) */
+      lo = (unsigned char)e;
+      p += 2;
+    } else if (lo >= 128) {
+      return;
+    } else {
+      p++;
+    }
+    hi = lo;
+    if (p + 1 < end - 1 && *p == '-' && (unsigned char)p[1] < 128 && p[1] != '\\' && p[1] != '[') {
+      hi = (unsigned char)p[1];
+      p += 2;
+    }
+    for (unsigned c = lo; c <= hi && c < 128; c++) set[c >> 6] |= (uint64_t)1 << (c & 63);
+  }
+  if (p != end - 1) return;
+  nb[0] |= set[0];
+  nb[1] |= set[1];
+}
+
 static bool expect_close(reader *R) {
   if (R->p < R->end && *R->p == ')') {
     R->p++;
@@ -511,7 +581,7 @@ static sset read_group_text(reader *R) {
     R->err = true;
     return set_any();
   }
-  bool assertion = false;
+  bool assertion = false, negbehind = false;
   if (*R->p == '?') {
     R->p++;
     char c = R->p < R->end ? *R->p : 0;
@@ -525,6 +595,7 @@ static sset read_group_text(reader *R) {
       R->p++;
       assertion = true;
     } else if (c == '<' && R->p + 1 < R->end && (R->p[1] == '=' || R->p[1] == '!')) {
+      negbehind = R->p[1] == '!';
       R->p += 2;
       assertion = true;
     } else if (c == '<' || c == '\'' || (c == 'P' && R->p + 1 < R->end && R->p[1] == '<')) {
@@ -568,11 +639,15 @@ static sset read_group_text(reader *R) {
       R->p++;
     }
   }
+  const char *body = R->p;
   sset b = read_alt(R);
+  size_t blen = (size_t)(R->p - body);
   expect_close(R);
   if (assertion) {
     free(b.v);
-    return set_eps();
+    sset e = set_eps();
+    if (negbehind) behind_set(body, blen, e.v[0].nb);
+    return e;
   }
   return b;
 }
@@ -591,7 +666,7 @@ static sset read_atom(reader *R) {
   if (c == '^') { /* the start of the line: a marker byte no text has */
     R->p++;
     sset s = {0};
-    sstr x = {{START_BOL}, 1, 1, false};
+    sstr x = {{START_BOL}, 1, 1, false, {0, 0}};
     set_push(&s, &x);
     return s;
   }
@@ -753,6 +828,7 @@ typedef struct sout {
   uint32_t rule;
   unsigned char len; /* bytes of the string */
   bool bol;          /* it begins with START_BOL */
+  uint64_t nb[2];    /* sstr.nb */
 } sout;
 
 struct vnx_starts {
@@ -787,7 +863,11 @@ static uint32_t child(const trie *t, uint32_t n, unsigned char b) {
 
 static void add_out(tnode *x, sout o) {
   for (uint32_t i = 0; i < x->nout; i++)
-    if (x->out[i].rule == o.rule && x->out[i].len == o.len) return;
+    if (x->out[i].rule == o.rule && x->out[i].len == o.len) { /* the weaker */
+      x->out[i].nb[0] &= o.nb[0];
+      x->out[i].nb[1] &= o.nb[1];
+      return;
+    }
   if (x->nout == x->capout) {
     x->capout = x->capout ? 2 * x->capout : 2;
     x->out = vnx_xrealloc(x->out, x->capout * sizeof *x->out);
@@ -811,7 +891,7 @@ static void insert(trie *t, const sstr *x, uint32_t rule) {
     }
     n = c;
   }
-  add_out(&t->nodes[n], (sout){rule, x->len, x->b[0] == START_BOL});
+  add_out(&t->nodes[n], (sout){rule, x->len, x->b[0] == START_BOL, {x->nb[0], x->nb[1]}});
 }
 
 /* The start strings of one pattern; false if it may start anywhere. */
@@ -946,7 +1026,9 @@ static void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
   b->n[rule] = n + 1;
 }
 
-void vnx_starts_scan(const vnx_starts *st, const char *fold, size_t n, vnx_startbuf *b) {
+void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
+                     vnx_startbuf *b) {
+  const unsigned char *u = (const unsigned char *)line;
   if (!st->delta) return;
   const unsigned char *f = (const unsigned char *)fold;
   const uint16_t *d = st->delta;
@@ -959,7 +1041,10 @@ void vnx_starts_scan(const vnx_starts *st, const char *fold, size_t n, vnx_start
     for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) {
       const sout *o = &st->out[i];
       /* a string of len bytes ends at e; the marker stands before 0 */
-      add_start(b, o->rule, e + 1 + o->bol - o->len);
+      size_t p = e + 1 + o->bol - o->len;
+      /* its lookbehind fails (the line's byte: the class is read as written) */
+      if (p > 0 && nb_has(o->nb, u[p - 1])) continue;
+      add_start(b, o->rule, p);
     }
   }
 }
