@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <utf8proc.h>
+
 #include "rules_int.h"
 
 /* Generous for real rules (they need a few thousand steps per line), small
@@ -62,6 +64,7 @@ struct vnx_matcher {
   size_t *nsp, *capsp;
   bool *act;
   unsigned char *cpsafe; /* vnx_start_cp_safe for code points below CPSAFE_N */
+  uint16_t *lower;       /* utf8proc_tolower for code points below CPSAFE_N */
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -125,7 +128,12 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
     m->capsp = vnx_xcalloc(2 * nr, sizeof *m->capsp);
     m->act = vnx_xcalloc(2 * nr, sizeof *m->act);
     m->cpsafe = vnx_xcalloc(CPSAFE_N, 1);
-    for (uint32_t cp = 0; cp < CPSAFE_N; cp++) m->cpsafe[cp] = vnx_start_cp_safe(cp);
+    m->lower = vnx_xcalloc(CPSAFE_N, sizeof *m->lower);
+    for (uint32_t cp = 0; cp < CPSAFE_N; cp++) {
+      m->cpsafe[cp] = vnx_start_cp_safe(cp);
+      utf8proc_int32_t lo = utf8proc_tolower((utf8proc_int32_t)cp);
+      m->lower[cp] = lo >= 0 && lo < 0x10000 ? (uint16_t)lo : 0; /* 0: not tabled */
+    }
   }
   return m;
 }
@@ -143,6 +151,7 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->capsp);
   free(m->act);
   free(m->cpsafe);
+  free(m->lower);
   pcre2_jit_stack_free(m->js);
   free(m->hits);
   free(m->ns);
@@ -339,32 +348,76 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   rec->text = vnx_xstrndup(doc->text.s + nstart, nend - nstart);
 }
 
-/* Whether every code point of the line is one where the start strings are
- * exact (vnx_start_cp_safe): then the folded line has the same length and
- * its positions are the line's. */
-static bool line_safe(const vnx_matcher *m, const char *s, size_t n) {
+/* vnx_fold_lower of the line into m->fold, and whether every code point is
+ * one where the start strings are exact (vnx_start_cp_safe; the folded line
+ * then has the same length and its positions are the line's). Well-formed
+ * two- and three-byte sequences below CPSAFE_N are lowered from a table
+ * (utf8proc_tolower, as vnx_fold_lower does); anything else goes through
+ * vnx_fold_lower's own code path, so the bytes are the same. */
+static size_t fold_line(vnx_matcher *m, const char *s, size_t n, bool *safe) {
+  if (!m->lower) {
+    *safe = false;
+    return vnx_fold_lower(s, n, &m->fold, &m->foldcap);
+  }
+  if (m->foldcap < 3 * n + 1) { /* a code point lowers to at most 3 bytes here */
+    m->foldcap = 3 * n + 1 > 64 ? 3 * n + 1 : 64;
+    m->fold = vnx_xrealloc(m->fold, m->foldcap);
+  }
   const unsigned char *u = (const unsigned char *)s;
+  unsigned char *o = (unsigned char *)m->fold;
+  size_t len = 0;
+  bool ok = true;
   for (size_t i = 0; i < n;) {
     unsigned char c = u[i];
     if (c < 0x80) {
       /* \s is read as a space or a tab (rules_start.c) */
-      if (c == '\v' || c == '\f' || c == '\r') return false;
+      if (c == '\v' || c == '\f' || c == '\r') ok = false;
+      o[len++] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
       i++;
       continue;
     }
-    uint32_t cp;
-    if (c >= 0xC2 && c < 0xE0 && i + 1 < n) {
+    uint32_t cp = CPSAFE_N;
+    size_t k = 0;
+    if (c >= 0xC2 && c < 0xE0 && i + 1 < n && (u[i + 1] & 0xC0) == 0x80) {
       cp = (uint32_t)(c & 0x1F) << 6 | (u[i + 1] & 0x3F);
-      i += 2;
-    } else if (c >= 0xE0 && c < 0xF0 && i + 2 < n) {
+      k = 2;
+    } else if ((c == 0xE1 || c == 0xE2) && i + 2 < n && (u[i + 1] & 0xC0) == 0x80 &&
+               (u[i + 2] & 0xC0) == 0x80) {
       cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
-      i += 3;
-    } else {
-      return false;
+      k = 3;
     }
-    if (cp >= CPSAFE_N || !m->cpsafe[cp]) return false;
+    if (cp < CPSAFE_N && m->lower[cp]) {
+      uint32_t lo = m->lower[cp];
+      if (!m->cpsafe[cp]) ok = false;
+      if (lo < 0x80) {
+        o[len++] = (unsigned char)lo;
+      } else if (lo < 0x800) {
+        o[len++] = (unsigned char)(0xC0 | lo >> 6);
+        o[len++] = (unsigned char)(0x80 | (lo & 0x3F));
+      } else {
+        o[len++] = (unsigned char)(0xE0 | lo >> 12);
+        o[len++] = (unsigned char)(0x80 | (lo >> 6 & 0x3F));
+        o[len++] = (unsigned char)(0x80 | (lo & 0x3F));
+      }
+      i += k;
+      continue;
+    }
+    /* the rest of the line the general way (same bytes as vnx_fold_lower) */
+    char *rest = NULL;
+    size_t rcap = 0, rl = vnx_fold_lower(s + i, n - i, &rest, &rcap);
+    if (len + rl + 1 > m->foldcap) {
+      m->foldcap = len + rl + 1;
+      m->fold = vnx_xrealloc(m->fold, m->foldcap);
+    }
+    memcpy(m->fold + len, rest, rl);
+    free(rest);
+    len += rl;
+    ok = false;
+    break;
   }
-  return true;
+  m->fold[len] = 0;
+  *safe = ok && len == n;
+  return len;
 }
 
 /* The leftmost match of code (rule ri's pattern, or its core with ri = n +
@@ -398,7 +451,8 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
   const vnx_ruleset *rs = m->rs;
   const char *subj = doc->text.s + ls;
   int limits = 0;
-  size_t fl = vnx_fold_lower(subj, ll, &m->fold, &m->foldcap);
+  bool safe;
+  size_t fl = fold_line(m, subj, ll, &safe);
   m->nc = m->nov = 0;
   if (m->nu) memset(m->memo, -1, m->nu);
   /* pairs is all zero between lines: the bits set here are cleared after
@@ -409,7 +463,7 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
   }
   /* candidate starts: the prefilter first, then one walk of the start
    * trie over the folded line for the rules that passed it */
-  bool starts = m->st && fl == ll && line_safe(m, subj, ll);
+  bool starts = m->st && safe;
   for (size_t ri = 0; ri < rs->n; ri++) {
     m->act[ri] = m->act[rs->n + ri] = needs_ok(m, ri, m->fold, fl);
     m->nsp[ri] = m->nsp[rs->n + ri] = 0;
