@@ -461,8 +461,8 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
     unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
     m->pairs[k >> 6] |= (uint64_t)1 << (k & 63);
   }
-  /* candidate starts: the prefilter first, then one walk of the start
-   * trie over the folded line for the rules that passed it */
+  /* candidate starts: the prefilter first, then one run of the start
+   * automaton over the folded line for the rules that passed it */
   bool starts = m->st && safe;
   for (size_t ri = 0; ri < rs->n; ri++) {
     m->act[ri] = m->act[rs->n + ri] = needs_ok(m, ri, m->fold, fl);

@@ -5,30 +5,41 @@
  * text, and each try walks a long alternation. Here each compiled pattern
  * is read once more, as text, to compute its start strings: a set S of
  * short lower-cased strings (up to START_CP code points) such that every
- * match begins with one of them. The set only over-approximates: anything
- * the reader does not model exactly (classes like \p{L} or \s, back
- * references, subroutine calls, `.`, big classes) stands for "any text
- * from here on", and assertions stand for the empty string. A pattern that
- * can start with "any text" (it is nullable, or begins with \p{Lu}) gets no
- * start strings, and is searched as before.
+ * match begins with one of them. The set only over-approximates: what the
+ * reader does not model exactly (\p{..}, \w, \d, back references,
+ * subroutine calls, `.`, big or negated classes) stands for "any text from
+ * here on"; lookaheads and most lookbehinds stand for the empty string; a
+ * quantified atom is written out for a few copies, then "any text"; a set
+ * that grows too big is cut to shorter strings. A pattern that can start
+ * with "any text" (it is nullable, or begins with \p{Lu}) gets no start
+ * strings and is searched as before.
  *
- * The start strings of all rules go into one byte trie. match.c walks it
- * once per position of the lower-cased line and runs each rule only at its
- * candidate positions (an offset limit equal to the start: an anchored
- * try). The leftmost position where the anchored try succeeds is where the
- * unanchored search would have found its match, with the same groups.
+ * Two refinements keep the strings cheap and exact: `^` is a marker byte
+ * before the line, and a negative lookbehind of one class at a string's
+ * start ({BD_L}, "(?<![\p{L}\p{N}/\-.,])") records the ASCII characters
+ * that may not stand just before it.
+ *
+ * The start strings of all rules (and of the cores of rules with a prefix)
+ * go into one Aho-Corasick automaton. match.c runs it once over the
+ * lower-cased line and tries each rule only at its candidate positions (an
+ * offset limit equal to the start: an anchored try). The leftmost position
+ * where the anchored try succeeds is where the unanchored search would
+ * have found its match, with the same groups.
  *
  * Case: the strings are lower-cased the way the line is (utf8proc_tolower
  * per code point), so "Sở" in a case-sensitive pattern becomes "sở" and
  * also admits a text "sở": more candidates, never fewer. That is exact
  * only where pcre2's caseless matching agrees with utf8proc_tolower and
  * lower-casing keeps the byte length (positions in the folded line are then
- * positions in the line). vnx_start_cp_safe says where: ASCII, Latin-1 to
- * Latin Extended-B, combining marks, Latin Extended Additional and general
- * punctuation, minus the few code points with a third case variant (ſ, µ,
- * ı, ẛ, U+0345) or a length change (İ, ẞ). A pattern character outside it
- * stands for "any text"; a line with a text character outside it is
- * matched the plain way. */
+ * positions in the line). vnx_start_cp_safe says where: ASCII but \v, \f,
+ * \r, Latin-1 to Latin Extended-B, combining marks, Latin Extended
+ * Additional and U+2000..U+2BFF, minus the few code points with a third case
+ * variant (ſ, µ, ı, ẛ, U+0345) or a length change (İ, ẞ), and minus
+ * non-ASCII white space (\s is read as a space or a tab; the normaliser
+ * turns such space into ' ' anyway). A pattern character outside it stands
+ * for "any text" (or for nothing if it has no case: only a line that is
+ * matched the plain way can contain it); a line with a text character
+ * outside it is matched the plain way. Digits are one class of the automaton ("0"). */
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -248,7 +259,7 @@ static sset set_concat(sset *a, sset *b) {
  * the rules repeat big fragments ({BD_BODY} in every body rule): the sets
  * of long groups are kept by text. A group is balanced, so text equal to a
  * kept group's is that group. */
-#define MEMO_MIN 256 /* bytes of a group worth keeping */
+#define MEMO_MIN 64 /* bytes of a group worth keeping */
 #define MEMO_KEY 64  /* bytes hashed */
 
 typedef struct memo {
