@@ -399,8 +399,11 @@ static int escape(reader *R, bool in_class, uint32_t *cp) {
       return 1;
     }
     return -1;
-  case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+  case 'B': case 'A': case 'z': case 'Z': case 'K':
     return in_class ? -2 : -1;
+  case 'G': /* true only where the search began: an anchored try there
+             * differs from the unanchored search, so no start strings */
+    return -2;
   default:
     if (c >= '1' && c <= '9') { /* a back reference */
       while (R->p < R->end && *R->p >= '0' && *R->p <= '9') R->p++;
@@ -732,7 +735,12 @@ static bool read_quant(reader *R, long *min, long *max) {
       a = a * 10 + (*q++ - '0');
       digits = true;
     }
-    if (!digits) return false; /* "{" is then a literal (pcre2 10.42) */
+    /* "{" is then a literal; "{,n}" is one in pcre2 10.42 but a quantifier
+     * from 10.43 on: no start strings rather than a guess */
+    if (!digits) {
+      if (q < R->end && *q == ',') R->err = true;
+      return false;
+    }
     b = a;
     if (q < R->end && *q == ',') {
       q++;
