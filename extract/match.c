@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <utf8proc.h>
+
 #include "rules_int.h"
 
 /* Generous for real rules (they need a few thousand steps per line), small
@@ -17,6 +19,7 @@
 #define VNX_DEPTH_LIMIT 10000
 #define VNX_HEAP_LIMIT 20000 /* KiB */
 #define VNX_JIT_STACK_MAX (1024 * 1024)
+#define CPSAFE_N 0x2C00
 
 typedef struct cand {
   size_t rule;
@@ -53,6 +56,15 @@ struct vnx_matcher {
   /* the byte pairs of the folded line: a literal with a pair the line does
    * not have is not in it */
   uint64_t pairs[65536 / 64];
+  /* start strings (rules_start.c): per rule with them, the candidate starts
+   * in the current line; act says which rules passed the prefilter */
+  vnx_starts *st;
+  pcre2_match_context *mcat; /* mc plus an offset limit at the start: one try */
+  uint32_t **sp;
+  size_t *nsp, *capsp;
+  bool *act;
+  unsigned char *cpsafe; /* vnx_start_cp_safe for code points below CPSAFE_N */
+  uint16_t *lower;       /* utf8proc_tolower for code points below CPSAFE_N */
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -79,7 +91,8 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   pcre2_set_heap_limit(m->mc, VNX_HEAP_LIMIT);
   if (m->js) pcre2_jit_stack_assign(m->mc, NULL, m->js);
   m->mclim = pcre2_match_context_copy(m->mc);
-  if (!m->mclim) {
+  m->mcat = pcre2_match_context_copy(m->mc);
+  if (!m->mclim || !m->mcat) {
     fprintf(stderr, "vnextract: out of memory\n");
     abort();
   }
@@ -107,6 +120,24 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
     }
   }
   m->nidoff[nr] = k;
+  if (rs && nr) {
+    /* VNX_NO_STARTS=1: every rule searched the plain way (to check that
+     * the start strings change nothing) */
+    const char *ns = getenv("VNX_NO_STARTS");
+    m->st = ns && strcmp(ns, "1") == 0 ? NULL : rs->starts;
+    /* per pattern: rules, then the cores of rules with a prefix */
+    m->sp = vnx_xcalloc(2 * nr, sizeof *m->sp);
+    m->nsp = vnx_xcalloc(2 * nr, sizeof *m->nsp);
+    m->capsp = vnx_xcalloc(2 * nr, sizeof *m->capsp);
+    m->act = vnx_xcalloc(2 * nr, sizeof *m->act);
+    m->cpsafe = vnx_xcalloc(CPSAFE_N, 1);
+    m->lower = vnx_xcalloc(CPSAFE_N, sizeof *m->lower);
+    for (uint32_t cp = 0; cp < CPSAFE_N; cp++) {
+      m->cpsafe[cp] = vnx_start_cp_safe(cp);
+      utf8proc_int32_t lo = utf8proc_tolower((utf8proc_int32_t)cp);
+      m->lower[cp] = lo >= 0 && lo < 0x10000 ? (uint16_t)lo : 0; /* 0: not tabled */
+    }
+  }
   return m;
 }
 
@@ -115,6 +146,15 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mc);
   pcre2_match_context_free(m->mclim);
+  pcre2_match_context_free(m->mcat);
+  if (m->sp)
+    for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->sp[i]);
+  free(m->sp);
+  free(m->nsp);
+  free(m->capsp);
+  free(m->act);
+  free(m->cpsafe);
+  free(m->lower);
   pcre2_jit_stack_free(m->js);
   free(m->hits);
   free(m->ns);
@@ -311,11 +351,111 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   rec->text = vnx_xstrndup(doc->text.s + nstart, nend - nstart);
 }
 
+/* vnx_fold_lower of the line into m->fold, and whether every code point is
+ * one where the start strings are exact (vnx_start_cp_safe; the folded line
+ * then has the same length and its positions are the line's). Well-formed
+ * two- and three-byte sequences below CPSAFE_N are lowered from a table
+ * (utf8proc_tolower, as vnx_fold_lower does); anything else goes through
+ * vnx_fold_lower's own code path, so the bytes are the same. */
+static size_t fold_line(vnx_matcher *m, const char *s, size_t n, bool *safe) {
+  if (!m->lower) {
+    *safe = false;
+    return vnx_fold_lower(s, n, &m->fold, &m->foldcap);
+  }
+  if (m->foldcap < 3 * n + 1) { /* a code point lowers to at most 3 bytes here */
+    m->foldcap = 3 * n + 1 > 64 ? 3 * n + 1 : 64;
+    m->fold = vnx_xrealloc(m->fold, m->foldcap);
+  }
+  const unsigned char *u = (const unsigned char *)s;
+  unsigned char *o = (unsigned char *)m->fold;
+  size_t len = 0;
+  bool ok = true;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = u[i];
+    if (c < 0x80) {
+      /* \s is read as a space or a tab (rules_start.c) */
+      if (c == '\v' || c == '\f' || c == '\r') ok = false;
+      o[len++] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+      i++;
+      continue;
+    }
+    uint32_t cp = CPSAFE_N;
+    size_t k = 0;
+    if (c >= 0xC2 && c < 0xE0 && i + 1 < n && (u[i + 1] & 0xC0) == 0x80) {
+      cp = (uint32_t)(c & 0x1F) << 6 | (u[i + 1] & 0x3F);
+      k = 2;
+    } else if ((c == 0xE1 || c == 0xE2) && i + 2 < n && (u[i + 1] & 0xC0) == 0x80 &&
+               (u[i + 2] & 0xC0) == 0x80) {
+      cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+      k = 3;
+    }
+    if (cp < CPSAFE_N && m->lower[cp]) {
+      uint32_t lo = m->lower[cp];
+      if (!m->cpsafe[cp]) ok = false;
+      if (lo < 0x80) {
+        o[len++] = (unsigned char)lo;
+      } else if (lo < 0x800) {
+        o[len++] = (unsigned char)(0xC0 | lo >> 6);
+        o[len++] = (unsigned char)(0x80 | (lo & 0x3F));
+      } else {
+        o[len++] = (unsigned char)(0xE0 | lo >> 12);
+        o[len++] = (unsigned char)(0x80 | (lo >> 6 & 0x3F));
+        o[len++] = (unsigned char)(0x80 | (lo & 0x3F));
+      }
+      i += k;
+      continue;
+    }
+    /* the rest of the line the general way (same bytes as vnx_fold_lower) */
+    char *rest = NULL;
+    size_t rcap = 0, rl = vnx_fold_lower(s + i, n - i, &rest, &rcap);
+    if (len + rl + 1 > m->foldcap) {
+      m->foldcap = len + rl + 1;
+      m->fold = vnx_xrealloc(m->fold, m->foldcap);
+    }
+    memcpy(m->fold + len, rest, rl);
+    free(rest);
+    len += rl;
+    ok = false;
+    break;
+  }
+  m->fold[len] = 0;
+  *safe = ok && len == n;
+  return len;
+}
+
+/* The leftmost match of code (rule ri's pattern, or its core with ri = n +
+ * the rule) starting in [off, lim] (lim >= ll: no limit). With candidate
+ * starts (cand) only those are tried, one anchored
+ * try each (an offset limit equal to the start): the first that matches is
+ * the match the unanchored search finds, as no match starts elsewhere. *ci
+ * walks the candidates of the line. */
+static int find(vnx_matcher *m, const pcre2_code *code, bool jit, size_t ri, bool cand,
+                const char *subj, size_t ll, size_t off, size_t lim, size_t *ci) {
+  if (!cand) {
+    pcre2_match_context *mc = m->mc;
+    if (lim < ll) {
+      pcre2_set_offset_limit(m->mclim, lim);
+      mc = m->mclim;
+    }
+    return run(code, jit, subj, ll, off, m->md, mc);
+  }
+  const uint32_t *v = m->sp[ri];
+  size_t n = m->nsp[ri];
+  while (*ci < n && v[*ci] < off) (*ci)++;
+  for (; *ci < n && v[*ci] <= lim; (*ci)++) {
+    pcre2_set_offset_limit(m->mcat, v[*ci]);
+    int rc = run(code, jit, subj, ll, v[*ci], m->md, m->mcat);
+    if (rc != PCRE2_ERROR_NOMATCH) return rc;
+  }
+  return PCRE2_ERROR_NOMATCH;
+}
+
 static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *warn) {
   const vnx_ruleset *rs = m->rs;
   const char *subj = doc->text.s + ls;
   int limits = 0;
-  size_t fl = vnx_fold_lower(subj, ll, &m->fold, &m->foldcap);
+  bool safe;
+  size_t fl = fold_line(m, subj, ll, &safe);
   m->nc = m->nov = 0;
   if (m->nu) memset(m->memo, -1, m->nu);
   /* pairs is all zero between lines: the bits set here are cleared after
@@ -324,9 +464,23 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
     unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
     m->pairs[k >> 6] |= (uint64_t)1 << (k & 63);
   }
+  /* candidate starts: the prefilter first, then one run of the start
+   * automaton over the folded line for the rules that passed it */
+  bool starts = m->st && safe;
+  for (size_t ri = 0; ri < rs->n; ri++) {
+    m->act[ri] = m->act[rs->n + ri] = needs_ok(m, ri, m->fold, fl);
+    m->nsp[ri] = m->nsp[rs->n + ri] = 0;
+  }
+  if (starts) {
+    vnx_startbuf b = {m->act, m->sp, m->nsp, m->capsp};
+    vnx_starts_scan(m->st, subj, m->fold, fl, &b);
+  }
   for (size_t ri = 0; ri < rs->n; ri++) {
     const vnx_rule *r = &rs->rules[ri];
-    if (!needs_ok(m, ri, m->fold, fl)) continue;
+    if (!m->act[ri]) continue;
+    bool cand = starts && vnx_starts_has(m->st, ri);
+    bool ccand = starts && r->core && vnx_starts_has(m->st, rs->n + ri);
+    size_t ci = 0, cci = 0;
     struct timespec t0;
     if (m->ns) clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t off = 0;
@@ -340,10 +494,10 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
     size_t c = 0;
     bool have_c = false;
     while (off <= ll) {
-      pcre2_match_context *mc = m->mc;
+      size_t lim = ll;
       if (core) {
         if (!have_c || c < off) {
-          int crc = run(r->core, r->jit, subj, ll, off, m->md, m->mc);
+          int crc = find(m, r->core, r->jit, rs->n + ri, ccand, subj, ll, off, ll, &cci);
           if (crc == PCRE2_ERROR_NOMATCH) break;
           if (crc < 0) {
             core = false; /* a limit in C alone: the plain search decides */
@@ -352,10 +506,9 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
           c = pcre2_get_ovector_pointer(m->md)[0];
           have_c = true;
         }
-        pcre2_set_offset_limit(m->mclim, c);
-        mc = m->mclim;
+        lim = c;
       }
-      int rc = run(r->code, r->jit, subj, ll, off, m->md, mc);
+      int rc = find(m, r->code, r->jit, ri, cand, subj, ll, off, lim, &ci);
       if (rc == PCRE2_ERROR_NOMATCH && core) {
         off = c + 1;
         while (off < ll && ((unsigned char)subj[off] & 0xC0) == 0x80) off++;

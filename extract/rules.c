@@ -104,6 +104,76 @@ typedef struct loader {
   size_t capsrc, capkinds, capgaz;
 } loader;
 
+/* ---- pcre2's memory ----------------------------------------------------- */
+
+/* pcre2's JIT compiler allocates and frees thousands of 4 KB blocks (and a
+ * few big ones) per pattern. Between two patterns the C library gives the
+ * freed memory back to the kernel, and the next pattern faults it in again:
+ * about a fifth of the JIT time. While the rules load, freed blocks of 2 KB
+ * and more are kept here, by power-of-two size, and reused. The patterns
+ * keep this allocator (pcre2_code_free calls it), so it lives as long as
+ * the ruleset; after loading it only passes blocks on to free(). */
+#define BLK_MIN_LOG 11 /* 2 KB */
+#define BLK_MAX_LOG 24 /* 16 MB */
+#define BLK_HDR 16     /* size class in front of each block; keeps alignment */
+/* a kept block: its size class stays in the header, the link after it */
+#define blk_next(b) (((void **)(b))[1])
+
+typedef struct vnx_blkcache {
+  pthread_mutex_t mu;
+  bool keep; /* loading: keep freed blocks */
+  void *free[BLK_MAX_LOG + 1]; /* kept blocks per size class, linked by blk_next */
+} vnx_blkcache;
+
+static void *blk_malloc(PCRE2_SIZE n, void *data) {
+  vnx_blkcache *bc = data;
+  int lg = 0;
+  while (lg <= BLK_MAX_LOG && ((size_t)1 << lg) < n) lg++;
+  if (lg < BLK_MIN_LOG || lg > BLK_MAX_LOG) lg = 0; /* not cached: exact size */
+  if (lg) {
+    pthread_mutex_lock(&bc->mu);
+    void *b = bc->free[lg];
+    if (b) bc->free[lg] = blk_next(b);
+    pthread_mutex_unlock(&bc->mu);
+    if (b) return (char *)b + BLK_HDR;
+  }
+  char *b = malloc((lg ? (size_t)1 << lg : n) + BLK_HDR);
+  if (!b) return NULL;
+  *(int *)b = lg;
+  return b + BLK_HDR;
+}
+
+static void blk_free(void *p, void *data) {
+  vnx_blkcache *bc = data;
+  if (!p) return;
+  char *b = (char *)p - BLK_HDR;
+  int lg = *(int *)b;
+  if (lg) {
+    pthread_mutex_lock(&bc->mu);
+    bool keep = bc->keep;
+    if (keep) {
+      blk_next(b) = bc->free[lg];
+      bc->free[lg] = b;
+    }
+    pthread_mutex_unlock(&bc->mu);
+    if (keep) return;
+  }
+  free(b);
+}
+
+/* loading is over: the kept blocks go back to the C library */
+static void blk_release(vnx_blkcache *bc) {
+  pthread_mutex_lock(&bc->mu);
+  bc->keep = false;
+  for (int lg = 0; lg <= BLK_MAX_LOG; lg++)
+    while (bc->free[lg]) {
+      void *b = bc->free[lg];
+      bc->free[lg] = blk_next(b);
+      free(b);
+    }
+  pthread_mutex_unlock(&bc->mu);
+}
+
 /* ---- diagnostics ------------------------------------------------------- */
 
 /* "FILE:LINE:COL: error: MSG", the source line, a caret under COL. COL is
@@ -1231,9 +1301,10 @@ static bool compile_rule(loader *L, prule *p) {
   int ec;
   PCRE2_SIZE eoff;
   /* With a prefix, the whole pattern is only tried up to where its pattern
-   * lines match on their own (match.c): it needs an offset limit. */
-  r->code = pcre2_compile((PCRE2_SPTR)(x.s ? x.s : ""), x.len,
-                          opts | (p->npre ? PCRE2_USE_OFFSET_LIMIT : 0), &ec, &eoff, NULL);
+   * lines match on their own, and a rule with start strings is tried only
+   * at its candidate starts (match.c): both need an offset limit. */
+  r->code = pcre2_compile((PCRE2_SPTR)(x.s ? x.s : ""), x.len, opts | PCRE2_USE_OFFSET_LIMIT,
+                          &ec, &eoff, L->rs->cctx);
   if (!r->code) {
     PCRE2_UCHAR msg[256];
     pcre2_get_error_message(ec, msg, sizeof msg);
@@ -1259,7 +1330,10 @@ static bool compile_rule(loader *L, prule *p) {
       xb_free(&cx);
       return false;
     }
-    r->core = pcre2_compile((PCRE2_SPTR)(cx.s ? cx.s : ""), cx.len, opts, &ec, &eoff, NULL);
+    /* the core is searched at its candidate starts too: an offset limit */
+    r->core = pcre2_compile((PCRE2_SPTR)(cx.s ? cx.s : ""), cx.len, opts | PCRE2_USE_OFFSET_LIMIT,
+                            &ec, &eoff, L->rs->cctx);
+    r->core_expanded = vnx_xstrndup(cx.s ? cx.s : "", cx.len);
     xb_free(&cx);
     if (!r->core) {
       PCRE2_UCHAR msg[256];
@@ -1313,6 +1387,7 @@ static void free_rule(vnx_rule *r) {
   pcre2_code_free(r->code);
   pcre2_code_free(r->core);
   free(r->expanded);
+  free(r->core_expanded);
   for (size_t i = 0; i < r->nsets; i++) free_set(&r->sets[i]);
   free(r->sets);
   for (size_t i = 0; i < r->nex; i++) {
@@ -1387,6 +1462,16 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
   memset(&L, 0, sizeof L);
   L.rs = vnx_xcalloc(1, sizeof *L.rs);
   L.rs->style = style;
+  L.rs->blocks = vnx_xcalloc(1, sizeof *L.rs->blocks);
+  pthread_mutex_init(&L.rs->blocks->mu, NULL);
+  L.rs->blocks->keep = true;
+  pcre2_general_context *gc = pcre2_general_context_create(blk_malloc, blk_free, L.rs->blocks);
+  L.rs->cctx = pcre2_compile_context_create(gc);
+  pcre2_general_context_free(gc); /* the compile context has a copy */
+  if (!L.rs->cctx) {
+    fprintf(stderr, "vnextract: out of memory\n");
+    abort();
+  }
   L.diag = diag;
 
   DIR *d = opendir(dir);
@@ -1436,11 +1521,14 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
     return NULL;
   }
   jit_all(rs);
+  blk_release(rs->blocks);
+  rs->starts = vnx_starts_new(rs);
   return rs;
 }
 
 void vnx_rules_free(vnx_ruleset *rs) {
   if (!rs) return;
+  vnx_starts_free(rs->starts);
   for (size_t i = 0; i < rs->n; i++) free_rule(&rs->rules[i]);
   free(rs->rules);
   for (size_t i = 0; i < rs->nkinds; i++) free(rs->kinds[i]);
@@ -1462,6 +1550,13 @@ void vnx_rules_free(vnx_ruleset *rs) {
     free(rs->src[i].lines);
   }
   free(rs->src);
+  /* after the patterns: their pcre2_code_free calls come through blocks */
+  pcre2_compile_context_free(rs->cctx);
+  if (rs->blocks) {
+    blk_release(rs->blocks);
+    pthread_mutex_destroy(&rs->blocks->mu);
+    free(rs->blocks);
+  }
   free(rs);
 }
 

@@ -56,6 +56,7 @@ typedef struct vnx_rule {
   pcre2_code *core; /* with a `prefix`: the pattern lines alone, else NULL */
   bool jit;         /* code (and core) have JIT code */
   char *expanded; /* the pattern after fragment expansion, as compiled */
+  char *core_expanded; /* the same for core, or NULL */
   uint32_t ncap;
   vnx_gref span; /* n == 0: whole match */
   vnx_set *sets;
@@ -83,6 +84,8 @@ typedef struct vnx_gazetteer {
   size_t nidx;
 } vnx_gazetteer;
 
+typedef struct vnx_starts vnx_starts;
+
 typedef struct vnx_srcfile {
   char *path;
   char *data;   /* file content, lines NUL-separated */
@@ -102,6 +105,9 @@ struct vnx_ruleset {
   size_t nsrc;
   vnx_tone_style style;
   uint32_t max_cap; /* largest capture count over all rules */
+  struct vnx_starts *starts; /* where matches can start (rules_start.c) */
+  struct vnx_blkcache *blocks; /* pcre2's allocator for the patterns (rules.c) */
+  pcre2_compile_context *cctx;
 };
 
 /* Lint: static checks beyond what load already enforces (examples present,
@@ -117,6 +123,28 @@ size_t vnx_fold_lower(const char *s, size_t n, char **buf, size_t *cap);
 /* Canonical form of s in gazetteer g (NULL if absent). */
 const vnx_gazetteer *vnx_rules_gaz(const vnx_ruleset *rs, const char *name);
 const char *vnx_gaz_lookup(const vnx_gazetteer *g, const char *s, size_t n);
+
+/* ---- start strings (rules_start.c) ---- */
+/* Where each rule's match can start: short lower-cased strings read off its
+ * pattern, in one automaton. A rule without them may start anywhere. Index
+ * ri < n is rule ri's pattern, n + ri the core of a rule with a prefix. */
+vnx_starts *vnx_starts_new(const vnx_ruleset *rs);
+void vnx_starts_free(vnx_starts *st);
+bool vnx_starts_has(const vnx_starts *st, size_t rule);
+/* Whether pcre2's caseless matching of cp agrees with utf8proc_tolower and
+ * lower-casing keeps its UTF-8 length. */
+bool vnx_start_cp_safe(uint32_t cp);
+/* The candidate starts of one line, per rule: ascending, no duplicates. */
+typedef struct vnx_startbuf {
+  const bool *act; /* only these rules are collected */
+  uint32_t **v;
+  size_t *n, *cap;
+} vnx_startbuf;
+/* Adds to b every position of the folded line where a start string of an
+ * active rule begins (b->n is not reset). line is the line itself (same
+ * length: only lines where vnx_start_cp_safe holds everywhere). */
+void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
+                     vnx_startbuf *b);
 
 /* ---- converters (convert.c) ---- */
 typedef struct vnx_conv_info {

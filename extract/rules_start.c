@@ -1,0 +1,1069 @@
+/* rules_start.c - where a rule's match can start, read off its pattern.
+ *
+ * pcre2 tries a pattern at every position whose first byte is in its start
+ * bitmap; for a rule like body.name that is most letters of a Vietnamese
+ * text, and each try walks a long alternation. Here each compiled pattern
+ * is read once more, as text, to compute its start strings: a set S of
+ * short lower-cased strings (up to START_CP code points) such that every
+ * match begins with one of them. The set only over-approximates: what the
+ * reader does not model exactly (\p{..}, \w, \d, back references,
+ * subroutine calls, `.`, big or negated classes) stands for "any text from
+ * here on"; lookaheads and most lookbehinds stand for the empty string; a
+ * quantified atom is written out for a few copies, then "any text"; a set
+ * that grows too big is cut to shorter strings. A pattern that can start
+ * with "any text" (it is nullable, or begins with \p{Lu}) gets no start
+ * strings and is searched as before.
+ *
+ * Two refinements keep the strings cheap and exact: `^` is a marker byte
+ * before the line, and a negative lookbehind of one class at a string's
+ * start ({BD_L}, "(?<![\p{L}\p{N}/\-.,])") records the ASCII characters
+ * that may not stand just before it.
+ *
+ * The start strings of all rules (and of the cores of rules with a prefix)
+ * go into one Aho-Corasick automaton. match.c runs it once over the
+ * lower-cased line and tries each rule only at its candidate positions (an
+ * offset limit equal to the start: an anchored try). The leftmost position
+ * where the anchored try succeeds is where the unanchored search would
+ * have found its match, with the same groups.
+ *
+ * Case: the strings are lower-cased the way the line is (utf8proc_tolower
+ * per code point), so "Sở" in a case-sensitive pattern becomes "sở" and
+ * also admits a text "sở": more candidates, never fewer. That is exact
+ * only where pcre2's caseless matching agrees with utf8proc_tolower and
+ * lower-casing keeps the byte length (positions in the folded line are then
+ * positions in the line). vnx_start_cp_safe says where: ASCII but \v, \f,
+ * \r, Latin-1 to Latin Extended-B, combining marks, Latin Extended
+ * Additional and U+2000..U+2BFF, minus the few code points with a third case
+ * variant (ſ, µ, ı, ẛ, U+0345) or a length change (İ, ẞ), and minus
+ * non-ASCII white space (\s is read as a space or a tab; the normaliser
+ * turns such space into ' ' anyway). A pattern character outside it stands
+ * for "any text" (or for nothing if it has no case: only a line that is
+ * matched the plain way can contain it); a line with a text character
+ * outside it is matched the plain way. Digits are one class of the automaton ("0"). */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "rules_int.h"
+
+#define START_CP 8     /* code points of a start string */
+#define START_MAX 1024 /* strings of one set before they are shortened */
+#define CONCAT_MAX 1024 /* strings a concatenation may make */
+#define QUANT_LIM 4     /* copies of a quantified atom written out */
+#define CLASS_MAX 64   /* a class with more code points stands for any text */
+#define START_BOL 0xFF /* `^`: never a byte of UTF-8 text */
+
+typedef struct sstr {
+  unsigned char b[START_CP * 4];
+  unsigned char len, ncp;
+  bool open; /* the match may go on after it; else it is the whole match */
+  /* ASCII bytes that cannot come just before the start: a negative
+   * lookbehind at the start, "(?<![\p{L}\p{N}])" (bit c of nb[c >> 6]) */
+  uint64_t nb[2];
+} sstr;
+
+static bool nb_has(const uint64_t *nb, unsigned char c) {
+  return c < 128 && (nb[c >> 6] >> (c & 63) & 1);
+}
+
+typedef struct sset {
+  sstr *v;
+  size_t n, cap;
+} sset;
+
+/* bytes of the code point that starts with c (START_BOL counts as one) */
+static int utf8_len(unsigned char c) {
+  return c < 0x80 || c == START_BOL ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+bool vnx_start_cp_safe(uint32_t cp) {
+  if (cp < 0x80) return true;
+  bool in = (cp >= 0xA0 && cp < 0x250) || (cp >= 0x300 && cp < 0x370) ||
+            (cp >= 0x1E00 && cp < 0x1F00) || (cp >= 0x2000 && cp < 0x2C00);
+  if (!in || cp == 0xB5 || cp == 0x130 || cp == 0x131 || cp == 0x17F || cp == 0x345 ||
+      cp == 0x1E9B || cp == 0x1E9E)
+    return false;
+  /* white space other than ASCII (\s stands for ' ' alone; the normaliser
+   * turns these into spaces anyway) */
+  if (cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+      cp == 0x202F || cp == 0x205F)
+    return false;
+  /* the lower-case form must have the same UTF-8 length */
+  uint32_t lo = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+  int a = cp < 0x800 ? 2 : 3, b = lo < 0x80 ? 1 : lo < 0x800 ? 2 : 3;
+  return a == b;
+}
+
+/* ---- sets of start strings ---------------------------------------------- */
+
+static void set_push(sset *s, const sstr *x) {
+  if (s->n == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 8;
+    s->v = vnx_xrealloc(s->v, s->cap * sizeof *s->v);
+  }
+  s->v[s->n++] = *x;
+}
+
+static sset set_eps(void) {
+  sset s = {0};
+  sstr e = {{0}, 0, 0, false, {0, 0}};
+  set_push(&s, &e);
+  return s;
+}
+
+static sset set_any(void) {
+  sset s = {0};
+  sstr e = {{0}, 0, 0, true, {0, 0}};
+  set_push(&s, &e);
+  return s;
+}
+
+static void set_open(sset *s) {
+  for (size_t i = 0; i < s->n; i++) s->v[i].open = true;
+}
+
+static int cmp_sstr(const void *a, const void *b) {
+  const sstr *x = a, *y = b;
+  int c = memcmp(x->b, y->b, x->len < y->len ? x->len : y->len);
+  if (c) return c;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  return (int)x->open - (int)y->open;
+}
+
+/* Sorted, without duplicates; an open string also covers every longer
+ * string it begins, and a set too big is cut to shorter strings. */
+static void set_norm(sset *s) {
+  for (;;) {
+    if (s->n <= 1) return;
+    if (s->n <= 16) { /* most sets: insertion sort beats qsort's set-up */
+      for (size_t i = 1; i < s->n; i++) {
+        sstr x = s->v[i];
+        size_t j = i;
+        while (j && cmp_sstr(&s->v[j - 1], &x) > 0) {
+          s->v[j] = s->v[j - 1];
+          j--;
+        }
+        s->v[j] = x;
+      }
+    } else {
+      qsort(s->v, s->n, sizeof *s->v, cmp_sstr);
+    }
+    size_t o = 0;
+    long cover = -1; /* the last open string kept: it covers its extensions */
+    for (size_t i = 0; i < s->n; i++) {
+      sstr x = s->v[i];
+      /* covered only by a string that allows at least the same starts */
+      const sstr *cv = cover >= 0 ? &s->v[cover] : NULL;
+      if (cv && cv->len <= x.len && memcmp(cv->b, x.b, cv->len) == 0 &&
+          (cv->nb[0] & ~x.nb[0]) == 0 && (cv->nb[1] & ~x.nb[1]) == 0)
+        continue;
+      if (o > 0 && s->v[o - 1].len == x.len && memcmp(s->v[o - 1].b, x.b, x.len) == 0) {
+        sstr *y = &s->v[o - 1]; /* one string for both: the weaker of each */
+        y->nb[0] &= x.nb[0];
+        y->nb[1] &= x.nb[1];
+        if (x.open) y->open = true;
+        if (y->open) cover = (long)o - 1;
+        continue;
+      }
+      s->v[o++] = x;
+      if (x.open) cover = (long)o - 1;
+    }
+    s->n = o;
+    if (s->n <= START_MAX) return;
+    /* shorten every string by one code point */
+    unsigned char maxcp = 0;
+    for (size_t i = 0; i < s->n; i++)
+      if (s->v[i].ncp > maxcp) maxcp = s->v[i].ncp;
+    for (size_t i = 0; i < s->n; i++) {
+      sstr *x = &s->v[i];
+      if (x->ncp < maxcp) continue;
+      unsigned char k = 0, len = 0;
+      while (k + 1 < x->ncp) {
+        len += (unsigned char)utf8_len(x->b[len]);
+        k++;
+      }
+      x->len = len;
+      x->ncp = k;
+      x->open = true;
+    }
+  }
+}
+
+/* a gets the strings of b (set_norm is up to the caller); frees b */
+static void set_union(sset *a, sset *b) {
+  for (size_t i = 0; i < b->n; i++) set_push(a, &b->v[i]);
+  free(b->v);
+  b->v = NULL;
+  b->n = b->cap = 0;
+}
+
+static sset set_copy(const sset *s) {
+  sset r = {0};
+  for (size_t i = 0; i < s->n; i++) set_push(&r, &s->v[i]);
+  return r;
+}
+
+/* nothing after it can change the set: every string is open or full */
+static bool set_full(const sset *s) {
+  for (size_t i = 0; i < s->n; i++)
+    if (!s->v[i].open && s->v[i].ncp < START_CP) return false;
+  return true;
+}
+
+/* Every string of a followed by every string of b, cut at START_CP code
+ * points; frees a and b. */
+static sset set_concat(sset *a, sset *b) {
+  size_t grow = 0; /* non-empty strings of a that b extends */
+  for (size_t i = 0; i < a->n; i++) grow += !a->v[i].open && a->v[i].len && a->v[i].ncp < START_CP;
+  /* too many: the non-empty strings of a end here (the empty one takes b) */
+  bool cut = grow * b->n > CONCAT_MAX;
+  sset r = {0};
+  for (size_t i = 0; i < a->n; i++) {
+    const sstr *x = &a->v[i];
+    if (x->open || x->ncp >= START_CP || (cut && x->len)) {
+      sstr y = *x;
+      y.open = true;
+      set_push(&r, &y);
+      continue;
+    }
+    for (size_t j = 0; j < b->n; j++) {
+      const sstr *z = &b->v[j];
+      sstr y = *x;
+      if (x->len == 0) { /* b starts where x does: both lookbehinds hold */
+        y.nb[0] |= z->nb[0];
+        y.nb[1] |= z->nb[1];
+      }
+      size_t k = 0;
+      while (k < z->len && y.ncp < START_CP) {
+        int l = utf8_len(z->b[k]);
+        memcpy(y.b + y.len, z->b + k, (size_t)l);
+        y.len = (unsigned char)(y.len + l);
+        y.ncp++;
+        k += (size_t)l;
+      }
+      y.open = k < z->len || z->open;
+      set_push(&r, &y);
+    }
+  }
+  /* one string before b: r is b's order, duplicates at most (harmless) */
+  bool sorted = a->n == 1;
+  free(a->v);
+  free(b->v);
+  if (!sorted) set_norm(&r);
+  return r;
+}
+
+/* ---- reading a pattern -------------------------------------------------- */
+
+/* The set of a group depends on its text alone (case is folded anyway), and
+ * the rules repeat big fragments ({BD_BODY} in every body rule): the sets
+ * of long groups are kept by text. A group is balanced, so text equal to a
+ * kept group's is that group. */
+#define MEMO_MIN 64 /* bytes of a group worth keeping */
+#define MEMO_KEY 64  /* bytes hashed */
+
+typedef struct memo {
+  const char *text;
+  size_t len;
+  uint64_t key;
+  sset set;
+} memo;
+
+typedef struct memos {
+  memo *v;
+  size_t n, cap;
+} memos;
+
+static uint64_t memo_key(const char *p, const char *end) {
+  uint64_t h = 1469598103934665603ULL;
+  for (int i = 0; i < MEMO_KEY && p + i < end; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+  return h;
+}
+
+typedef struct reader {
+  const char *p, *end;
+  bool err; /* a construct the reader does not know: no start strings */
+  int skip; /* > 0: only read, the sets do not matter (after a full set) */
+  memos *memo;
+} reader;
+
+static uint32_t take_cp(reader *R) {
+  utf8proc_int32_t cp;
+  utf8proc_ssize_t k =
+      utf8proc_iterate((const utf8proc_uint8_t *)R->p, (utf8proc_ssize_t)(R->end - R->p), &cp);
+  if (k <= 0) {
+    R->err = true;
+    R->p = R->end;
+    return 0;
+  }
+  R->p += k;
+  return (uint32_t)cp;
+}
+
+/* no case at all: pcre2 matches it, caseless or not, only by itself */
+static bool caseless_cp(uint32_t cp) {
+  return utf8proc_tolower((utf8proc_int32_t)cp) == (utf8proc_int32_t)cp &&
+         utf8proc_toupper((utf8proc_int32_t)cp) == (utf8proc_int32_t)cp;
+}
+
+static sset set_cp(uint32_t cp) {
+  sset s = {0};
+  if (!vnx_start_cp_safe(cp)) {
+    /* a character without case matches only itself, so only in a line
+     * the start strings do not serve: it starts nothing there */
+    if (cp >= 0x80 && caseless_cp(cp)) return s;
+    return set_any();
+  }
+  /* a line has no \n, and one with \v, \f or \r is matched the plain way */
+  if (cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r') return s;
+  /* digits are one class of the automaton: [0-9] is one string, not ten */
+  if (cp >= '0' && cp <= '9') cp = '0';
+  sstr x = {{0}, 0, 1, false, {0, 0}};
+  uint32_t lo = cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp)
+                          : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+  x.len = (unsigned char)utf8proc_encode_char((utf8proc_int32_t)lo, x.b);
+  set_push(&s, &x);
+  return s;
+}
+
+/* \x{HHH} or \xHH after the x; false if malformed */
+static bool hex_escape(reader *R, uint32_t *cp) {
+  uint32_t v = 0;
+  if (R->p < R->end && *R->p == '{') {
+    R->p++;
+    int n = 0;
+    while (R->p < R->end && *R->p != '}') {
+      char c = *R->p++;
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0 || ++n > 6) return false;
+      v = v * 16 + (uint32_t)d;
+    }
+    if (R->p >= R->end) return false;
+    R->p++;
+  } else {
+    for (int n = 0; n < 2 && R->p < R->end; n++) {
+      char c = *R->p;
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) break;
+      v = v * 16 + (uint32_t)d;
+      R->p++;
+    }
+  }
+  *cp = v;
+  return true;
+}
+
+/* skips {..} after \p, \g, \k (or the single letter of \pL) */
+static void skip_braced(reader *R) {
+  if (R->p < R->end && (*R->p == '{' || *R->p == '<' || *R->p == '\'')) {
+    char close = *R->p == '{' ? '}' : *R->p == '<' ? '>' : '\'';
+    while (R->p < R->end && *R->p != close) R->p++;
+    if (R->p < R->end) R->p++;
+  } else if (R->p < R->end) {
+    R->p++;
+  }
+}
+
+/* One escaped code point (in or out of a class): 1 with *cp set, 2 for
+ * white space (\s, \h, \v: a space or a tab on a line the start strings
+ * serve), 0 for a class escape that stands for any text, -1 for an
+ * assertion (\b, \K, ..., outside classes only), -2 unknown. */
+static int escape(reader *R, bool in_class, uint32_t *cp) {
+  if (R->p >= R->end) return -2;
+  char c = *R->p++;
+  switch (c) {
+  case 'x': return hex_escape(R, cp) ? 1 : -2;
+  case 't': *cp = '\t'; return 1;
+  case 'n': *cp = '\n'; return 1;
+  case 'r': *cp = '\r'; return 1;
+  case 'f': *cp = '\f'; return 1;
+  case 'e': *cp = 0x1B; return 1;
+  case 'a': *cp = 0x07; return 1;
+  case 'p':
+  case 'P':
+  case 'g':
+  case 'k':
+    skip_braced(R);
+    return 0;
+  case 's': case 'h': case 'v':
+    /* white space: on a line the start strings serve, a space or a tab */
+    return 2;
+  case 'd': case 'D': case 'S': case 'w': case 'W': case 'H':
+  case 'V': case 'R': case 'X': case 'N': case 'C':
+    return 0;
+  case 'b':
+    if (in_class) {
+      *cp = 0x08;
+      return 1;
+    }
+    return -1;
+  case 'B': case 'A': case 'z': case 'Z': case 'K':
+    return in_class ? -2 : -1;
+  case 'G': /* true only where the search began: an anchored try there
+             * differs from the unanchored search, so no start strings */
+    return -2;
+  default:
+    if (c >= '1' && c <= '9') { /* a back reference */
+      while (R->p < R->end && *R->p >= '0' && *R->p <= '9') R->p++;
+      return in_class ? -2 : 0;
+    }
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '0') return -2;
+    R->p--;
+    *cp = take_cp(R); /* escaped punctuation is itself */
+    return 1;
+  }
+}
+
+static sset read_alt(reader *R);
+
+static sset read_class(reader *R) {
+  bool neg = false, any = false;
+  uint32_t cps[CLASS_MAX];
+  int n = 0;
+  if (R->p < R->end && *R->p == '^') {
+    neg = true;
+    R->p++;
+  }
+  bool first = true;
+  while (R->p < R->end && (*R->p != ']' || first)) {
+    first = false;
+    uint32_t lo;
+    if (R->p + 1 < R->end && R->p[0] == '[' && R->p[1] == ':') { /* [:alpha:] */
+      const char *e = strstr(R->p + 2, ":]");
+      if (!e || e >= R->end) {
+        R->err = true;
+        break;
+      }
+      R->p = e + 2;
+      any = true;
+      continue;
+    }
+    if (*R->p == '\\') {
+      R->p++;
+      int k = escape(R, true, &lo);
+      if (k == 0) {
+        any = true;
+        continue;
+      }
+      if (k == 2) { /* no range can follow ("[\s-x]" is literal) */
+        if (n + 2 > CLASS_MAX) {
+          any = true;
+        } else {
+          cps[n++] = ' ';
+          cps[n++] = '\t';
+        }
+        continue;
+      }
+      if (k < 0) {
+        R->err = true;
+        break;
+      }
+    } else {
+      lo = take_cp(R);
+    }
+    uint32_t hi = lo;
+    if (R->p + 1 < R->end && *R->p == '-' && R->p[1] != ']') {
+      R->p++;
+      if (*R->p == '\\') {
+        R->p++;
+        if (escape(R, true, &hi) != 1) {
+          R->err = true;
+          break;
+        }
+      } else {
+        hi = take_cp(R);
+      }
+    }
+    if (hi < lo) {
+      R->err = true;
+      break;
+    }
+    if (hi - lo >= CLASS_MAX || n + (int)(hi - lo) >= CLASS_MAX) {
+      any = true;
+      continue;
+    }
+    for (uint32_t c = lo; c <= hi; c++) cps[n++] = c;
+  }
+  if (R->p >= R->end) R->err = true;
+  else R->p++; /* ] */
+  if (R->err || neg || any) return set_any();
+  sset s = {0};
+  for (int i = 0; i < n; i++) {
+    sset one = set_cp(cps[i]);
+    for (size_t j = 0; j < one.n; j++) set_push(&s, &one.v[j]);
+    free(one.v);
+  }
+  set_norm(&s);
+  return s;
+}
+
+/* The ASCII characters a negative lookbehind of one class or one character
+ * excludes before the start: literal characters, ranges, \p{L} (ASCII
+ * letters), \p{N} and \d (digits). Anything else adds nothing, which only
+ * keeps more candidates. */
+static void behind_set(const char *t, size_t n, uint64_t *nb) {
+  const char *end = t + n;
+  if (n == 1 || (n == 2 && t[0] == '\\' && !((t[1] >= 'a' && t[1] <= 'z') ||
+                                             (t[1] >= 'A' && t[1] <= 'Z') ||
+                                             (t[1] >= '0' && t[1] <= '9')))) {
+    unsigned char c = (unsigned char)t[n - 1];
+    if (c < 128 && (n == 2 || !strchr(".^$|()[]{}*+?\\", c))) nb[c >> 6] |= (uint64_t)1 << (c & 63);
+    return;
+  }
+  if (n < 3 || t[0] != '[' || t[1] == '^' || t[n - 1] != ']') return;
+  /* the whole body one class: its items, up to the closing bracket */
+  uint64_t set[2] = {0, 0};
+  const char *p = t + 1;
+  while (p < end - 1) {
+    unsigned char lo = (unsigned char)*p, hi;
+    if (lo == '[') return; /* a POSIX class or nested: not read */
+    if (lo == '\\') {
+      char e = p[1];
+      if (e == 'p' && p + 4 < end && p[2] == '{' && p[4] == '}' && (p[3] == 'L' || p[3] == 'N')) {
+        for (int c = 0; c < 128; c++)
+          if (p[3] == 'L' ? ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) : (c >= '0' && c <= '9'))
+            set[c >> 6] |= (uint64_t)1 << (c & 63);
+        p += 5;
+        continue;
+      }
+      if (e == 'd') {
+        for (int c = '0'; c <= '9'; c++) set[c >> 6] |= (uint64_t)1 << (c & 63);
+        p += 2;
+        continue;
+      }
+      if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') ||
+          (unsigned char)e >= 128)
+        return; /* another escape: stop reading (what was read holds) */
+      lo = (unsigned char)e;
+      p += 2;
+    } else if (lo >= 128) {
+      return;
+    } else {
+      p++;
+    }
+    hi = lo;
+    if (p + 1 < end - 1 && *p == '-' && (unsigned char)p[1] < 128 && p[1] != '\\' && p[1] != '[') {
+      hi = (unsigned char)p[1];
+      p += 2;
+    }
+    for (unsigned c = lo; c <= hi && c < 128; c++) set[c >> 6] |= (uint64_t)1 << (c & 63);
+  }
+  if (p != end - 1) return;
+  nb[0] |= set[0];
+  nb[1] |= set[1];
+}
+
+static bool expect_close(reader *R) {
+  if (R->p < R->end && *R->p == ')') {
+    R->p++;
+    return true;
+  }
+  R->err = true;
+  return false;
+}
+
+static sset read_group_text(reader *R);
+
+static sset read_group(reader *R) {
+  const char *start = R->p;
+  uint64_t key = memo_key(start, R->end);
+  memos *M = R->memo;
+  for (size_t i = 0; M && i < M->n; i++) {
+    const memo *x = &M->v[i];
+    if (x->key == key && x->len <= (size_t)(R->end - start) && memcmp(x->text, start, x->len) == 0) {
+      R->p = start + x->len;
+      return set_copy(&x->set);
+    }
+  }
+  sset r = read_group_text(R);
+  size_t len = (size_t)(R->p - start);
+  if (M && !R->err && !R->skip && len >= MEMO_MIN) {
+    if (M->n == M->cap) {
+      M->cap = M->cap ? 2 * M->cap : 16;
+      M->v = vnx_xrealloc(M->v, M->cap * sizeof *M->v);
+    }
+    M->v[M->n++] = (memo){start, len, key, set_copy(&r)};
+  }
+  return r;
+}
+
+static sset read_group_text(reader *R) {
+  R->p++; /* ( */
+  if (R->p >= R->end || *R->p == '*') { /* (*VERB) */
+    R->err = true;
+    return set_any();
+  }
+  bool assertion = false, negbehind = false;
+  if (*R->p == '?') {
+    R->p++;
+    char c = R->p < R->end ? *R->p : 0;
+    if (c == '#') { /* comment */
+      while (R->p < R->end && *R->p != ')') R->p++;
+      expect_close(R);
+      return set_eps();
+    } else if (c == ':' || c == '|' || c == '>') {
+      R->p++;
+    } else if (c == '=' || c == '!') {
+      R->p++;
+      assertion = true;
+    } else if (c == '<' && R->p + 1 < R->end && (R->p[1] == '=' || R->p[1] == '!')) {
+      negbehind = R->p[1] == '!';
+      R->p += 2;
+      assertion = true;
+    } else if (c == '<' || c == '\'' || (c == 'P' && R->p + 1 < R->end && R->p[1] == '<')) {
+      char close = c == '\'' ? '\'' : '>';
+      while (R->p < R->end && *R->p != close) R->p++;
+      if (R->p < R->end) R->p++;
+    } else if (c == '&' || c == 'R' || c == 'P' || c == '+' || (c >= '0' && c <= '9') ||
+               (c == '-' && R->p + 1 < R->end && R->p[1] >= '0' && R->p[1] <= '9')) {
+      /* a subroutine call or recursion: any text */
+      while (R->p < R->end && *R->p != ')') R->p++;
+      expect_close(R);
+      return set_any();
+    } else if (c == '(') { /* conditional: (?(name)yes|no) */
+      R->p++;
+      if (R->p < R->end && *R->p == '?') {
+        R->err = true;
+        return set_any();
+      }
+      while (R->p < R->end && *R->p != ')') R->p++;
+      if (!expect_close(R)) return set_any();
+      sset b = read_alt(R);
+      expect_close(R);
+      sset e = set_eps();
+      set_union(&b, &e);
+      set_norm(&b);
+      return b;
+    } else { /* option letters: (?i) or (?i: */
+      while (R->p < R->end && ((*R->p >= 'a' && *R->p <= 'z') || (*R->p >= 'A' && *R->p <= 'Z') ||
+                               *R->p == '-' || *R->p == '^')) {
+        if (*R->p == 'x') R->err = true; /* extended syntax: not read */
+        R->p++;
+      }
+      if (R->p < R->end && *R->p == ')') {
+        R->p++;
+        return set_eps();
+      }
+      if (R->p >= R->end || *R->p != ':') {
+        R->err = true;
+        return set_any();
+      }
+      R->p++;
+    }
+  }
+  const char *body = R->p;
+  sset b = read_alt(R);
+  size_t blen = (size_t)(R->p - body);
+  expect_close(R);
+  if (assertion) {
+    free(b.v);
+    sset e = set_eps();
+    if (negbehind) behind_set(body, blen, e.v[0].nb);
+    return e;
+  }
+  return b;
+}
+
+static sset read_atom(reader *R) {
+  char c = *R->p;
+  if (c == '(') return read_group(R);
+  if (c == '[') {
+    R->p++;
+    return read_class(R);
+  }
+  if (c == '.') {
+    R->p++;
+    return set_any();
+  }
+  if (c == '^') { /* the start of the line: a marker byte no text has */
+    R->p++;
+    sset s = {0};
+    sstr x = {{START_BOL}, 1, 1, false, {0, 0}};
+    set_push(&s, &x);
+    return s;
+  }
+  if (c == '$') {
+    R->p++;
+    return set_eps();
+  }
+  if (c == '\\') {
+    R->p++;
+    if (R->p < R->end && *R->p == 'Q') { /* \Q...\E: literal text */
+      R->p++;
+      sset s = set_eps();
+      while (R->p < R->end && !(R->p + 1 < R->end && R->p[0] == '\\' && R->p[1] == 'E')) {
+        sset one = set_cp(take_cp(R));
+        s = set_concat(&s, &one);
+      }
+      if (R->p < R->end) R->p += 2;
+      return s;
+    }
+    uint32_t cp;
+    int k = escape(R, false, &cp);
+    if (k == 1) return set_cp(cp);
+    if (k == 2) {
+      sset s = set_cp(' '), t = set_cp('\t');
+      set_union(&s, &t);
+      return s;
+    }
+    if (k == -1) return set_eps();
+    if (k == -2) R->err = true;
+    return set_any();
+  }
+  if (c == '*' || c == '+' || c == '?') { /* a quantifier with nothing before it */
+    R->err = true;
+    return set_any();
+  }
+  return set_cp(take_cp(R));
+}
+
+/* a quantifier after an atom; false if none. max < 0: unbounded */
+static bool read_quant(reader *R, long *min, long *max) {
+  if (R->p >= R->end) return false;
+  char c = *R->p;
+  if (c == '?' || c == '*' || c == '+') {
+    R->p++;
+    *min = c == '+';
+    *max = c == '?' ? 1 : -1;
+  } else if (c == '{') {
+    const char *q = R->p + 1;
+    long a = 0, b;
+    bool digits = false;
+    while (q < R->end && *q >= '0' && *q <= '9') {
+      a = a * 10 + (*q++ - '0');
+      digits = true;
+    }
+    /* "{" is then a literal; "{,n}" is one in pcre2 10.42 but a quantifier
+     * from 10.43 on: no start strings rather than a guess */
+    if (!digits) {
+      if (q < R->end && *q == ',') R->err = true;
+      return false;
+    }
+    b = a;
+    if (q < R->end && *q == ',') {
+      q++;
+      b = -1;
+      if (q < R->end && *q >= '0' && *q <= '9') {
+        b = 0;
+        while (q < R->end && *q >= '0' && *q <= '9') b = b * 10 + (*q++ - '0');
+      }
+    }
+    if (q >= R->end || *q != '}') return false;
+    R->p = q + 1;
+    *min = a;
+    *max = b;
+  } else {
+    return false;
+  }
+  if (R->p < R->end && (*R->p == '?' || *R->p == '+')) R->p++; /* lazy, possessive */
+  return true;
+}
+
+/* X{min,max} (max < 0: unbounded): X^j for min <= j <= lim, and when more
+ * copies are allowed, X^lim open (a longer run begins with it). Frees x. */
+static sset set_repeat(sset *x, long min, long max) {
+  /* a single string (a digit: "[0-9]{1,3}") is written out further than a
+   * set (white space: a space or a tab), whose powers only multiply */
+  long q = x->n == 1 ? QUANT_LIM : 2;
+  long lim = max < 0 || max > q ? q : max;
+  sset r = {0}, pw = set_eps(); /* pw = X^j */
+  for (long j = 0; j <= lim; j++) {
+    if (j >= min) {
+      sset c = set_copy(&pw);
+      if (j == lim && (max < 0 || max > lim)) set_open(&c);
+      set_union(&r, &c);
+    }
+    if (j < lim) {
+      sset xc = set_copy(x);
+      pw = set_concat(&pw, &xc);
+    }
+  }
+  if (min > lim) { /* only runs longer than lim: they begin with X^lim */
+    set_open(&pw);
+    set_union(&r, &pw);
+  } else {
+    free(pw.v);
+  }
+  free(x->v);
+  set_norm(&r);
+  return r;
+}
+
+static sset read_seq(reader *R) {
+  sset acc = set_eps();
+  while (!R->err && R->p < R->end && *R->p != '|' && *R->p != ')') {
+    bool full = R->skip || set_full(&acc);
+    R->skip += full;
+    sset a = read_atom(R);
+    R->skip -= full;
+    if (full) { /* read for its length only */
+      long min, max;
+      while (!R->err && read_quant(R, &min, &max)) {}
+      free(a.v);
+      set_open(&acc);
+      continue;
+    }
+    long min, max;
+    while (!R->err && read_quant(R, &min, &max)) {
+      a = set_repeat(&a, min, max);
+    }
+    acc = set_concat(&acc, &a);
+  }
+  return acc;
+}
+
+static sset read_alt(reader *R) {
+  sset r = read_seq(R);
+  while (!R->err && R->p < R->end && *R->p == '|') {
+    R->p++;
+    sset b = read_seq(R);
+    set_union(&r, &b);
+  }
+  set_norm(&r);
+  return r;
+}
+
+/* ---- the automaton -------------------------------------------------------- */
+
+/* The start strings of all rules in one Aho-Corasick automaton over bytes:
+ * one table step per byte of the folded line finds every start string
+ * that ends there. Bytes that occur in no string share class 0. */
+
+typedef struct tedge {
+  unsigned char byte;
+  uint32_t to;
+} tedge;
+
+typedef struct tnode { /* the trie the automaton is built from */
+  tedge *e;
+  uint32_t ne, cap;
+  struct sout *out;
+  uint32_t nout, capout;
+} tnode;
+
+typedef struct sout {
+  uint32_t rule;
+  unsigned char len; /* bytes of the string */
+  bool bol;          /* it begins with START_BOL */
+  uint64_t nb[2];    /* sstr.nb */
+} sout;
+
+struct vnx_starts {
+  bool *has;                 /* per rule: start strings known */
+  unsigned char cls[256];    /* byte -> class */
+  uint32_t ncls, nstates;
+  uint16_t *delta;           /* nstates x ncls */
+  uint32_t *outoff;          /* nstates + 1: outputs of state s in out[outoff[s]..] */
+  sout *out;
+};
+
+typedef struct trie {
+  tnode *nodes;
+  size_t n, cap;
+} trie;
+
+static uint32_t node_new(trie *t) {
+  if (t->n == t->cap) {
+    t->cap = t->cap ? 2 * t->cap : 256;
+    t->nodes = vnx_xrealloc(t->nodes, t->cap * sizeof *t->nodes);
+  }
+  memset(&t->nodes[t->n], 0, sizeof t->nodes[0]);
+  return (uint32_t)t->n++;
+}
+
+static uint32_t child(const trie *t, uint32_t n, unsigned char b) {
+  const tnode *x = &t->nodes[n];
+  for (uint32_t i = 0; i < x->ne; i++)
+    if (x->e[i].byte == b) return x->e[i].to;
+  return 0;
+}
+
+static void add_out(tnode *x, sout o) {
+  for (uint32_t i = 0; i < x->nout; i++)
+    if (x->out[i].rule == o.rule && x->out[i].len == o.len) { /* the weaker */
+      x->out[i].nb[0] &= o.nb[0];
+      x->out[i].nb[1] &= o.nb[1];
+      return;
+    }
+  if (x->nout == x->capout) {
+    x->capout = x->capout ? 2 * x->capout : 2;
+    x->out = vnx_xrealloc(x->out, x->capout * sizeof *x->out);
+  }
+  x->out[x->nout++] = o;
+}
+
+static void insert(trie *t, const sstr *x, uint32_t rule) {
+  uint32_t n = 0;
+  for (size_t i = 0; i < x->len; i++) {
+    unsigned char b = x->b[i];
+    uint32_t c = child(t, n, b);
+    if (!c) {
+      c = node_new(t);
+      tnode *nd = &t->nodes[n];
+      if (nd->ne == nd->cap) {
+        nd->cap = nd->cap ? 2 * nd->cap : 4;
+        nd->e = vnx_xrealloc(nd->e, nd->cap * sizeof *nd->e);
+      }
+      nd->e[nd->ne++] = (tedge){b, c};
+    }
+    n = c;
+  }
+  add_out(&t->nodes[n], (sout){rule, x->len, x->b[0] == START_BOL, {x->nb[0], x->nb[1]}});
+}
+
+/* The start strings of one pattern; false if it may start anywhere. */
+static bool pattern_starts(const char *pat, memos *M, sset *out) {
+  reader R = {pat, pat + strlen(pat), false, 0, M};
+  sset s = read_alt(&R);
+  if (R.err || R.p != R.end) {
+    free(s.v);
+    return false;
+  }
+  for (size_t i = 0; i < s.n; i++)
+    if (s.v[i].len == 0) {
+      free(s.v);
+      return false;
+    }
+  *out = s;
+  return true;
+}
+
+/* Goto and failure function into one table (breadth first: a state's
+ * failure state is complete before the state), outputs merged along the
+ * failure links. States are numbered breadth first, so that the shallow
+ * ones, where most of a scan stays, share a few cache lines. */
+static void build(vnx_starts *st, trie *t) {
+  bool used[256] = {false};
+  for (size_t i = 0; i < t->n; i++)
+    for (uint32_t k = 0; k < t->nodes[i].ne; k++) used[t->nodes[i].e[k].byte] = true;
+  st->ncls = 1;
+  for (int b = 0; b < 256; b++) st->cls[b] = used[b] ? (unsigned char)st->ncls++ : 0;
+  for (int b = '1'; b <= '9'; b++) st->cls[b] = st->cls['0']; /* set_cp writes digits as 0 */
+  st->nstates = (uint32_t)t->n;
+  size_t nc = st->ncls;
+  /* order[k]: the trie node of state k; id[node]: its state */
+  uint32_t *order = vnx_xcalloc(t->n, sizeof *order);
+  uint32_t *id = vnx_xcalloc(t->n, sizeof *id);
+  size_t qt = 1;
+  for (size_t qh = 0; qh < qt; qh++) {
+    const tnode *x = &t->nodes[order[qh]];
+    for (uint32_t k = 0; k < x->ne; k++) {
+      id[x->e[k].to] = (uint32_t)qt;
+      order[qt++] = x->e[k].to;
+    }
+  }
+  st->delta = vnx_xcalloc(t->n * nc, sizeof *st->delta);
+  uint32_t *fail = vnx_xcalloc(t->n, sizeof *fail); /* by state */
+  for (size_t s = 0; s < t->n; s++) {
+    tnode *x = &t->nodes[order[s]];
+    if (s) { /* outputs and transitions of the failure state (complete) */
+      tnode *f = &t->nodes[order[fail[s]]];
+      for (uint32_t i = 0; i < f->nout; i++) add_out(x, f->out[i]);
+      memcpy(st->delta + s * nc, st->delta + fail[s] * nc, nc * sizeof *st->delta);
+    }
+    for (uint32_t k = 0; k < x->ne; k++) {
+      uint32_t c = id[x->e[k].to];
+      unsigned char cl = st->cls[x->e[k].byte];
+      fail[c] = s ? st->delta[fail[s] * nc + cl] : 0;
+      st->delta[s * nc + cl] = (uint16_t)c;
+    }
+  }
+  free(fail);
+  st->outoff = vnx_xcalloc(t->n + 1, sizeof *st->outoff);
+  size_t tot = 0;
+  for (size_t s = 0; s < t->n; s++) {
+    st->outoff[s] = (uint32_t)tot;
+    tot += t->nodes[order[s]].nout;
+  }
+  st->outoff[t->n] = (uint32_t)tot;
+  st->out = vnx_xcalloc(tot ? tot : 1, sizeof *st->out);
+  for (size_t s = 0; s < t->n; s++)
+    memcpy(st->out + st->outoff[s], t->nodes[order[s]].out,
+           t->nodes[order[s]].nout * sizeof *st->out);
+  free(order);
+  free(id);
+}
+
+vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
+  vnx_starts *st = vnx_xcalloc(1, sizeof *st);
+  st->has = vnx_xcalloc(2 * rs->n + 1, sizeof *st->has);
+  trie t = {0};
+  node_new(&t); /* the root, node 0 */
+  memos M = {0};
+  /* rule ri is pattern ri, its core (prefix rules) pattern n + ri */
+  for (size_t ri = 0; ri < 2 * rs->n; ri++) {
+    const vnx_rule *r = &rs->rules[ri % rs->n];
+    const char *pat = ri < rs->n ? r->expanded : r->core_expanded;
+    sset s;
+    if (!pat || !pattern_starts(pat, &M, &s)) continue;
+    st->has[ri] = true;
+    for (size_t i = 0; i < s.n; i++) insert(&t, &s.v[i], (uint32_t)ri);
+    free(s.v);
+  }
+  for (size_t i = 0; i < M.n; i++) free(M.v[i].set.v);
+  free(M.v);
+  if (t.n <= UINT16_MAX) {
+    build(st, &t);
+  } else { /* too many states for the table: no start strings at all */
+    memset(st->has, 0, (2 * rs->n + 1) * sizeof *st->has);
+  }
+  for (size_t i = 0; i < t.n; i++) {
+    free(t.nodes[i].e);
+    free(t.nodes[i].out);
+  }
+  free(t.nodes);
+  return st;
+}
+
+void vnx_starts_free(vnx_starts *st) {
+  if (!st) return;
+  free(st->has);
+  free(st->delta);
+  free(st->outoff);
+  free(st->out);
+  free(st);
+}
+
+bool vnx_starts_has(const vnx_starts *st, size_t rule) { return st->has[rule]; }
+
+static void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
+  if (!b->act[rule]) return;
+  size_t n = b->n[rule];
+  uint32_t *v = b->v[rule];
+  /* starts come by the end of their string: nearly in order */
+  size_t k = n;
+  while (k && v[k - 1] > pos) k--;
+  if (k && v[k - 1] == pos) return;
+  if (n == b->cap[rule]) {
+    b->cap[rule] = n ? 2 * n : 16;
+    v = b->v[rule] = vnx_xrealloc(v, b->cap[rule] * sizeof *v);
+  }
+  memmove(v + k + 1, v + k, (n - k) * sizeof *v);
+  v[k] = (uint32_t)pos;
+  b->n[rule] = n + 1;
+}
+
+void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
+                     vnx_startbuf *b) {
+  const unsigned char *u = (const unsigned char *)line;
+  if (!st->delta) return;
+  const unsigned char *f = (const unsigned char *)fold;
+  const uint16_t *d = st->delta;
+  size_t nc = st->ncls;
+  /* the line start: the marker byte, before position 0 */
+  uint32_t s = d[st->cls[START_BOL]];
+  for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) add_start(b, st->out[i].rule, 0);
+  for (size_t e = 0; e < n; e++) {
+    s = d[s * nc + st->cls[f[e]]];
+    for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) {
+      const sout *o = &st->out[i];
+      /* a string of len bytes ends at e; the marker stands before 0 */
+      size_t p = e + 1 + o->bol - o->len;
+      /* its lookbehind fails (the line's byte: the class is read as written) */
+      if (p > 0 && nb_has(o->nb, u[p - 1])) continue;
+      add_start(b, o->rule, p);
+    }
+  }
+}
