@@ -373,6 +373,12 @@ static bool is_signature_start(const char *s, size_t n) {
   return false;
 }
 
+static bool all_digits(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return n > 0;
+}
+
 /* The text line g stops in the middle of a sentence, on a word that cannot
  * end one ("... giải pháp theo", "... trong tháng"): the paragraph after a
  * blank line or a page break continues it even when it starts with a
@@ -388,7 +394,7 @@ static bool ends_mid_sentence(const char *t, const vnx_seg *g) {
   if (a == g->body) return false; /* a one-word line */
   static const char *const W[] = {"theo", "của", "và", "các", "với", "về", "tại", "cho", "để",
                                   "được", "những", "trong", "từ", "đến", "nhằm", "thuộc", "hoặc",
-                                  "gồm", "tháng", "quý", "đối", NULL};
+                                  "gồm", "tháng", "quý", "đối", "–", "-", NULL};
   for (int i = 0; W[i]; i++)
     if (strlen(W[i]) == b - a && memcmp(t + a, W[i], b - a) == 0) return true;
   return false;
@@ -571,7 +577,10 @@ void vnx_segment(vnx_doc *d) {
         }
       }
     done:
-      if (sg->kind != VNX_SEG_FOOTNOTE) last_text = (long)S->n;
+      /* a page number alone on its line ("10") is not the text a paragraph
+       * after the page break continues */
+      if (sg->kind != VNX_SEG_FOOTNOTE && !(sg->kind == VNX_SEG_PARA && n <= 3 && all_digits(s, n)))
+        last_text = (long)S->n;
     }
     if (!sg->section) {
       if (sg->cont && sg->prev_text >= 0 && S->v[sg->prev_text].section)
