@@ -814,9 +814,16 @@ static void prose_bodies(linkctx *c, const bool *dir) {
      * lead cue after the list */
     bool lead_after = nr && strcmp(nr, "lead") == 0 &&
                       ((n->rule && strcmp(n->rule, "body.lead_cue") == 0) || spread[j]);
-    if (fget(r, "role") || !nr || (strcmp(nr, "director") != 0 && !lead_after) || r->nend > n->nstart)
+    /* "Đề nghị A, B phối hợp ...": the verb after the list, not the request
+     * before it, says what A does */
+    bool support_after = nr && strcmp(nr, "support") == 0 &&
+                         ((n->rule && strcmp(n->rule, "body.support_subject") == 0) || spread[j]);
+    bool asked = r->rule && strcmp(r->rule, "body.giao") == 0;
+    if ((fget(r, "role") && !(support_after && asked)) || !nr ||
+        (strcmp(nr, "director") != 0 && !lead_after && !support_after) || r->nend > n->nstart)
       continue;
-    if (vnx_segment_index(S, r->nstart) != vnx_segment_index(S, n->nstart)) continue;
+    long rs = vnx_segment_index(S, r->nstart), ns = vnx_segment_index(S, n->nstart);
+    if (rs != ns && !(ns >= 0 && S->v[ns].cont && S->v[ns].prev_text == rs)) continue;
     if (gap_is(t, r->nend, n->nstart, LIST_GAPS)) {
       set_role(r, nr);
       spread[j - 1] = true;

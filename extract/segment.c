@@ -397,7 +397,8 @@ static bool ends_mid_sentence(const char *t, const vnx_seg *g) {
                                   "gồm", "tháng", "quý", "đối", "–", "-", NULL};
   for (int i = 0; W[i]; i++)
     if (strlen(W[i]) == b - a && memcmp(t + a, W[i], b - a) == 0) return true;
-  return false;
+  /* a line that ends with a comma ("... Cộng hoà Liên bang Nga,") */
+  return g->kind == VNX_SEG_PARA && t[b - 1] == ',';
 }
 
 void vnx_segment(vnx_doc *d) {
@@ -412,6 +413,7 @@ void vnx_segment(vnx_doc *d) {
   memset(stack, 0, sizeof stack);
   enum { ST_BODY, ST_RECIPIENTS, ST_SIGNATURE, ST_ADDRESSEES } state = ST_BODY;
   bool recip_items = false;
+  bool recip_gap = false; /* a blank line ended a list of recipients */
   long last_text = -1;  /* last non-blank, non-footnote, non-table segment */
   long cur_table = -1;  /* table being built */
   bool last_was_header = false;
@@ -441,6 +443,7 @@ void vnx_segment(vnx_doc *d) {
 
     if (n == 0 && !has_tab) {
       sg->kind = VNX_SEG_BLANK;
+      if (state == ST_RECIPIENTS && recip_items) recip_gap = true;
       if ((state == ST_RECIPIENTS && recip_items) || state == ST_ADDRESSEES) state = ST_BODY;
     } else if (has_tab && state == ST_BODY) {
       if (cur_table < 0) {
@@ -509,6 +512,11 @@ void vnx_segment(vnx_doc *d) {
           goto done;
         }
       }
+      /* "Nơi nhận:" items go on after a blank line ("- VPUB: CVP, PCVP ...",
+       * "- Lưu: VT"): an item right after the gap is still a recipient */
+      if (recip_gap && (starts_with(s, n, "- ") || starts_with(s, n, "+ ")))
+        state = ST_RECIPIENTS;
+      recip_gap = false;
       if (starts_with(s, n, "Nơi nhận") || starts_with(s, n, "NƠI NHẬN")) {
         state = ST_RECIPIENTS;
         recip_items = false;
