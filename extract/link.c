@@ -591,7 +591,7 @@ static bool gap_is(const char *t, size_t a, size_t b, const char *const *words) 
 static const char *const LIST_GAPS[] = {"và", ";", "và các", "cùng", "cùng với", "với", "-", NULL};
 static const char *const SUBJECT_GAPS[] = {"Giao", "Các đồng chí", "Đồng chí", "đồng chí", "Đ/c",
                                            "đ/c", "Yêu cầu", "Đề nghị", "Chỉ đạo", "Giao cho",
-                                           "Các", NULL};
+                                           "Các", "Mời", NULL};
 
 static bool preceded_by_owner(const char *t, size_t line_start, size_t a) {
   static const char *const own[] = {"của ", "theo ", "thuộc ", "tại ", "cho ", "đối với ",
@@ -701,6 +701,75 @@ static bool asks_next(const char *t, size_t e, size_t end) {
   return false;
 }
 
+/* the first character of t[a..] is an upper-case letter */
+static bool upper_at(const char *t, size_t a, size_t end) {
+  unsigned char ch = (unsigned char)t[a];
+  size_t len = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+  if (a + len > end) return false;
+  char *l = vnx_utf8_lower(t + a, len);
+  bool up = memcmp(l, t + a, len) != 0 || strlen(l) != len;
+  free(l);
+  return up;
+}
+
+/* An elliptic list of names between two bodies: "UBND các phường: Ba Đình,
+ * Hoàn Kiếm, Văn Miếu – Quốc Tử Giám, Từ Liêm và UBND xã Bát Tràng": after the
+ * colon only capitalised words, commas, dashes and "và". */
+static bool gap_is_names(const char *t, size_t a, size_t b) {
+  while (a < b && is_space(t[a])) a++;
+  if (a >= b || t[a] != ':') return false;
+  a++;
+  bool any = false;
+  while (a < b) {
+    while (a < b && (is_space(t[a]) || t[a] == ',')) a++;
+    if (a >= b) break;
+    size_t e = a;
+    while (e < b && !is_space(t[e]) && t[e] != ',') e++;
+    bool dash = (e - a == 1 && t[a] == '-') || (e - a == 3 && memcmp(t + a, "–", 3) == 0);
+    bool va = e - a == 3 && memcmp(t + a, "và", 3) == 0;
+    if (!dash && !va) {
+      if (!upper_at(t, a, e)) return false;
+      any = true;
+    }
+    a = e;
+  }
+  return any;
+}
+
+/* The clause at cs follows a ";" inside an elliptic list of names opened by a
+ * colon in the same sentence ("thủ trưởng các sở, ngành: Nông nghiệp và Phát
+ * triển nông thôn; Tài nguyên và Môi trường; Ban Dân tộc tỉnh"): a member of
+ * the list, not the subject of a clause. Returns the colon's offset, or 0. */
+static size_t elliptic_colon(const char *t, const struct vnx_segments *S, long si, size_t cs) {
+  const vnx_seg *g = &S->v[si];
+  size_t p = cs;
+  while (p > g->body && is_space(t[p - 1])) p--;
+  if (p <= g->body || t[p - 1] != ';') return 0;
+  size_t chunk = cs; /* start of the chunk after the separator at p-1 */
+  for (size_t q = p - 1; q > g->body; q--) {
+    char ch = t[q - 1];
+    if (ch == '.' || ch == '!' || ch == '?') return 0;
+    if (ch == ';' || ch == ':') {
+      size_t c = q;
+      while (c < chunk && is_space(t[c])) c++;
+      if (c >= chunk || !upper_at(t, c, chunk) || chunk - c > 120) return 0;
+      if (ch == ':') return q - 1;
+      chunk = q - 1;
+    }
+  }
+  /* the list starts on this line, after a line that ends with the colon */
+  size_t c = g->body;
+  while (c < chunk && is_space(t[c])) c++;
+  if (c >= chunk || !upper_at(t, c, chunk) || chunk - c > 120) return 0;
+  for (long k = si - 1; k >= 0 && k >= si - 3; k--) {
+    const vnx_seg *h = &S->v[k];
+    if (h->kind == VNX_SEG_BLANK) continue;
+    size_t e = seg_text_end(t, h);
+    return e > h->body && t[e - 1] == ':' && h->table < 0 ? e - 1 : 0;
+  }
+  return 0;
+}
+
 /* The body is the document's issuer, named in full or without its place
  * ("Hội đồng nhân dân tỉnh" for "Hội đồng nhân dân tỉnh Gia Lai") */
 static bool is_issuer(const vnx_doc *d, const vnx_record *r, const char *issuer_lower) {
@@ -752,9 +821,16 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
      * lead cue after the list */
     bool lead_after = nr && strcmp(nr, "lead") == 0 &&
                       ((n->rule && strcmp(n->rule, "body.lead_cue") == 0) || spread[j]);
-    if (fget(r, "role") || !nr || (strcmp(nr, "director") != 0 && !lead_after) || r->nend > n->nstart)
+    /* "Đề nghị A, B phối hợp ...": the verb after the list, not the request
+     * before it, says what A does */
+    bool support_after = nr && strcmp(nr, "support") == 0 &&
+                         ((n->rule && strcmp(n->rule, "body.support_subject") == 0) || spread[j]);
+    bool asked = r->rule && strcmp(r->rule, "body.giao") == 0;
+    if ((fget(r, "role") && !(support_after && asked)) || !nr ||
+        (strcmp(nr, "director") != 0 && !lead_after && !support_after) || r->nend > n->nstart)
       continue;
-    if (vnx_segment_index(S, r->nstart) != vnx_segment_index(S, n->nstart)) continue;
+    long rs = vnx_segment_index(S, r->nstart), ns = vnx_segment_index(S, n->nstart);
+    if (rs != ns && !(ns >= 0 && S->v[ns].cont && S->v[ns].prev_text == rs)) continue;
     if (gap_is(t, r->nend, n->nstart, LIST_GAPS)) {
       set_role(r, nr);
       spread[j - 1] = true;
@@ -799,6 +875,18 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
         role = "support";
       }
     }
+    /* "- Đối với các Sở, ngành, đơn vị cấp Thành phố: Chủ động ...": the
+     * bodies a paragraph addresses */
+    if (!role && r->nstart >= g->body + strlen("Đối với ") &&
+        memcmp(t + r->nstart - strlen("Đối với "), "Đối với ", strlen("Đối với ")) == 0 &&
+        gap_is(t, g->body, r->nstart - strlen("Đối với "), (const char *const[]){"-", "+", NULL})) {
+      size_t e = r->nend;
+      while (e < g->end && t[e] == ' ') e++;
+      if (e < g->end && t[e] == ':') {
+        set_role(r, "lead");
+        role = fget(r, "role");
+      }
+    }
     if (preceded_by_owner(t, g->start, r->nstart) &&
         !(role && strcmp(role, "report_to") == 0)) {
       c->drop[i] = true;
@@ -816,12 +904,30 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
     }
     if (!role) {
       const vnx_record *p = prev >= 0 ? &d->recs.v[prev] : NULL;
-      if (p && p->nend <= r->nstart && p->nend >= g->start && fget(p, "role") &&
-          gap_is(t, p->nend, r->nstart, LIST_GAPS)) {
+      /* the previous body is in this segment, or in the one this segment
+       * continues ("... Văn Miếu –" / "Quốc Tử Giám, Từ Liêm và UBND xã ...") */
+      size_t from = g->cont && g->prev_text >= 0 ? S->v[g->prev_text].start : g->start;
+      bool near_prev = p && p->nend <= r->nstart && p->nend >= from && fget(p, "role");
+      /* "Sở Nội vụ (Ban Thi đua Khen thưởng Thành phố)": a name in brackets
+       * after a body is that body */
+      bool paren = near_prev && upper_at(t, r->nstart, r->nend) &&
+                   gap_is(t, p->nend, r->nstart, (const char *const[]){"(", NULL});
+      size_t cs = clause_start(t, g, r->nstart);
+      size_t colon = elliptic_colon(t, S, si, cs);
+      if (near_prev && (gap_is(t, p->nend, r->nstart, LIST_GAPS) || paren ||
+                        gap_is_names(t, p->nend, r->nstart))) {
         set_role(r, fget(p, "role"));
+      } else if (colon) {
+        /* a member of an elliptic list takes the role of the body that heads
+         * it just before the colon or of the member before it, and has none
+         * without one */
+        if (near_prev && (p->nend <= colon ? p->nend + 80 >= colon : p->nstart > colon))
+          set_role(r, fget(p, "role"));
+        else { c->drop[i] = true; continue; }
       } else {
-        size_t cs = clause_start(t, g, r->nstart);
-        if (gap_is(t, cs, r->nstart, SUBJECT_GAPS)) set_role(r, "lead");
+        /* a continuation line after a page break or a wrap: its first words
+         * end the previous line's sentence */
+        if (!(g->cont && cs == g->body) && gap_is(t, cs, r->nstart, SUBJECT_GAPS)) set_role(r, "lead");
         else { c->drop[i] = true; continue; }
       }
     }

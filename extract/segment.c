@@ -475,6 +475,12 @@ static bool is_signature_start(const char *s, size_t n) {
   return false;
 }
 
+static bool all_digits(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return n > 0;
+}
+
 /* The text line g stops in the middle of a sentence, on a word that cannot
  * end one ("... giải pháp theo", "... trong tháng"): the paragraph after a
  * blank line or a page break continues it even when it starts with a
@@ -490,10 +496,11 @@ static bool ends_mid_sentence(const char *t, const vnx_seg *g) {
   if (a == g->body) return false; /* a one-word line */
   static const char *const W[] = {"theo", "của", "và", "các", "với", "về", "tại", "cho", "để",
                                   "được", "những", "trong", "từ", "đến", "nhằm", "thuộc", "hoặc",
-                                  "gồm", "tháng", "quý", "đối", NULL};
+                                  "gồm", "tháng", "quý", "đối", "–", "-", NULL};
   for (int i = 0; W[i]; i++)
     if (strlen(W[i]) == b - a && memcmp(t + a, W[i], b - a) == 0) return true;
-  return false;
+  /* a line that ends with a comma ("... Cộng hoà Liên bang Nga,") */
+  return g->kind == VNX_SEG_PARA && t[b - 1] == ',';
 }
 
 void vnx_segment(vnx_doc *d) {
@@ -509,6 +516,7 @@ void vnx_segment(vnx_doc *d) {
   memset(stack, 0, sizeof stack);
   enum { ST_BODY, ST_RECIPIENTS, ST_SIGNATURE, ST_ADDRESSEES } state = ST_BODY;
   bool recip_items = false;
+  bool recip_gap = false; /* a blank line ended a list of recipients */
   long last_text = -1;  /* last non-blank, non-footnote, non-table segment */
   long cur_table = -1;  /* table being built */
   bool last_was_header = false;
@@ -538,6 +546,7 @@ void vnx_segment(vnx_doc *d) {
 
     if (n == 0 && !has_tab) {
       sg->kind = VNX_SEG_BLANK;
+      if (state == ST_RECIPIENTS && recip_items) recip_gap = true;
       if ((state == ST_RECIPIENTS && recip_items) || state == ST_ADDRESSEES) state = ST_BODY;
     } else if (has_tab && state == ST_BODY) {
       if (cur_table < 0) {
@@ -606,6 +615,11 @@ void vnx_segment(vnx_doc *d) {
           goto done;
         }
       }
+      /* "Nơi nhận:" items go on after a blank line ("- VPUB: CVP, PCVP ...",
+       * "- Lưu: VT"): an item right after the gap is still a recipient */
+      if (recip_gap && (starts_with(s, n, "- ") || starts_with(s, n, "+ ")))
+        state = ST_RECIPIENTS;
+      recip_gap = false;
       if (starts_with(s, n, "Nơi nhận") || starts_with(s, n, "NƠI NHẬN")) {
         state = ST_RECIPIENTS;
         recip_items = false;
@@ -672,7 +686,10 @@ void vnx_segment(vnx_doc *d) {
         }
       }
     done:
-      if (sg->kind != VNX_SEG_FOOTNOTE) last_text = (long)S->n;
+      /* a page number alone on its line ("10") is not the text a paragraph
+       * after the page break continues */
+      if (sg->kind != VNX_SEG_FOOTNOTE && !(sg->kind == VNX_SEG_PARA && n <= 3 && all_digits(s, n)))
+        last_text = (long)S->n;
     }
     if (!sg->section) {
       if (sg->cont && sg->prev_text >= 0 && S->v[sg->prev_text].section)
