@@ -66,7 +66,7 @@ struct vnx_matcher {
   pcre2_match_context *mcat; /* mc plus an offset limit at the start: one try */
   uint32_t **sp;
   size_t *nsp, *capsp;
-  bool *act;
+  bool *act; /* rs->n entries are read */
   unsigned char *cpsafe; /* vnx_start_cp_safe for code points below CPSAFE_N */
   uint16_t *lower;       /* utf8proc_tolower for code points below CPSAFE_N */
   /* rules test: accepted matches of skip rules, which leave no record */

@@ -24,7 +24,10 @@
  * lower-cased line and tries each rule only at its candidate positions (an
  * offset limit equal to the start: an anchored try). The leftmost position
  * where the anchored try succeeds is where the unanchored search would
- * have found its match, with the same groups.
+ * have found its match, with the same groups. The rules' `needs` literals
+ * are in the same automaton: one scan also says which of them the line
+ * contains (each found one compared byte for byte, as digits share a
+ * class), and match.c's prefilter reads that.
  *
  * Case: the strings are lower-cased the way the line is (utf8proc_tolower
  * per code point), so "Sở" in a case-sensitive pattern becomes "sở" and
