@@ -53,8 +53,12 @@ struct vnx_matcher {
   size_t *nid;     /* literal indices of all rules, rule ri from nidoff[ri] */
   size_t *nidoff;  /* rs->n + 1 entries */
   signed char *memo;
+  /* the memo a line starts with when the start automaton runs: 0 for the
+   * literals its scan reports (it sets 1 where found), else -1 */
+  signed char *memo0;
   /* the byte pairs of the folded line: a literal with a pair the line does
-   * not have is not in it */
+   * not have is not in it (built only for lines the scan does not cover) */
+  bool pairs_on;
   uint64_t pairs[65536 / 64];
   /* start strings (rules_start.c): per rule with them, the candidate starts
    * in the current line; act says which rules passed the prefilter */
@@ -62,7 +66,7 @@ struct vnx_matcher {
   pcre2_match_context *mcat; /* mc plus an offset limit at the start: one try */
   uint32_t **sp;
   size_t *nsp, *capsp;
-  bool *act;
+  bool *act; /* rs->n entries are read */
   unsigned char *cpsafe; /* vnx_start_cp_safe for code points below CPSAFE_N */
   uint16_t *lower;       /* utf8proc_tolower for code points below CPSAFE_N */
   /* rules test: accepted matches of skip rules, which leave no record */
@@ -104,27 +108,16 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   m->nid = vnx_xcalloc(tot ? tot : 1, sizeof *m->nid);
   m->nidoff = vnx_xcalloc(nr + 1, sizeof *m->nidoff);
   m->memo = vnx_xcalloc(tot ? tot : 1, 1);
-  size_t k = 0;
-  for (size_t i = 0; i < nr; i++) {
-    m->nidoff[i] = k;
-    for (size_t j = 0; j < rs->rules[i].nneeds; j++) {
-      const char *lit = rs->rules[i].needs[j];
-      size_t u = 0;
-      while (u < m->nu && strcmp(m->ulit[u], lit) != 0) u++;
-      if (u == m->nu) {
-        m->ulit[u] = lit;
-        m->ulen[u] = strlen(lit);
-        m->nu++;
-      }
-      m->nid[k++] = u;
-    }
-  }
-  m->nidoff[nr] = k;
+  m->memo0 = vnx_xcalloc(tot ? tot : 1, 1);
+  if (rs) m->nu = vnx_needs_index(rs, m->ulit, m->nid, m->nidoff);
+  for (size_t u = 0; u < m->nu; u++) m->ulen[u] = strlen(m->ulit[u]);
   if (rs && nr) {
     /* VNX_NO_STARTS=1: every rule searched the plain way (to check that
      * the start strings change nothing) */
     const char *ns = getenv("VNX_NO_STARTS");
     m->st = ns && strcmp(ns, "1") == 0 ? NULL : rs->starts;
+    for (size_t u = 0; u < m->nu; u++)
+      m->memo0[u] = m->st && vnx_starts_lit(m->st, u) ? 0 : -1;
     /* per pattern: rules, then the cores of rules with a prefix */
     m->sp = vnx_xcalloc(2 * nr, sizeof *m->sp);
     m->nsp = vnx_xcalloc(2 * nr, sizeof *m->nsp);
@@ -167,6 +160,7 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->nid);
   free(m->nidoff);
   free(m->memo);
+  free(m->memo0);
   clear_claims(m);
   free(m->claims);
   free(m);
@@ -217,7 +211,7 @@ static bool needs_ok(vnx_matcher *m, size_t ri, const char *fold, size_t n) {
       const unsigned char *l = (const unsigned char *)m->ulit[u];
       size_t ln = m->ulen[u];
       bool maybe = ln <= n;
-      for (size_t j = 0; maybe && j + 1 < ln; j++) {
+      for (size_t j = 0; maybe && m->pairs_on && j + 1 < ln; j++) {
         unsigned k = (unsigned)l[j] << 8 | l[j + 1];
         if (!(m->pairs[k >> 6] >> (k & 63) & 1)) maybe = false;
       }
@@ -457,24 +451,26 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
   bool safe;
   size_t fl = fold_line(m, subj, ll, &safe);
   m->nc = m->nov = 0;
-  if (m->nu) memset(m->memo, -1, m->nu);
-  /* pairs is all zero between lines: the bits set here are cleared after
-   * the rules have run */
-  for (size_t i = 0; i + 1 < fl; i++) {
-    unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
-    m->pairs[k >> 6] |= (uint64_t)1 << (k & 63);
-  }
-  /* candidate starts: the prefilter first, then one run of the start
-   * automaton over the folded line for the rules that passed it */
+  /* candidate starts and the needs literals: one run of the start
+   * automaton over the folded line, then the prefilter from what it found.
+   * Where it does not run, the literals are looked for in the line, after
+   * a check of the byte pairs (pairs is all zero between lines: the bits
+   * set here are cleared after the rules have run). */
   bool starts = m->st && safe;
-  for (size_t ri = 0; ri < rs->n; ri++) {
-    m->act[ri] = m->act[rs->n + ri] = needs_ok(m, ri, m->fold, fl);
-    m->nsp[ri] = m->nsp[rs->n + ri] = 0;
-  }
   if (starts) {
-    vnx_startbuf b = {m->act, m->sp, m->nsp, m->capsp};
+    if (m->nu) memcpy(m->memo, m->memo0, m->nu);
+    for (size_t ri = 0; ri < 2 * rs->n; ri++) m->nsp[ri] = 0;
+    vnx_startbuf b = {m->memo, m->sp, m->nsp, m->capsp};
     vnx_starts_scan(m->st, subj, m->fold, fl, &b);
+  } else {
+    if (m->nu) memset(m->memo, -1, m->nu);
+    m->pairs_on = true;
+    for (size_t i = 0; i + 1 < fl; i++) {
+      unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
+      m->pairs[k >> 6] |= (uint64_t)1 << (k & 63);
+    }
   }
+  for (size_t ri = 0; ri < rs->n; ri++) m->act[ri] = needs_ok(m, ri, m->fold, fl);
   for (size_t ri = 0; ri < rs->n; ri++) {
     const vnx_rule *r = &rs->rules[ri];
     if (!m->act[ri]) continue;
@@ -545,9 +541,12 @@ static int match_line(vnx_matcher *m, vnx_doc *doc, size_t ls, size_t ll, FILE *
       m->ns[ri] += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
     }
   }
-  for (size_t i = 0; i + 1 < fl; i++) {
-    unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
-    m->pairs[k >> 6] = 0;
+  if (m->pairs_on) {
+    for (size_t i = 0; i + 1 < fl; i++) {
+      unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
+      m->pairs[k >> 6] = 0;
+    }
+    m->pairs_on = false;
   }
   if (m->nc == 0) return limits;
 

@@ -131,18 +131,26 @@ const char *vnx_gaz_lookup(const vnx_gazetteer *g, const char *s, size_t n);
 vnx_starts *vnx_starts_new(const vnx_ruleset *rs);
 void vnx_starts_free(vnx_starts *st);
 bool vnx_starts_has(const vnx_starts *st, size_t rule);
+/* The distinct needs literals in the order of first use (ulit, sized by the
+ * caller for all needs); rule ri's are nid[nidoff[ri] .. nidoff[ri + 1]).
+ * Returns their number. */
+size_t vnx_needs_index(const vnx_ruleset *rs, const char **ulit, size_t *nid, size_t *nidoff);
+/* Whether the scan reports needs literal u (else the caller looks for it). */
+bool vnx_starts_lit(const vnx_starts *st, size_t u);
 /* Whether pcre2's caseless matching of cp agrees with utf8proc_tolower and
  * lower-casing keeps its UTF-8 length. */
 bool vnx_start_cp_safe(uint32_t cp);
-/* The candidate starts of one line, per rule: ascending, no duplicates. */
+/* The candidate starts of one line, per rule: ascending, no duplicates;
+ * and which needs literals the folded line contains. */
 typedef struct vnx_startbuf {
-  const bool *act; /* only these rules are collected */
+  signed char *lit; /* set to 1 for each literal found (vnx_starts_lit) */
   uint32_t **v;
   size_t *n, *cap;
 } vnx_startbuf;
-/* Adds to b every position of the folded line where a start string of an
- * active rule begins (b->n is not reset). line is the line itself (same
- * length: only lines where vnx_start_cp_safe holds everywhere). */
+/* Adds to b every position of the folded line where a start string of a
+ * rule begins (b->n is not reset), and marks the needs literals in it.
+ * line is the line itself (same length: only lines where vnx_start_cp_safe
+ * holds everywhere). */
 void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
                      vnx_startbuf *b);
 

@@ -24,7 +24,10 @@
  * lower-cased line and tries each rule only at its candidate positions (an
  * offset limit equal to the start: an anchored try). The leftmost position
  * where the anchored try succeeds is where the unanchored search would
- * have found its match, with the same groups.
+ * have found its match, with the same groups. The rules' `needs` literals
+ * are in the same automaton: one scan also says which of them the line
+ * contains (each found one compared byte for byte, as digits share a
+ * class), and match.c's prefilter reads that.
  *
  * Case: the strings are lower-cased the way the line is (utf8proc_tolower
  * per code point), so "Sở" in a case-sensitive pattern becomes "sở" and
@@ -52,6 +55,7 @@
 #define QUANT_LIM 4     /* copies of a quantified atom written out */
 #define CLASS_MAX 64   /* a class with more code points stands for any text */
 #define START_BOL 0xFF /* `^`: never a byte of UTF-8 text */
+#define START_OUT 0x8000 /* in a transition: the target state has outputs */
 
 typedef struct sstr {
   unsigned char b[START_CP * 4];
@@ -844,14 +848,17 @@ typedef struct tnode { /* the trie the automaton is built from */
 } tnode;
 
 typedef struct sout {
-  uint32_t rule;
-  unsigned char len; /* bytes of the string */
+  uint32_t rule;     /* 2 * rules + u: needs literal u (vnx_needs_index) */
+  uint16_t len;      /* bytes of the string */
   bool bol;          /* it begins with START_BOL */
   uint64_t nb[2];    /* sstr.nb */
 } sout;
 
 struct vnx_starts {
   bool *has;                 /* per rule: start strings known */
+  uint32_t nr2;              /* 2 * rules: outputs from here on are needs literals */
+  const char **lit;          /* needs literal u (borrowed from the rules) */
+  uint16_t *litlen;          /* its length; 0: not in the automaton */
   unsigned char cls[256];    /* byte -> class */
   uint32_t ncls, nstates;
   uint16_t *delta;           /* nstates x ncls */
@@ -894,10 +901,10 @@ static void add_out(tnode *x, sout o) {
   x->out[x->nout++] = o;
 }
 
-static void insert(trie *t, const sstr *x, uint32_t rule) {
+static uint32_t insert_bytes(trie *t, const unsigned char *s, size_t len) {
   uint32_t n = 0;
-  for (size_t i = 0; i < x->len; i++) {
-    unsigned char b = x->b[i];
+  for (size_t i = 0; i < len; i++) {
+    unsigned char b = s[i];
     uint32_t c = child(t, n, b);
     if (!c) {
       c = node_new(t);
@@ -910,7 +917,41 @@ static void insert(trie *t, const sstr *x, uint32_t rule) {
     }
     n = c;
   }
+  return n;
+}
+
+static void insert(trie *t, const sstr *x, uint32_t rule) {
+  uint32_t n = insert_bytes(t, x->b, x->len);
   add_out(&t->nodes[n], (sout){rule, x->len, x->b[0] == START_BOL, {x->nb[0], x->nb[1]}});
+}
+
+/* A needs literal: found by the same scan, then compared byte for byte (the
+ * automaton reads all digits as "0"). */
+static void insert_lit(trie *t, const char *lit, size_t len, uint32_t id) {
+  unsigned char *b = vnx_xcalloc(len, 1);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)lit[i];
+    b[i] = c >= '0' && c <= '9' ? '0' : c;
+  }
+  uint32_t n = insert_bytes(t, b, len);
+  free(b);
+  add_out(&t->nodes[n], (sout){id, (uint16_t)len, false, {0, 0}});
+}
+
+size_t vnx_needs_index(const vnx_ruleset *rs, const char **ulit, size_t *nid, size_t *nidoff) {
+  size_t nu = 0, k = 0;
+  for (size_t i = 0; i < rs->n; i++) {
+    nidoff[i] = k;
+    for (size_t j = 0; j < rs->rules[i].nneeds; j++) {
+      const char *lit = rs->rules[i].needs[j];
+      size_t u = 0;
+      while (u < nu && strcmp(ulit[u], lit) != 0) u++;
+      if (u == nu) ulit[nu++] = lit;
+      nid[k++] = u;
+    }
+  }
+  nidoff[rs->n] = k;
+  return nu;
 }
 
 /* The start strings of one pattern; false if it may start anywhere. */
@@ -971,6 +1012,10 @@ static void build(vnx_starts *st, trie *t) {
     }
   }
   free(fail);
+  /* a target state with outputs is marked in the table itself: the scan
+   * reads outoff only there (most steps have none) */
+  for (size_t k = 0; k < t->n * nc; k++)
+    if (t->nodes[order[st->delta[k]]].nout) st->delta[k] |= START_OUT;
   st->outoff = vnx_xcalloc(t->n + 1, sizeof *st->outoff);
   size_t tot = 0;
   for (size_t s = 0; s < t->n; s++) {
@@ -984,6 +1029,73 @@ static void build(vnx_starts *st, trie *t) {
            t->nodes[order[s]].nout * sizeof *st->out);
   free(order);
   free(id);
+}
+
+/* The table is about 2 MB, and a scan stays in a few hundred of its states
+ * most of the time; breadth-first numbering scatters those. So the states
+ * are renumbered by how often a scan of the rules' example texts (a sample
+ * of the documents' language at hand) visits them, the root staying 0. A
+ * renumbering changes which row a state has, never what the scan finds. */
+static void order_by_use(vnx_starts *st, const vnx_ruleset *rs) {
+  size_t ns = st->nstates, nc = st->ncls;
+  uint64_t *cnt = vnx_xcalloc(ns, sizeof *cnt);
+  char *fold = NULL;
+  size_t cap = 0;
+  for (size_t i = 0; i < rs->n; i++)
+    for (size_t k = 0; k < rs->rules[i].nex; k++) {
+      const char *t = rs->rules[i].ex[k].text;
+      size_t n = vnx_fold_lower(t, strlen(t), &fold, &cap);
+      uint32_t q = st->delta[st->cls[START_BOL]] & ~START_OUT;
+      for (size_t e = 0; e < n; e++) {
+        q = st->delta[q * nc + st->cls[(unsigned char)fold[e]]] & ~START_OUT;
+        cnt[q]++;
+      }
+    }
+  free(fold);
+  /* old states by use, then by their old number; the root first */
+  uint32_t *old = vnx_xcalloc(ns, sizeof *old), *nw = vnx_xcalloc(ns, sizeof *nw);
+  for (size_t i = 0; i < ns; i++) old[i] = (uint32_t)i;
+  cnt[0] = UINT64_MAX;
+  /* a stable counting-free sort: insertion by runs would be slow for 12k
+   * states, so a merge sort on (count desc, index asc) */
+  uint32_t *tmp = vnx_xcalloc(ns, sizeof *tmp);
+  for (size_t w = 1; w < ns; w *= 2) {
+    for (size_t lo = 0; lo < ns; lo += 2 * w) {
+      size_t mid = lo + w < ns ? lo + w : ns, hi = lo + 2 * w < ns ? lo + 2 * w : ns;
+      size_t a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) tmp[o++] = cnt[old[b]] > cnt[old[a]] ? old[b++] : old[a++];
+      while (a < mid) tmp[o++] = old[a++];
+      while (b < hi) tmp[o++] = old[b++];
+    }
+    memcpy(old, tmp, ns * sizeof *old);
+  }
+  free(tmp);
+  for (size_t i = 0; i < ns; i++) nw[old[i]] = (uint32_t)i;
+  uint16_t *d = vnx_xcalloc(ns * nc, sizeof *d);
+  uint32_t *outoff = vnx_xcalloc(ns + 1, sizeof *outoff);
+  sout *out = vnx_xcalloc(st->outoff[ns] ? st->outoff[ns] : 1, sizeof *out);
+  size_t tot = 0;
+  for (size_t r = 0; r < ns; r++) {
+    uint32_t o = old[r];
+    for (size_t c = 0; c < nc; c++) {
+      uint16_t v = st->delta[o * nc + c];
+      d[r * nc + c] = (uint16_t)(nw[v & ~START_OUT] | (v & START_OUT));
+    }
+    outoff[r] = (uint32_t)tot;
+    uint32_t k = st->outoff[o + 1] - st->outoff[o];
+    memcpy(out + tot, st->out + st->outoff[o], k * sizeof *out);
+    tot += k;
+  }
+  outoff[ns] = (uint32_t)tot;
+  free(st->delta);
+  free(st->outoff);
+  free(st->out);
+  st->delta = d;
+  st->outoff = outoff;
+  st->out = out;
+  free(old);
+  free(nw);
+  free(cnt);
 }
 
 vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
@@ -1002,12 +1114,31 @@ vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
     for (size_t i = 0; i < s.n; i++) insert(&t, &s.v[i], (uint32_t)ri);
     free(s.v);
   }
+  /* the needs literals, numbered as the matcher numbers them */
+  size_t tot = 0;
+  for (size_t i = 0; i < rs->n; i++) tot += rs->rules[i].nneeds;
+  st->nr2 = (uint32_t)(2 * rs->n);
+  st->lit = vnx_xcalloc(tot ? tot : 1, sizeof *st->lit);
+  st->litlen = vnx_xcalloc(tot ? tot : 1, sizeof *st->litlen);
+  size_t *nid = vnx_xcalloc(tot ? tot : 1, sizeof *nid);
+  size_t *nidoff = vnx_xcalloc(rs->n + 1, sizeof *nidoff);
+  size_t nu = vnx_needs_index(rs, st->lit, nid, nidoff);
+  free(nid);
+  free(nidoff);
+  for (size_t u = 0; u < nu; u++) {
+    size_t len = strlen(st->lit[u]);
+    if (len == 0 || len > UINT16_MAX) continue; /* the matcher checks these itself */
+    st->litlen[u] = (uint16_t)len;
+    insert_lit(&t, st->lit[u], len, st->nr2 + (uint32_t)u);
+  }
   for (size_t i = 0; i < M.n; i++) free(M.v[i].set.v);
   free(M.v);
-  if (t.n <= UINT16_MAX) {
+  if (t.n < START_OUT) {
     build(st, &t);
+    order_by_use(st, rs);
   } else { /* too many states for the table: no start strings at all */
     memset(st->has, 0, (2 * rs->n + 1) * sizeof *st->has);
+    memset(st->litlen, 0, (tot ? tot : 1) * sizeof *st->litlen);
   }
   for (size_t i = 0; i < t.n; i++) {
     free(t.nodes[i].e);
@@ -1020,6 +1151,8 @@ vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
 void vnx_starts_free(vnx_starts *st) {
   if (!st) return;
   free(st->has);
+  free(st->lit);
+  free(st->litlen);
   free(st->delta);
   free(st->outoff);
   free(st->out);
@@ -1028,8 +1161,9 @@ void vnx_starts_free(vnx_starts *st) {
 
 bool vnx_starts_has(const vnx_starts *st, size_t rule) { return st->has[rule]; }
 
+bool vnx_starts_lit(const vnx_starts *st, size_t u) { return st->litlen[u] > 0; }
+
 static void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
-  if (!b->act[rule]) return;
   size_t n = b->n[rule];
   uint32_t *v = b->v[rule];
   /* starts come by the end of their string: nearly in order */
@@ -1053,12 +1187,19 @@ void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, s
   const uint16_t *d = st->delta;
   size_t nc = st->ncls;
   /* the line start: the marker byte, before position 0 */
-  uint32_t s = d[st->cls[START_BOL]];
+  uint32_t s = d[st->cls[START_BOL]] & ~START_OUT;
   for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) add_start(b, st->out[i].rule, 0);
   for (size_t e = 0; e < n; e++) {
-    s = d[s * nc + st->cls[f[e]]];
+    uint32_t x = d[s * nc + st->cls[f[e]]];
+    s = x & ~START_OUT;
+    if (!(x & START_OUT)) continue;
     for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) {
       const sout *o = &st->out[i];
+      if (o->rule >= st->nr2) { /* a needs literal ends at e, if its bytes are there */
+        uint32_t u = o->rule - st->nr2;
+        if (!b->lit[u] && memcmp(f + e + 1 - o->len, st->lit[u], o->len) == 0) b->lit[u] = 1;
+        continue;
+      }
       /* a string of len bytes ends at e; the marker stands before 0 */
       size_t p = e + 1 + o->bol - o->len;
       /* its lookbehind fails (the line's byte: the class is read as written) */

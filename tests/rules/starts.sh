@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# starts.sh VNEXTRACT ROOT
+#
+# The start strings and the needs literals found by the start automaton
+# (extract/rules_start.c) only decide where a rule is tried: extract must
+# give the same bytes as with VNX_NO_STARTS=1, which searches every rule
+# the plain way. On the corpus and on a few lines made for the edges (case,
+# all capitals, tabs, digits, characters where lower-casing changes the
+# length or pcre2's caseless matching differs, a line start marker).
+set -u
+
+VNX=${1:?usage: starts.sh VNEXTRACT ROOT}
+ROOT=${2:?usage: starts.sh VNEXTRACT ROOT}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vnx-starts.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+cat > "$TMP/edges.txt" <<'DOC'
+UBND TỈNH HÀ GIANG
+Số: 12/KH-UBND
+KẾ HOẠCH
+1. Giao Sở Tài chính chủ trì, phối hợp với BỘ TÀI CHÍNH và toàn bộ các đơn vị báo cáo trước ngày 15/6/2026.
+2. SỞ NỘI VỤ, Sở Y tế	Thường xuyên	Quý III/2026
+3. Ủy ban nhân dân các xã, phường thực hiện trong tháng 7/2026; tỷ lệ đạt 95,5% và 1.200 hộ.
+4. İstanbul ſở ẞ µ ban Bộ Công an chỉ đạo, lãnh đạo; UBND tỉnh Đăk Lăk tham mưu.
+5. Sở Tài chính chỉ đạo và Văn phòng UBND tỉnh chịu trách nhiệm hoàn thành trong năm 2026.
+DOC
+
+files=("$ROOT"/corpus/*.txt "$TMP/edges.txt")
+"$VNX" extract -q --jobs 1 "${files[@]}" > "$TMP/a.jsonl" 2> "$TMP/a.err"
+VNX_NO_STARTS=1 "$VNX" extract -q --jobs 1 "${files[@]}" > "$TMP/b.jsonl" 2> "$TMP/b.err"
+if ! cmp -s "$TMP/a.jsonl" "$TMP/b.jsonl"; then
+  echo "FAIL: extract differs with VNX_NO_STARTS=1"
+  diff "$TMP/a.jsonl" "$TMP/b.jsonl" | head -20
+  exit 1
+fi
+if ! cmp -s "$TMP/a.err" "$TMP/b.err"; then
+  echo "FAIL: warnings differ with VNX_NO_STARTS=1"
+  diff "$TMP/a.err" "$TMP/b.err" | head -20
+  exit 1
+fi
+if [ ! -s "$TMP/a.jsonl" ]; then
+  echo "FAIL: no output"
+  exit 1
+fi
+echo "ok: same output with and without start strings ($(wc -l < "$TMP/a.jsonl") lines)"
