@@ -109,23 +109,33 @@ static char *lower_text(const char *s, size_t n) {
       continue;
     }
     if (p + 1 < e && (p[0] & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
-      /* two bytes: lower_cp keeps U+0080..U+07FF in two bytes */
-      unsigned c = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-      unsigned l = lower_cp(c);
-      if (c < 0x80) break; /* overlong (never in valid UTF-8): give up */
-      out[o++] = (char)(0xC0 | (l >> 6));
-      out[o++] = (char)(0x80 | (l & 0x3F));
+      /* two bytes: what lower_cp changes below U+0800, on the bytes
+       * (it keeps them two bytes): À..Þ but × are C3 80..9E, +0x20 on the
+       * second byte; Ā..ſ at even code points are C4/C5 with an even
+       * second byte, +1; Ơ and Ư are C6 A0 and C6 AF, +1 */
+      unsigned char a = p[0], b = p[1];
+      if (a < 0xC2) break; /* overlong (never in valid UTF-8): give up */
+      if (a == 0xC3) {
+        if (b <= 0x9E && b != 0x97) b += 0x20;
+      } else if (a == 0xC4 || a == 0xC5) {
+        b |= 1;
+      } else if (a == 0xC6 && (b == 0xA0 || b == 0xAF)) {
+        b++;
+      }
+      out[o++] = (char)a;
+      out[o++] = (char)b;
       p += 2;
       continue;
     }
     if (p + 2 < e && (p[0] & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-      /* three bytes: lower_cp keeps U+0800..U+FFFF in three bytes */
-      unsigned c = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-      unsigned l = lower_cp(c);
-      if (c < 0x800) break; /* overlong */
-      out[o++] = (char)(0xE0 | (l >> 12));
-      out[o++] = (char)(0x80 | ((l >> 6) & 0x3F));
-      out[o++] = (char)(0x80 | (l & 0x3F));
+      /* three bytes: lower_cp changes only U+1EA0..U+1EF9 (E1 BA A0 ..
+       * E1 BB B9) at even code points (even last byte), +1 */
+      unsigned char a = p[0], b = p[1], c = p[2];
+      if (a == 0xE0 && b < 0xA0) break; /* overlong */
+      if (a == 0xE1 && ((b == 0xBA && c >= 0xA0) || (b == 0xBB && c <= 0xB9))) c |= 1;
+      out[o++] = (char)a;
+      out[o++] = (char)b;
+      out[o++] = (char)c;
       p += 3;
       continue;
     }
