@@ -745,6 +745,10 @@ void vnx_segment(vnx_doc *d) {
         tb->header_full[c] = f;
       }
     }
+    /* once here, not on every column lookup */
+    tb->header_lower = vnx_xcalloc(tb->ncols ? tb->ncols : 1, sizeof *tb->header_lower);
+    for (size_t c = 0; c < tb->ncols; c++)
+      tb->header_lower[c] = vnx_utf8_lower(tb->header[c], strlen(tb->header[c]));
   }
 }
 
@@ -760,9 +764,11 @@ void vnx_segments_free(struct vnx_segments *s) {
     for (size_t c = 0; c < tb->ncols; c++) {
       if (tb->header) free(tb->header[c]);
       if (tb->header_full) free(tb->header_full[c]);
+      if (tb->header_lower) free(tb->header_lower[c]);
     }
     free(tb->header);
     free(tb->header_full);
+    free(tb->header_lower);
     for (size_t r = 0; r < tb->nrows; r++) free(tb->rows[r].conts);
     free(tb->rows);
   }
@@ -808,11 +814,7 @@ const char *vnx_section_at(const struct vnx_segments *s, size_t off) {
 }
 
 int vnx_table_find_column(const vnx_table *t, const char *needle) {
-  for (size_t c = 0; c < t->ncols; c++) {
-    char *l = vnx_utf8_lower(t->header[c], strlen(t->header[c]));
-    bool ok = strstr(l, needle) != NULL;
-    free(l);
-    if (ok) return (int)c;
-  }
+  for (size_t c = 0; c < t->ncols; c++)
+    if (strstr(t->header_lower[c], needle)) return (int)c;
   return -1;
 }

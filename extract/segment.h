@@ -70,6 +70,7 @@ typedef struct vnx_table {
   size_t ncols;
   char **header;      /* per column: the most specific header text ("Cơ quan chủ trì") or "" */
   char **header_full; /* per column: header rows joined with " / " */
+  char **header_lower; /* per column: header lower-cased (vnx_table_find_column) */
   vnx_table_row *rows;
   size_t nrows;
 } vnx_table;
