@@ -255,12 +255,16 @@ static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
   char id[40];
   /* the fields that take an envelope key's place, in one pass */
   const json_t *env[7] = {NULL};
+  signed char isenv[64]; /* envelope_index >= 0 of the first 64 fields, for the second pass */
+  size_t nf = 0;
   const char *key;
   json_t *x;
   if (r->fields)
     json_object_foreach(r->fields, key, x) {
       int k = envelope_index(key);
       if (k >= 0) env[k] = x;
+      if (nf < sizeof isenv) isenv[nf] = k >= 0;
+      nf++;
     }
   jb_put(b, "{", 1);
   for (int k = 0; k < 7; k++) {
@@ -292,8 +296,11 @@ static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
     }
   }
   if (r->fields) {
+    size_t f = 0;
     json_object_foreach(r->fields, key, x) {
-      if (envelope_index(key) >= 0) continue;
+      bool e = f < sizeof isenv ? isenv[f] : envelope_index(key) >= 0;
+      f++;
+      if (e) continue;
       jb_key(b, key, false);
       if (jb_value(b, x) != 0) return -1;
     }
