@@ -359,10 +359,37 @@ static const char *const HEADER_WORDS[] = {
     "lũy kế", "thực hiện", "chủ trì", "phối hợp", "chỉ đạo", "tóm tắt", "giá trị", "khó khăn",
     NULL};
 
-static bool header_like_cell(const char *s, size_t n) {
+/* Does h[0..hn) contain nd? (memmem is a GNU extension; the project builds
+ * with POSIX 2008 only.) */
+static bool contains(const char *h, size_t hn, const char *nd) {
+  size_t nn = strlen(nd);
+  if (nn == 0) return true;
+  const char *end = h + hn;
+  while ((size_t)(end - h) >= nn) {
+    const char *p = memchr(h, nd[0], (size_t)(end - h) - nn + 1);
+    if (!p) return false;
+    if (memcmp(p, nd, nn) == 0) return true;
+    h = p + 1;
+  }
+  return false;
+}
+
+/* lower: the text's lower-cased copy (S->lower) or NULL; the cell is
+ * text[a..b), cut where characters start */
+static bool header_like_cell(const char *text, const char *lower, size_t a, size_t b) {
+  size_t n = b - a;
   if (n == 0) return true;
   if (n > 260) return false;
-  char *l = vnx_utf8_lower(s, n);
+  if (lower) {
+    /* the cell's span of the lowered text is what vnx_utf8_lower gives it
+     * (as far as a NUL, where strstr would stop) */
+    const char *l = lower + a;
+    n = strnlen(l, n);
+    for (int i = 0; HEADER_WORDS[i]; i++)
+      if (contains(l, n, HEADER_WORDS[i])) return true;
+    return false;
+  }
+  char *l = vnx_utf8_lower(text + a, n);
   bool ok = false;
   for (int i = 0; HEADER_WORDS[i]; i++)
     if (strstr(l, HEADER_WORDS[i])) { ok = true; break; }
@@ -399,7 +426,7 @@ static void split_cells(const char *text, vnx_seg *sg) {
   sg->ncells = n;
 }
 
-static bool row_is_header(const char *text, const vnx_seg *sg, bool after_header,
+static bool row_is_header(const char *text, const char *lower, const vnx_seg *sg, bool after_header,
                           char **seen, size_t nseen) {
   size_t n = sg->ncells;
   if (!n) return false;
@@ -422,7 +449,7 @@ static bool row_is_header(const char *text, const vnx_seg *sg, bool after_header
     if (a == b) continue;
     nonempty++;
     if (!tt && b - a > 80) return false; /* a header cell is short */
-    if (header_like_cell(text + a, b - a)) good++;
+    if (header_like_cell(text, lower, a, b)) good++;
     else if (b - a > (tt ? 260u : 110u)) return false;
   }
   if (nonempty == 0) return false;
@@ -574,7 +601,7 @@ void vnx_segment(vnx_doc *d) {
       sg->table = (int)cur_table;
       split_cells(t, sg);
       if (sg->ncells > tb->ncols) tb->ncols = sg->ncells;
-      if (row_is_header(t, sg, last_was_header, seen, nseen)) {
+      if (row_is_header(t, S->lower, sg, last_was_header, seen, nseen)) {
         sg->kind = VNX_SEG_TABLE_HEADER;
         seen = vnx_xrealloc(seen, (nseen + 1) * sizeof *seen);
         seen[nseen++] = vnx_xstrndup(t + sg->start, sg->end - sg->start);
