@@ -86,8 +86,83 @@ char *vnx_utf8_lower(const char *s, size_t n) {
  * keeps its byte length and the text splits into characters at exactly
  * its non-continuation bytes (valid UTF-8 does): then the lowered copy of
  * a span starting and ending at such bytes is that span of this text. */
+/* the offset of the first byte with its high bit set in a word read with
+ * memcpy (m: only such bits, not 0) */
+static inline unsigned first_high_byte(uint64_t m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+  unsigned char b[8];
+  memcpy(b, &m, 8);
+  unsigned k = 0;
+  while (!b[k]) k++;
+  return k;
+#endif
+}
+
+/* lower_text for the usual text, of ASCII and well-formed two- and
+ * three-byte characters: all ASCII lowered eight bytes at a time, then only
+ * the other characters visited (the ASCII between them skipped by words),
+ * which is what costs in the general loop (a branch per character). Returns
+ * false, out half done, on anything else: the general loop decides then. */
+static bool lower_text_fast(const unsigned char *p, size_t n, unsigned char *out) {
+  const uint64_t high = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    /* on the low seven bits (no carry between bytes): >= 'A' and > 'Z';
+     * bytes with the high bit set are not ASCII and stay */
+    uint64_t x = w & ~high;
+    uint64_t upper = (x + 0x3f3f3f3f3f3f3f3full) & ~(x + 0x2525252525252525ull) & ~w & high;
+    w |= upper >> 2;
+    memcpy(out + i, &w, 8);
+  }
+  for (; i < n; i++) out[i] = (unsigned char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+  i = 0;
+  while (i < n) {
+    if (n - i >= 8) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      if (!(w & high)) {
+        i += 8;
+        continue;
+      }
+      i += first_high_byte(w & high);
+    } else if (p[i] < 0x80) {
+      i++;
+      continue;
+    }
+    unsigned char a = p[i];
+    if (a >= 0xC2 && a < 0xE0) {
+      if (n - i < 2 || (p[i + 1] & 0xC0) != 0x80) return false;
+      /* what lower_cp changes below U+0800 (see lower_text) */
+      unsigned char b = p[i + 1];
+      if (a == 0xC3) {
+        if (b <= 0x9E && b != 0x97) out[i + 1] = (unsigned char)(b + 0x20);
+      } else if (a == 0xC4 || a == 0xC5) {
+        out[i + 1] = (unsigned char)(b | 1);
+      } else if (a == 0xC6 && (b == 0xA0 || b == 0xAF)) {
+        out[i + 1] = (unsigned char)(b + 1);
+      }
+      i += 2;
+    } else if (a >= 0xE0 && a < 0xF0) {
+      if (n - i < 3 || (p[i + 1] & 0xC0) != 0x80 || (p[i + 2] & 0xC0) != 0x80) return false;
+      unsigned char b = p[i + 1], c = p[i + 2];
+      if (a == 0xE0 && b < 0xA0) return false; /* overlong */
+      if (a == 0xE1 && ((b == 0xBA && c >= 0xA0) || (b == 0xBB && c <= 0xB9))) out[i + 2] = (unsigned char)(c | 1);
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  out[n] = 0;
+  return true;
+}
+
 static char *lower_text(const char *s, size_t n) {
   char *out = vnx_xmalloc(n + 1);
+  if (lower_text_fast((const unsigned char *)s, n, (unsigned char *)out)) return out;
   const unsigned char *p = (const unsigned char *)s, *e = p + n;
   size_t o = 0;
   while (p < e) {
