@@ -253,18 +253,27 @@ static void jb_key(jbuf *b, const char *key, bool first) {
 
 static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
   char id[40];
-  /* the fields that take an envelope key's place, in one pass */
+  /* one pass over the fields: those that take an envelope key's place,
+   * and the others in order (the first 64; more are found again below) */
   const json_t *env[7] = {NULL};
-  signed char isenv[64]; /* envelope_index >= 0 of the first 64 fields, for the second pass */
-  size_t nf = 0;
+  enum { NKEEP = 64 };
+  const char *okey[NKEEP];
+  const json_t *oval[NKEEP];
+  size_t nother = 0;
+  bool more = false;
   const char *key;
   json_t *x;
   if (r->fields)
     json_object_foreach(r->fields, key, x) {
       int k = envelope_index(key);
-      if (k >= 0) env[k] = x;
-      if (nf < sizeof isenv) isenv[nf] = k >= 0;
-      nf++;
+      if (k >= 0) {
+        env[k] = x;
+      } else if (nother < NKEEP) {
+        okey[nother] = key;
+        oval[nother++] = x;
+      } else {
+        more = true;
+      }
     }
   jb_put(b, "{", 1);
   for (int k = 0; k < 7; k++) {
@@ -295,12 +304,14 @@ static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
       break;
     }
   }
-  if (r->fields) {
+  for (size_t f = 0; f < nother; f++) {
+    jb_key(b, okey[f], false);
+    if (jb_value(b, oval[f]) != 0) return -1;
+  }
+  if (more) {
     size_t f = 0;
     json_object_foreach(r->fields, key, x) {
-      bool e = f < sizeof isenv ? isenv[f] : envelope_index(key) >= 0;
-      f++;
-      if (e) continue;
+      if (envelope_index(key) >= 0 || f++ < NKEEP) continue;
       jb_key(b, key, false);
       if (jb_value(b, x) != 0) return -1;
     }
