@@ -542,7 +542,7 @@ static void strip_dot(char *dst, const char *src) {
   dst[n] = 0;
 }
 
-static char *build_path(char stack[VNX_NLEVELS][32]) {
+static char *build_path(struct vnx_segments *S, char stack[VNX_NLEVELS][32]) {
   char buf[256];
   buf[0] = 0;
   char tmp[40];
@@ -569,7 +569,13 @@ static char *build_path(char stack[VNX_NLEVELS][32]) {
     if (buf[0]) strcat(buf, "/");
     strcat(buf, stack[l]);
   }
-  return vnx_xstrdup(buf);
+  /* the same path as the segment before, most often: shared, not copied */
+  if (S->npaths && strcmp(S->paths[S->npaths - 1], buf) == 0) return S->paths[S->npaths - 1];
+  if (S->npaths == S->cappaths) {
+    S->cappaths = S->cappaths ? 2 * S->cappaths : 16;
+    S->paths = vnx_xrealloc(S->paths, S->cappaths * sizeof *S->paths);
+  }
+  return S->paths[S->npaths++] = vnx_xstrdup(buf);
 }
 
 static void set_level(char stack[VNX_NLEVELS][32], int level, const char *label) {
@@ -691,7 +697,7 @@ void vnx_segment(vnx_doc *d) {
           r->conts[r->nconts++] = S->n;
           sg->row = (int)tb->nrows - 1;
           sg->cont = true;
-          sg->section = vnx_xstrdup(S->v[r->seg].section);
+          sg->section = S->v[r->seg].section;
           snprintf(sg->label, sizeof sg->label, "%s", S->v[r->seg].label);
         } else {
           tb->rows = vnx_xrealloc(tb->rows, (tb->nrows + 1) * sizeof *tb->rows);
@@ -805,9 +811,9 @@ void vnx_segment(vnx_doc *d) {
     }
     if (!sg->section) {
       if (sg->cont && sg->prev_text >= 0 && S->v[sg->prev_text].section)
-        sg->section = vnx_xstrdup(S->v[sg->prev_text].section);
+        sg->section = S->v[sg->prev_text].section;
       else
-        sg->section = build_path(stack);
+        sg->section = build_path(S, stack);
     }
     S->n++;
     if (e >= len) break;
@@ -856,10 +862,9 @@ void vnx_segment(vnx_doc *d) {
 
 void vnx_segments_free(struct vnx_segments *s) {
   if (!s) return;
-  for (size_t i = 0; i < s->n; i++) {
-    free(s->v[i].section);
-    free(s->v[i].cells);
-  }
+  for (size_t i = 0; i < s->n; i++) free(s->v[i].cells);
+  for (size_t i = 0; i < s->npaths; i++) free(s->paths[i]);
+  free(s->paths);
   free(s->v);
   for (size_t i = 0; i < s->ntables; i++) {
     vnx_table *tb = &s->tables[i];
