@@ -240,7 +240,11 @@ static int envelope_index(const char *key) {
   case 'r': k = 6; break;
   default: return -1;
   }
-  return strcmp(key, ENVELOPE[k]) == 0 ? k : -1;
+  /* strcmp inline: most keys differ at their second byte */
+  const char *e = ENVELOPE[k];
+  size_t i = 1;
+  while (e[i] && key[i] == e[i]) i++;
+  return e[i] == 0 && key[i] == 0 ? k : -1;
 }
 
 static void jb_key(jbuf *b, const char *key, bool first) {
