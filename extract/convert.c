@@ -27,8 +27,20 @@ bool vnx_date_valid(int y, int m, int d) {
 void vnx_iso_date(char out[11], int y, int m, int d) {
   /* The modulo keeps the compiler's truncation analysis quiet; callers pass
    * valid dates. */
-  snprintf(out, 11, "%04d-%02d-%02d", ((y % 10000) + 10000) % 10000,
-           ((m % 100) + 100) % 100, ((d % 100) + 100) % 100);
+  int v[3] = {((y % 10000) + 10000) % 10000, ((m % 100) + 100) % 100, ((d % 100) + 100) % 100};
+  /* "%04d-%02d-%02d" digit by digit (the values are in range, so always
+   * ten characters) */
+  static const int width[3] = {4, 2, 2};
+  char *o = out;
+  for (int k = 0; k < 3; k++) {
+    if (k) *o++ = '-';
+    for (int i = width[k] - 1; i >= 0; i--) {
+      o[i] = (char)('0' + v[k] % 10);
+      v[k] /= 10;
+    }
+    o += width[k];
+  }
+  *o = 0;
 }
 
 /* ---- roman numerals ---------------------------------------------------- */
@@ -242,7 +254,7 @@ static bool get_year(const vnx_carg *a, int nargs, int i, const vnx_doc *doc, in
 static json_t *jdate(int y, int m, int d) {
   char b[11];
   vnx_iso_date(b, y, m, d);
-  return json_string(b);
+  return json_stringn_nocheck(b, 10); /* ASCII digits and '-' */
 }
 
 static bool month_arg(const vnx_carg *a, int nargs, int i, int *m, char *why, size_t whylen) {
@@ -376,7 +388,7 @@ bool vnx_conv_run(const vnx_ruleset *rs, int conv, const vnx_carg *a, int nargs,
     }
     const char *c = g ? vnx_gaz_lookup(g, a[0].s, a[0].n) : NULL;
     if (c) {
-      out[0] = json_string(c);
+      out[0] = vnx_json_string(c);
     } else if (conv == C_CANONICAL) {
       out[0] = json_null(); /* "or null": not an error */
     } else {
@@ -389,7 +401,7 @@ bool vnx_conv_run(const vnx_ruleset *rs, int conv, const vnx_carg *a, int nargs,
     if (!arg_set(a, nargs, 0)) { out[0] = json_null(); break; }
     char *buf = NULL;
     size_t cap = 0, len = vnx_fold_lower(a[0].s, a[0].n, &buf, &cap);
-    out[0] = json_stringn(buf ? buf : "", len);
+    out[0] = vnx_json_stringn(buf ? buf : "", len);
     free(buf);
     break;
   }

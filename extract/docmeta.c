@@ -61,8 +61,8 @@ static lines split_lines(const char *s, size_t len) {
   L.v = vnx_xmalloc(cap * sizeof *L.v);
   size_t i = 0;
   while (i <= len) {
-    size_t e = i;
-    while (e < len && s[e] != '\n') e++;
+    const char *nl = memchr(s + i, '\n', len - i);
+    size_t e = nl ? (size_t)(nl - s) : len;
     size_t a = i, b = e;
     while (a < b && is_trim_byte(s[a])) a++;
     while (b > a && is_trim_byte(s[b - 1])) b--;
@@ -283,6 +283,15 @@ static char *lower_dup(const char *s, size_t n) {
   return b.s;
 }
 
+/* the phrases' forms lower-cased, once (name_case compares every word with
+ * every phrase) */
+static pthread_once_t g_phrases_once = PTHREAD_ONCE_INIT;
+static char *g_phrase_lower[NPHRASES];
+static void lower_phrases(void) {
+  for (size_t p = 0; p < NPHRASES; p++)
+    g_phrase_lower[p] = lower_dup(PHRASES[p].form, strlen(PHRASES[p].form));
+}
+
 /* Appends s with its first letter upper-cased. */
 static void put_capital(sbuf *b, const char *s) {
   const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
@@ -371,8 +380,9 @@ static void name_case(sbuf *out, const line *l) {
     /* longest phrase starting here */
     const phrase *best = NULL;
     size_t best_len = 0;
+    pthread_once(&g_phrases_once, lower_phrases);
     for (size_t p = 0; p < NPHRASES; p++) {
-      char *pl = lower_dup(PHRASES[p].form, strlen(PHRASES[p].form));
+      const char *pl = g_phrase_lower[p];
       size_t k = 0;
       const char *q = pl;
       while (*q && w + k < nw) {
@@ -387,7 +397,6 @@ static void name_case(sbuf *out, const line *l) {
         best = &PHRASES[p];
         best_len = k;
       }
-      free(pl);
     }
     if (best && !(keep && best_len == 1 && strcmp(best->form, "TP") != 0)) {
       /* the phrase's own casing, each word keeping its punctuation */

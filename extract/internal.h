@@ -17,6 +17,11 @@ char *vnx_xstrndup(const char *s, size_t n);
  * faster check of the UTF-8, for the strings made per record. */
 json_t *vnx_json_stringn(const char *s, size_t n);
 json_t *vnx_json_string(const char *s);
+/* Does a character of the normalised text start at i (or i is its end)?
+ * vnx_json_spans: s made of spans of that text, whole_chars when every span
+ * was cut where vnx_text_cut holds (valid then, not checked again). */
+bool vnx_text_cut(const vnx_doc *d, size_t i);
+json_t *vnx_json_spans(const char *s, bool whole_chars);
 
 /* read.c: whole file into memory. Directories, FIFOs and other non-regular
  * files are refused with a message. Returns 0 or -1 with err set. */

@@ -1133,10 +1133,12 @@ static long first_of_rec_order(const vnx_doc *d, const taskix *ix, size_t a, siz
   return -1;
 }
 
-static void append_cell(const vnx_doc *d, const vnx_seg *g, int col, char **buf) {
+/* (*whole: whether every span so far was cut at characters) */
+static void append_cell(const vnx_doc *d, const vnx_seg *g, int col, char **buf, bool *whole) {
   if (col < 0 || (size_t)col >= g->ncells) return;
   size_t a = g->cells[col].start, b = g->cells[col].end;
   if (a == b) return;
+  *whole = *whole && vnx_text_cut(d, a) && vnx_text_cut(d, b);
   size_t ol = *buf ? strlen(*buf) : 0;
   *buf = vnx_xrealloc(*buf, ol + (b - a) + 2);
   if (ol) (*buf)[ol++] = ' ';
@@ -1151,6 +1153,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   json_t *f = json_object();
   char *text = NULL;
   char *product = NULL;
+  bool text_whole = true, product_whole = true; /* made of spans cut at characters */
   json_t *roles[4];
   const char *const *RN = ROLES;
   for (int k = 0; k < 4; k++) roles[k] = json_array();
@@ -1170,8 +1173,8 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
     if (cprod < 0) cprod = vnx_table_find_column(tb, "kết quả");
     for (size_t k = 0; k <= row->nconts; k++) {
       const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
-      append_cell(d, rg, ctask, &text);
-      append_cell(d, rg, cprod, &product);
+      append_cell(d, rg, ctask, &text, &text_whole);
+      append_cell(d, rg, cprod, &product, &product_whole);
       body_ids(d, ix, roles, rg->start, rg->end + 1);
       ids_of(d, ix, inds, rg->start, rg->end + 1, "indicator", NULL);
       ids_of(d, ix, refs, rg->start, rg->end + 1, "reference", NULL);
@@ -1198,6 +1201,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
       while (a < b && is_space(t[a])) a++;
       while (b > a && is_space(t[b - 1])) b--;
       if (b > a) {
+        text_whole = text_whole && vnx_text_cut(d, a) && vnx_text_cut(d, b);
         text = vnx_xrealloc(text, tl + (b - a) + 2);
         if (tl) text[tl++] = ' ';
         memcpy(text + tl, t + a, b - a);
@@ -1231,7 +1235,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
     vnx_record_id(d->stem, &d->recs.v[deadline], id);
     json_array_append_new(dls, vnx_json_string(id));
   }
-  json_object_set_new(f, "text", vnx_json_string(text));
+  json_object_set_new(f, "text", vnx_json_spans(text, text_whole));
   for (int r = 0; r < 4; r++) json_object_set_new(f, RN[r], roles[r]);
   if (deadline >= 0) {
     char id[40];
@@ -1243,7 +1247,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   json_object_set_new(f, "deadlines", dls);
   json_object_set_new(f, "indicators", inds);
   json_object_set_new(f, "references", refs);
-  if (u->row) json_object_set_new(f, "product", product ? vnx_json_string(product) : json_null());
+  if (u->row) json_object_set_new(f, "product", product ? vnx_json_spans(product, product_whole) : json_null());
   json_object_set_new(f, "section", vnx_json_string(g->section ? g->section : ""));
   free(text);
   free(product);

@@ -47,6 +47,19 @@ json_t *vnx_json_stringn(const char *s, size_t n) {
 
 json_t *vnx_json_string(const char *s) { return s ? vnx_json_stringn(s, strlen(s)) : NULL; }
 
+/* The normalised text is valid UTF-8 (normalise decodes strictly; --lossy
+ * puts U+FFFD for what is not, and later passes write whole characters), so
+ * text made of its spans is valid when every span starts and ends where a
+ * character does: no need to check it byte by byte again. */
+bool vnx_text_cut(const vnx_doc *d, size_t i) {
+  return i >= d->text.len || ((unsigned char)d->text.s[i] & 0xC0) != 0x80;
+}
+
+json_t *vnx_json_spans(const char *s, bool whole_chars) {
+  if (!s) return NULL;
+  return whole_chars ? json_stringn_nocheck(s, strlen(s)) : vnx_json_string(s);
+}
+
 vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
                             json_t *fields) {
   if (rs->n == rs->cap) {

@@ -86,8 +86,83 @@ char *vnx_utf8_lower(const char *s, size_t n) {
  * keeps its byte length and the text splits into characters at exactly
  * its non-continuation bytes (valid UTF-8 does): then the lowered copy of
  * a span starting and ending at such bytes is that span of this text. */
+/* the offset of the first byte with its high bit set in a word read with
+ * memcpy (m: only such bits, not 0) */
+static inline unsigned first_high_byte(uint64_t m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+  unsigned char b[8];
+  memcpy(b, &m, 8);
+  unsigned k = 0;
+  while (!b[k]) k++;
+  return k;
+#endif
+}
+
+/* lower_text for the usual text, of ASCII and well-formed two- and
+ * three-byte characters: all ASCII lowered eight bytes at a time, then only
+ * the other characters visited (the ASCII between them skipped by words),
+ * which is what costs in the general loop (a branch per character). Returns
+ * false, out half done, on anything else: the general loop decides then. */
+static bool lower_text_fast(const unsigned char *p, size_t n, unsigned char *out) {
+  const uint64_t high = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    /* on the low seven bits (no carry between bytes): >= 'A' and > 'Z';
+     * bytes with the high bit set are not ASCII and stay */
+    uint64_t x = w & ~high;
+    uint64_t upper = (x + 0x3f3f3f3f3f3f3f3full) & ~(x + 0x2525252525252525ull) & ~w & high;
+    w |= upper >> 2;
+    memcpy(out + i, &w, 8);
+  }
+  for (; i < n; i++) out[i] = (unsigned char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+  i = 0;
+  while (i < n) {
+    if (n - i >= 8) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      if (!(w & high)) {
+        i += 8;
+        continue;
+      }
+      i += first_high_byte(w & high);
+    } else if (p[i] < 0x80) {
+      i++;
+      continue;
+    }
+    unsigned char a = p[i];
+    if (a >= 0xC2 && a < 0xE0) {
+      if (n - i < 2 || (p[i + 1] & 0xC0) != 0x80) return false;
+      /* what lower_cp changes below U+0800 (see lower_text) */
+      unsigned char b = p[i + 1];
+      if (a == 0xC3) {
+        if (b <= 0x9E && b != 0x97) out[i + 1] = (unsigned char)(b + 0x20);
+      } else if (a == 0xC4 || a == 0xC5) {
+        out[i + 1] = (unsigned char)(b | 1);
+      } else if (a == 0xC6 && (b == 0xA0 || b == 0xAF)) {
+        out[i + 1] = (unsigned char)(b + 1);
+      }
+      i += 2;
+    } else if (a >= 0xE0 && a < 0xF0) {
+      if (n - i < 3 || (p[i + 1] & 0xC0) != 0x80 || (p[i + 2] & 0xC0) != 0x80) return false;
+      unsigned char b = p[i + 1], c = p[i + 2];
+      if (a == 0xE0 && b < 0xA0) return false; /* overlong */
+      if (a == 0xE1 && ((b == 0xBA && c >= 0xA0) || (b == 0xBB && c <= 0xB9))) out[i + 2] = (unsigned char)(c | 1);
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  out[n] = 0;
+  return true;
+}
+
 static char *lower_text(const char *s, size_t n) {
   char *out = vnx_xmalloc(n + 1);
+  if (lower_text_fast((const unsigned char *)s, n, (unsigned char *)out)) return out;
   const unsigned char *p = (const unsigned char *)s, *e = p + n;
   size_t o = 0;
   while (p < e) {
@@ -109,23 +184,33 @@ static char *lower_text(const char *s, size_t n) {
       continue;
     }
     if (p + 1 < e && (p[0] & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
-      /* two bytes: lower_cp keeps U+0080..U+07FF in two bytes */
-      unsigned c = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-      unsigned l = lower_cp(c);
-      if (c < 0x80) break; /* overlong (never in valid UTF-8): give up */
-      out[o++] = (char)(0xC0 | (l >> 6));
-      out[o++] = (char)(0x80 | (l & 0x3F));
+      /* two bytes: what lower_cp changes below U+0800, on the bytes
+       * (it keeps them two bytes): À..Þ but × are C3 80..9E, +0x20 on the
+       * second byte; Ā..ſ at even code points are C4/C5 with an even
+       * second byte, +1; Ơ and Ư are C6 A0 and C6 AF, +1 */
+      unsigned char a = p[0], b = p[1];
+      if (a < 0xC2) break; /* overlong (never in valid UTF-8): give up */
+      if (a == 0xC3) {
+        if (b <= 0x9E && b != 0x97) b += 0x20;
+      } else if (a == 0xC4 || a == 0xC5) {
+        b |= 1;
+      } else if (a == 0xC6 && (b == 0xA0 || b == 0xAF)) {
+        b++;
+      }
+      out[o++] = (char)a;
+      out[o++] = (char)b;
       p += 2;
       continue;
     }
     if (p + 2 < e && (p[0] & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-      /* three bytes: lower_cp keeps U+0800..U+FFFF in three bytes */
-      unsigned c = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-      unsigned l = lower_cp(c);
-      if (c < 0x800) break; /* overlong */
-      out[o++] = (char)(0xE0 | (l >> 12));
-      out[o++] = (char)(0x80 | ((l >> 6) & 0x3F));
-      out[o++] = (char)(0x80 | (l & 0x3F));
+      /* three bytes: lower_cp changes only U+1EA0..U+1EF9 (E1 BA A0 ..
+       * E1 BB B9) at even code points (even last byte), +1 */
+      unsigned char a = p[0], b = p[1], c = p[2];
+      if (a == 0xE0 && b < 0xA0) break; /* overlong */
+      if (a == 0xE1 && ((b == 0xBA && c >= 0xA0) || (b == 0xBB && c <= 0xB9))) c |= 1;
+      out[o++] = (char)a;
+      out[o++] = (char)b;
+      out[o++] = (char)c;
       p += 3;
       continue;
     }
@@ -349,10 +434,37 @@ static const char *const HEADER_WORDS[] = {
     "lũy kế", "thực hiện", "chủ trì", "phối hợp", "chỉ đạo", "tóm tắt", "giá trị", "khó khăn",
     NULL};
 
-static bool header_like_cell(const char *s, size_t n) {
+/* Does h[0..hn) contain nd? (memmem is a GNU extension; the project builds
+ * with POSIX 2008 only.) */
+static bool contains(const char *h, size_t hn, const char *nd) {
+  size_t nn = strlen(nd);
+  if (nn == 0) return true;
+  const char *end = h + hn;
+  while ((size_t)(end - h) >= nn) {
+    const char *p = memchr(h, nd[0], (size_t)(end - h) - nn + 1);
+    if (!p) return false;
+    if (memcmp(p, nd, nn) == 0) return true;
+    h = p + 1;
+  }
+  return false;
+}
+
+/* lower: the text's lower-cased copy (S->lower) or NULL; the cell is
+ * text[a..b), cut where characters start */
+static bool header_like_cell(const char *text, const char *lower, size_t a, size_t b) {
+  size_t n = b - a;
   if (n == 0) return true;
   if (n > 260) return false;
-  char *l = vnx_utf8_lower(s, n);
+  if (lower) {
+    /* the cell's span of the lowered text is what vnx_utf8_lower gives it
+     * (as far as a NUL, where strstr would stop) */
+    const char *l = lower + a;
+    n = strnlen(l, n);
+    for (int i = 0; HEADER_WORDS[i]; i++)
+      if (contains(l, n, HEADER_WORDS[i])) return true;
+    return false;
+  }
+  char *l = vnx_utf8_lower(text + a, n);
   bool ok = false;
   for (int i = 0; HEADER_WORDS[i]; i++)
     if (strstr(l, HEADER_WORDS[i])) { ok = true; break; }
@@ -389,7 +501,7 @@ static void split_cells(const char *text, vnx_seg *sg) {
   sg->ncells = n;
 }
 
-static bool row_is_header(const char *text, const vnx_seg *sg, bool after_header,
+static bool row_is_header(const char *text, const char *lower, const vnx_seg *sg, bool after_header,
                           char **seen, size_t nseen) {
   size_t n = sg->ncells;
   if (!n) return false;
@@ -412,7 +524,7 @@ static bool row_is_header(const char *text, const vnx_seg *sg, bool after_header
     if (a == b) continue;
     nonempty++;
     if (!tt && b - a > 80) return false; /* a header cell is short */
-    if (header_like_cell(text + a, b - a)) good++;
+    if (header_like_cell(text, lower, a, b)) good++;
     else if (b - a > (tt ? 260u : 110u)) return false;
   }
   if (nonempty == 0) return false;
@@ -430,7 +542,7 @@ static void strip_dot(char *dst, const char *src) {
   dst[n] = 0;
 }
 
-static char *build_path(char stack[VNX_NLEVELS][32]) {
+static char *build_path(struct vnx_segments *S, char stack[VNX_NLEVELS][32]) {
   char buf[256];
   buf[0] = 0;
   char tmp[40];
@@ -457,7 +569,13 @@ static char *build_path(char stack[VNX_NLEVELS][32]) {
     if (buf[0]) strcat(buf, "/");
     strcat(buf, stack[l]);
   }
-  return vnx_xstrdup(buf);
+  /* the same path as the segment before, most often: shared, not copied */
+  if (S->npaths && strcmp(S->paths[S->npaths - 1], buf) == 0) return S->paths[S->npaths - 1];
+  if (S->npaths == S->cappaths) {
+    S->cappaths = S->cappaths ? 2 * S->cappaths : 16;
+    S->paths = vnx_xrealloc(S->paths, S->cappaths * sizeof *S->paths);
+  }
+  return S->paths[S->npaths++] = vnx_xstrdup(buf);
 }
 
 static void set_level(char stack[VNX_NLEVELS][32], int level, const char *label) {
@@ -564,7 +682,7 @@ void vnx_segment(vnx_doc *d) {
       sg->table = (int)cur_table;
       split_cells(t, sg);
       if (sg->ncells > tb->ncols) tb->ncols = sg->ncells;
-      if (row_is_header(t, sg, last_was_header, seen, nseen)) {
+      if (row_is_header(t, S->lower, sg, last_was_header, seen, nseen)) {
         sg->kind = VNX_SEG_TABLE_HEADER;
         seen = vnx_xrealloc(seen, (nseen + 1) * sizeof *seen);
         seen[nseen++] = vnx_xstrndup(t + sg->start, sg->end - sg->start);
@@ -579,7 +697,7 @@ void vnx_segment(vnx_doc *d) {
           r->conts[r->nconts++] = S->n;
           sg->row = (int)tb->nrows - 1;
           sg->cont = true;
-          sg->section = vnx_xstrdup(S->v[r->seg].section);
+          sg->section = S->v[r->seg].section;
           snprintf(sg->label, sizeof sg->label, "%s", S->v[r->seg].label);
         } else {
           tb->rows = vnx_xrealloc(tb->rows, (tb->nrows + 1) * sizeof *tb->rows);
@@ -693,9 +811,9 @@ void vnx_segment(vnx_doc *d) {
     }
     if (!sg->section) {
       if (sg->cont && sg->prev_text >= 0 && S->v[sg->prev_text].section)
-        sg->section = vnx_xstrdup(S->v[sg->prev_text].section);
+        sg->section = S->v[sg->prev_text].section;
       else
-        sg->section = build_path(stack);
+        sg->section = build_path(S, stack);
     }
     S->n++;
     if (e >= len) break;
@@ -735,24 +853,29 @@ void vnx_segment(vnx_doc *d) {
         tb->header_full[c] = f;
       }
     }
+    /* once here, not on every column lookup */
+    tb->header_lower = vnx_xcalloc(tb->ncols ? tb->ncols : 1, sizeof *tb->header_lower);
+    for (size_t c = 0; c < tb->ncols; c++)
+      tb->header_lower[c] = vnx_utf8_lower(tb->header[c], strlen(tb->header[c]));
   }
 }
 
 void vnx_segments_free(struct vnx_segments *s) {
   if (!s) return;
-  for (size_t i = 0; i < s->n; i++) {
-    free(s->v[i].section);
-    free(s->v[i].cells);
-  }
+  for (size_t i = 0; i < s->n; i++) free(s->v[i].cells);
+  for (size_t i = 0; i < s->npaths; i++) free(s->paths[i]);
+  free(s->paths);
   free(s->v);
   for (size_t i = 0; i < s->ntables; i++) {
     vnx_table *tb = &s->tables[i];
     for (size_t c = 0; c < tb->ncols; c++) {
       if (tb->header) free(tb->header[c]);
       if (tb->header_full) free(tb->header_full[c]);
+      if (tb->header_lower) free(tb->header_lower[c]);
     }
     free(tb->header);
     free(tb->header_full);
+    free(tb->header_lower);
     for (size_t r = 0; r < tb->nrows; r++) free(tb->rows[r].conts);
     free(tb->rows);
   }
@@ -798,11 +921,7 @@ const char *vnx_section_at(const struct vnx_segments *s, size_t off) {
 }
 
 int vnx_table_find_column(const vnx_table *t, const char *needle) {
-  for (size_t c = 0; c < t->ncols; c++) {
-    char *l = vnx_utf8_lower(t->header[c], strlen(t->header[c]));
-    bool ok = strstr(l, needle) != NULL;
-    free(l);
-    if (ok) return (int)c;
-  }
+  for (size_t c = 0; c < t->ncols; c++)
+    if (strstr(t->header_lower[c], needle)) return (int)c;
   return -1;
 }

@@ -49,7 +49,7 @@ typedef struct vnx_segment {
   size_t body;        /* where the text after the label starts */
   int level;          /* VNX_LVL_* for headings and items, -1 otherwise */
   char label[32];     /* "I.", "1.1.", "a)", "(1)", "-", "PHỤ LỤC III", "" */
-  char *section;      /* path: "IV.2.3", "2.2", "PHỤ LỤC III/(46)", "" (owned) */
+  char *section;      /* path: "IV.2.3", "2.2", "PHỤ LỤC III/(46)", "" (one of S->paths) */
   bool cont;          /* paragraph continuing the previous text line (page break) */
   int prev_text;      /* index of the text segment this one continues, or -1 */
   /* tables */
@@ -70,6 +70,7 @@ typedef struct vnx_table {
   size_t ncols;
   char **header;      /* per column: the most specific header text ("Cơ quan chủ trì") or "" */
   char **header_full; /* per column: header rows joined with " / " */
+  char **header_lower; /* per column: header lower-cased (vnx_table_find_column) */
   vnx_table_row *rows;
   size_t nrows;
 } vnx_table;
@@ -80,6 +81,8 @@ struct vnx_segments {
   vnx_table *tables;
   size_t ntables;
   char *lower; /* the text lower-cased, same offsets (NULL: not possible) */
+  char **paths; /* the section paths segments point to (a run of segments shares one) */
+  size_t npaths, cappaths;
 };
 
 /* The segment (line) holding normalised offset noffset, or NULL. */

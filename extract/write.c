@@ -240,7 +240,11 @@ static int envelope_index(const char *key) {
   case 'r': k = 6; break;
   default: return -1;
   }
-  return strcmp(key, ENVELOPE[k]) == 0 ? k : -1;
+  /* strcmp inline: most keys differ at their second byte */
+  const char *e = ENVELOPE[k];
+  size_t i = 1;
+  while (e[i] && key[i] == e[i]) i++;
+  return e[i] == 0 && key[i] == 0 ? k : -1;
 }
 
 static void jb_key(jbuf *b, const char *key, bool first) {
@@ -253,14 +257,27 @@ static void jb_key(jbuf *b, const char *key, bool first) {
 
 static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
   char id[40];
-  /* the fields that take an envelope key's place, in one pass */
+  /* one pass over the fields: those that take an envelope key's place,
+   * and the others in order (the first 64; more are found again below) */
   const json_t *env[7] = {NULL};
+  enum { NKEEP = 64 };
+  const char *okey[NKEEP];
+  const json_t *oval[NKEEP];
+  size_t nother = 0;
+  bool more = false;
   const char *key;
   json_t *x;
   if (r->fields)
     json_object_foreach(r->fields, key, x) {
       int k = envelope_index(key);
-      if (k >= 0) env[k] = x;
+      if (k >= 0) {
+        env[k] = x;
+      } else if (nother < NKEEP) {
+        okey[nother] = key;
+        oval[nother++] = x;
+      } else {
+        more = true;
+      }
     }
   jb_put(b, "{", 1);
   for (int k = 0; k < 7; k++) {
@@ -291,9 +308,14 @@ static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
       break;
     }
   }
-  if (r->fields) {
+  for (size_t f = 0; f < nother; f++) {
+    jb_key(b, okey[f], false);
+    if (jb_value(b, oval[f]) != 0) return -1;
+  }
+  if (more) {
+    size_t f = 0;
     json_object_foreach(r->fields, key, x) {
-      if (envelope_index(key) >= 0) continue;
+      if (envelope_index(key) >= 0 || f++ < NKEEP) continue;
       jb_key(b, key, false);
       if (jb_value(b, x) != 0) return -1;
     }
