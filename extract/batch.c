@@ -5,7 +5,10 @@
  * read-only), and park the finished document in a ring of slots. The
  * calling thread hands the slots to the sink strictly in input order, so
  * the output bytes are the same for any number of jobs. The ring bounds
- * the documents in flight: memory does not grow with the batch. */
+ * the documents in flight: memory does not grow with the batch. An
+ * optional prepare callback does the sink's order-free work (serialising)
+ * on the worker, which may then free the document there too, so the
+ * calling thread is left with little more than writing bytes in order. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@ typedef struct slot {
   size_t index;
   int rc;
   vnx_doc doc;
+  vnx_prepared prep; /* what the prepare callback made of doc */
   vnx_error err;
   char *warnings; /* what the pipeline said about this document */
   size_t warnings_len;
@@ -32,6 +36,8 @@ typedef struct batch {
   const vnx_pathlist *inputs;
   const vnx_options *opt;
   const vnx_ruleset *rules;
+  vnx_batch_prepare prepare;
+  void *ctx;
   slot *ring;
   size_t nring;
   size_t next;    /* next input index to take */
@@ -46,6 +52,24 @@ static void run_one(batch *b, vnx_matcher *m, slot *s) {
   s->rc = vnx_process_file(b->inputs->v[s->index], b->opt, m, &s->doc, &s->err,
                            warn ? warn : stderr);
   if (warn) fclose(warn);
+  if (s->rc == 0 && b->prepare) {
+    s->prep.rc = b->prepare(b->ctx, &s->doc, &s->prep);
+    if (s->prep.doc_done) vnx_doc_free(&s->doc);
+  }
+}
+
+/* The sink's turn for slot s (in input order, on the calling thread). */
+static int hand_over(batch *b, vnx_batch_sink sink, slot *s) {
+  bool ok = s->rc == 0;
+  return sink(b->ctx, b->inputs->v[s->index], ok && !s->prep.doc_done ? &s->doc : NULL,
+              ok && b->prepare ? &s->prep : NULL, &s->err, s->warnings);
+}
+
+static void slot_clear(slot *s) {
+  vnx_doc_free(&s->doc);
+  free(s->prep.s);
+  free(s->prep.aux);
+  free(s->warnings);
 }
 
 static void *worker(void *arg) {
@@ -89,11 +113,11 @@ static void keep_freed_memory(void) {
 }
 
 int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt, const vnx_ruleset *rules,
-                  int jobs, vnx_batch_sink sink, void *ctx) {
+                  int jobs, vnx_batch_prepare prepare, vnx_batch_sink sink, void *ctx) {
   keep_freed_memory();
   if (jobs < 1) jobs = 1;
   if ((size_t)jobs > inputs->n) jobs = inputs->n ? (int)inputs->n : 1;
-  batch b = {.inputs = inputs, .opt = opt, .rules = rules};
+  batch b = {.inputs = inputs, .opt = opt, .rules = rules, .prepare = prepare, .ctx = ctx};
   b.nring = (size_t)jobs * 4;
   b.ring = vnx_xcalloc(b.nring, sizeof *b.ring);
   pthread_mutex_init(&b.mu, NULL);
@@ -112,9 +136,8 @@ int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt, const vnx_
       memset(s, 0, sizeof *s);
       s->index = i;
       run_one(&b, m, s);
-      rc = sink(ctx, inputs->v[i], s->rc == 0 ? &s->doc : NULL, &s->err, s->warnings);
-      vnx_doc_free(&s->doc);
-      free(s->warnings);
+      rc = hand_over(&b, sink, s);
+      slot_clear(s);
     }
     vnx_matcher_free(m);
   } else {
@@ -124,10 +147,8 @@ int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt, const vnx_
       while (!(s->state == SLOT_DONE && s->index == b.written))
         pthread_cond_wait(&b.changed, &b.mu);
       pthread_mutex_unlock(&b.mu);
-      if (rc == 0)
-        rc = sink(ctx, inputs->v[s->index], s->rc == 0 ? &s->doc : NULL, &s->err, s->warnings);
-      vnx_doc_free(&s->doc);
-      free(s->warnings);
+      if (rc == 0) rc = hand_over(&b, sink, s);
+      slot_clear(s);
       pthread_mutex_lock(&b.mu);
       memset(s, 0, sizeof *s); /* state = SLOT_FREE */
       b.written++;
@@ -142,10 +163,7 @@ int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt, const vnx_
     pthread_mutex_unlock(&b.mu);
     for (int i = 0; i < started; i++) pthread_join(tids[i], NULL);
     for (size_t i = 0; i < b.nring; i++) {
-      if (b.ring[i].state == SLOT_DONE) {
-        vnx_doc_free(&b.ring[i].doc);
-        free(b.ring[i].warnings);
-      }
+      if (b.ring[i].state == SLOT_DONE) slot_clear(&b.ring[i]);
     }
   }
   free(tids);

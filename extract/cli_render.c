@@ -170,9 +170,10 @@ typedef struct render_run {
   size_t failed;
 } render_run;
 
-static int render_sink(void *ctx, const char *path, vnx_doc *d, const vnx_error *err,
-                       const char *warnings) {
+static int render_sink(void *ctx, const char *path, vnx_doc *d, const vnx_prepared *prep,
+                       const vnx_error *err, const char *warnings) {
   render_run *run = ctx;
+  (void)prep;
   if (!d) {
     vnx_error_print(err, stderr);
     run->failed++;
@@ -207,7 +208,8 @@ int vnx_cli_render(int argc, char **argv) {
   vnx_pathlist inputs = {0};
   render_run run = {.h = vnx_html_new(a.as_of)};
   run.failed = (size_t)vnx_collect_inputs(argv + optind, argc - optind, &inputs, stderr);
-  vnx_batch_run(&inputs, &a.opt, rs, a.jobs ? a.jobs : vnx_default_jobs(), render_sink, &run);
+  vnx_batch_run(&inputs, &a.opt, rs, a.jobs ? a.jobs : vnx_default_jobs(), NULL, render_sink,
+                &run);
 
   int status = run.failed ? 1 : 0;
   vnx_error err;

@@ -38,13 +38,33 @@ void vnx_pathlist_free(vnx_pathlist *pl);
 char *vnx_path_stem(const char *path);
 
 /* batch.c: documents in parallel, handed to the sink in input order on
- * the calling thread. doc is NULL when the document failed (err says why);
- * warnings is what the pipeline reported about it (may be NULL). A sink
- * returning non-zero stops the batch; vnx_batch_run returns that value. */
+ * the calling thread. doc and prep are NULL when the document failed (err
+ * says why); warnings is what the pipeline reported about it (may be
+ * NULL). A sink
+ * returning non-zero stops the batch; vnx_batch_run returns that value.
+ *
+ * prepare (may be NULL) runs on the worker thread right after a document
+ * succeeded, before it waits for its turn: the sink's per-document work
+ * that needs no order (serialising the records), so that the calling
+ * thread only has to write bytes. What it leaves in *prep reaches the sink
+ * (prep is NULL for a failed document); the batch frees prep->s and
+ * prep->aux afterwards, whether the sink saw them or not. If prepare sets
+ * doc_done, the sink needs nothing more of the document: the worker frees
+ * it (in its own malloc arena) and the sink gets doc == NULL with prep. */
+typedef struct vnx_prepared {
+  char *s; /* malloc'd bytes, or NULL */
+  size_t len;
+  int rc;        /* what prepare returned */
+  void *aux;     /* anything else the sink wants (one malloc'd block) */
+  bool doc_done; /* free the document on the worker */
+} vnx_prepared;
+typedef int (*vnx_batch_prepare)(void *ctx, const vnx_doc *doc, vnx_prepared *prep);
 typedef int (*vnx_batch_sink)(void *ctx, const char *path, vnx_doc *doc,
-                              const vnx_error *err, const char *warnings);
+                              const vnx_prepared *prep, const vnx_error *err,
+                              const char *warnings);
 int vnx_batch_run(const vnx_pathlist *inputs, const vnx_options *opt,
-                  const vnx_ruleset *rules, int jobs, vnx_batch_sink sink, void *ctx);
+                  const vnx_ruleset *rules, int jobs, vnx_batch_prepare prepare,
+                  vnx_batch_sink sink, void *ctx);
 int vnx_default_jobs(void);
 
 /* encoding.c: "Windows-1258", "TCVN3 (ABC)" or NULL when a buffer that is
@@ -85,6 +105,11 @@ typedef struct vnx_check_options {
   const vnx_ruleset *rules;
 } vnx_check_options;
 int vnx_check(const vnx_check_options *co, FILE *out);
+
+/* write.c: the document's JSON Lines in a malloc'd buffer (*s is NULL
+ * when there are no records), exactly what vnx_write_jsonl writes.
+ * Returns 0, or -1 (*s then NULL). */
+int vnx_jsonl_bytes(const vnx_doc *d, char **s, size_t *len);
 
 /* write.c: write to path atomically (temp file in the same directory,
  * fsync, rename). The callback writes the content. Returns 0 or -1. */

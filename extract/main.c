@@ -212,16 +212,36 @@ typedef struct kind_count {
   size_t n;
 } kind_count;
 
-static void count_kinds(kind_count *kc, size_t *nkc, size_t max, const vnx_doc *d) {
-  for (size_t i = 0; i < d->recs.n; i++) {
-    size_t k = 0;
-    while (k < *nkc && strcmp(kc[k].kind, d->recs.v[i].kind) != 0) k++;
-    if (k == *nkc) {
-      if (*nkc == max) continue;
-      kc[(*nkc)++] = (kind_count){d->recs.v[i].kind, 0};
-    }
-    kc[k].n++;
+/* n more of kind; a new kind once there are max is left out */
+static void add_kind(kind_count *kc, size_t *nkc, size_t max, const char *kind, size_t n) {
+  size_t k = 0;
+  while (k < *nkc && strcmp(kc[k].kind, kind) != 0) k++;
+  if (k == *nkc) {
+    if (*nkc == max) return;
+    kc[(*nkc)++] = (kind_count){kind, 0};
   }
+  kc[k].n += n;
+}
+
+/* What the summary takes from a document, gathered on the worker so that
+ * the document can be freed there. The kinds in order of first record:
+ * adding them to the run's counts gives what adding record by record
+ * would (the same kinds left out past 32). Kinds are static strings, so
+ * they outlive the document. */
+typedef struct doc_counts {
+  size_t orig_len, nrec, nkc;
+  unsigned replaced;
+  kind_count kc[]; /* nkc */
+} doc_counts;
+
+static doc_counts *doc_counts_new(const vnx_doc *d) {
+  doc_counts *dc = vnx_xmalloc(sizeof *dc + d->recs.n * sizeof dc->kc[0]);
+  dc->orig_len = d->orig_len;
+  dc->nrec = d->recs.n;
+  dc->replaced = d->text.replaced;
+  dc->nkc = 0;
+  for (size_t i = 0; i < d->recs.n; i++) add_kind(dc->kc, &dc->nkc, SIZE_MAX, d->recs.v[i].kind, 1);
+  return vnx_xrealloc(dc, sizeof *dc + dc->nkc * sizeof dc->kc[0]);
 }
 
 static int cmp_kind(const void *a, const void *b) {
@@ -261,20 +281,39 @@ static void draw_progress(extract_run *run, bool last) {
   if (last) fputc('\n', stderr);
 }
 
-static int extract_sink(void *ctx, const char *path, vnx_doc *d, const vnx_error *err,
-                        const char *warnings) {
+/* On the worker thread: the JSON Lines of the document, so that the sink
+ * only writes them. */
+static int extract_prepare(void *ctx, const vnx_doc *d, vnx_prepared *prep) {
+  const extract_run *run = ctx;
+  prep->aux = doc_counts_new(d);
+  /* The database is written on this thread from the document; without it
+   * the counts are all the sink needs. */
+  prep->doc_done = !run->db;
+  return vnx_jsonl_bytes(d, &prep->s, &prep->len);
+}
+
+/* The prepared bytes, as vnx_write_jsonl would have written them. */
+static int write_prepared(const vnx_prepared *prep, FILE *out) {
+  if (prep->rc != 0) return -1;
+  if (prep->len && fwrite(prep->s, 1, prep->len, out) != prep->len) return -1;
+  return ferror(out) ? -1 : 0;
+}
+
+static int extract_sink(void *ctx, const char *path, vnx_doc *d, const vnx_prepared *prep,
+                        const vnx_error *err, const char *warnings) {
   extract_run *run = ctx;
-  (void)path;
-  if (run->progress && ((warnings && *warnings) || !d)) fputs("\r\x1b[K", stderr);
+  bool failed = !d && !prep;
+  if (run->progress && ((warnings && *warnings) || failed)) fputs("\r\x1b[K", stderr);
   if (warnings && *warnings) fputs(warnings, stderr);
-  if (!d) {
+  if (failed) {
     vnx_error_print(err, stderr);
     run->failed++;
     if (run->progress) draw_progress(run, false);
     return run->fail_fast ? 1 : 0;
   }
   vnx_error werr;
-  if ((run->out && vnx_write_jsonl(d, run->out) != 0) ||
+  if ((run->out && prep && write_prepared(prep, run->out) != 0) ||
+      (run->out && !prep && vnx_write_jsonl(d, run->out) != 0) ||
       (run->csv && vnx_csv_write_document(run->csv, d, &werr) != 0)) {
     run->write_failed = true;
     return 1;
@@ -284,14 +323,16 @@ static int extract_sink(void *ctx, const char *path, vnx_doc *d, const vnx_error
     run->write_failed = true;
     return 1;
   }
+  doc_counts *dc = prep ? prep->aux : doc_counts_new(d);
   run->ok++;
-  run->bytes += d->orig_len;
-  run->nrec += d->recs.n;
-  count_kinds(run->kc, &run->nkc, 32, d);
+  run->bytes += dc->orig_len;
+  run->nrec += dc->nrec;
+  for (size_t k = 0; k < dc->nkc; k++) add_kind(run->kc, &run->nkc, 32, dc->kc[k].kind, dc->kc[k].n);
   if (run->progress) draw_progress(run, false);
-  if (d->text.replaced)
-    fprintf(stderr, "%s: warning: %u invalid UTF-8 sequence(s) replaced (--lossy)\n", d->path,
-            d->text.replaced);
+  if (dc->replaced)
+    fprintf(stderr, "%s: warning: %u invalid UTF-8 sequence(s) replaced (--lossy)\n", path,
+            dc->replaced);
+  if (!prep) free(dc);
   return 0;
 }
 
@@ -427,7 +468,8 @@ static int cmd_extract(int argc, char **argv, cli *c) {
   }
   double t0 = now_seconds();
   run.t0 = t0;
-  vnx_batch_run(&inputs, &c->opt, rs, c->jobs ? c->jobs : vnx_default_jobs(), extract_sink, &run);
+  vnx_batch_run(&inputs, &c->opt, rs, c->jobs ? c->jobs : vnx_default_jobs(),
+                run.out ? extract_prepare : NULL, extract_sink, &run);
   /* A write error, or --fail-fast stopping the batch, leaves the previous
    * output in place rather than replacing it with part of this run. */
   bool keep_old = run.write_failed || (c->fail_fast && run.failed);

@@ -324,12 +324,26 @@ static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
   return 0;
 }
 
-int vnx_write_jsonl(const vnx_doc *d, FILE *out) {
+int vnx_jsonl_bytes(const vnx_doc *d, char **s, size_t *len) {
   jbuf b = {NULL, 0, 0};
   int rc = 0;
   for (size_t i = 0; i < d->recs.n && rc == 0; i++) rc = jb_record(&b, d, &d->recs.v[i]);
-  if (rc == 0 && b.len && fwrite(b.s, 1, b.len, out) != b.len) rc = -1;
-  free(b.s);
+  if (rc != 0) {
+    free(b.s);
+    b.s = NULL;
+    b.len = 0;
+  }
+  *s = b.s;
+  *len = b.len;
+  return rc;
+}
+
+int vnx_write_jsonl(const vnx_doc *d, FILE *out) {
+  char *s;
+  size_t len;
+  int rc = vnx_jsonl_bytes(d, &s, &len);
+  if (rc == 0 && len && fwrite(s, 1, len, out) != len) rc = -1;
+  free(s);
   return rc || ferror(out) ? -1 : 0;
 }
 
