@@ -1025,8 +1025,9 @@ static void build(vnx_starts *st, trie *t) {
   st->outoff[t->n] = (uint32_t)tot;
   st->out = vnx_xcalloc(tot ? tot : 1, sizeof *st->out);
   for (size_t s = 0; s < t->n; s++)
-    memcpy(st->out + st->outoff[s], t->nodes[order[s]].out,
-           t->nodes[order[s]].nout * sizeof *st->out);
+    if (t->nodes[order[s]].nout) /* out is NULL without outputs */
+      memcpy(st->out + st->outoff[s], t->nodes[order[s]].out,
+             t->nodes[order[s]].nout * sizeof *st->out);
   free(order);
   free(id);
 }
