@@ -194,7 +194,6 @@ static int parse_options(int argc, char **argv, cli *c) {
 static vnx_ruleset *load_rules(const cli *c) {
   int nerr = 0;
   const char *dir = c->rules_dir ? c->rules_dir : vnx_default_rules_dir();
-  vnx_rules_set_threads(c->jobs ? c->jobs : vnx_default_jobs());
   vnx_ruleset *rs = vnx_rules_load(dir, c->opt.norm.tone_style, stderr, &nerr);
   if (!rs) fprintf(stderr, "vnextract: %d error(s) in the rules in %s\n", nerr, dir);
   return rs;

@@ -2,8 +2,9 @@
  * compiled, read-only ruleset shared by every thread.
  *
  * Two phases: (1) read every file, collecting fragments, gazetteers and
- * rules with their raw pattern pieces; (2) expand and compile each rule,
- * then check its template against the groups the compiled pattern has.
+ * rules with their raw pattern pieces; (2) expand each rule, compile (and
+ * JIT-compile) the patterns on a few threads, then check each template
+ * against the groups the compiled pattern has, in rule order.
  * Fragments are global, so phase 2 can only start once all files are read.
  * Errors are reported and counted and loading goes on, so that one run
  * shows every error. */
@@ -14,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <utf8proc.h>
 
@@ -1263,12 +1265,68 @@ static bool expand_pieces(loader *L, vnx_rule *r, const piece *pcs, size_t n, xb
   return ok;
 }
 
-static bool compile_rule(loader *L, prule *p) {
+/* ---- phase 2: the patterns compile in parallel ------------------------- */
+
+/* Expanding a rule's pattern is serial (it reports errors), compiling and
+ * JIT-compiling it is most of the loading time and independent of the other
+ * rules: so every rule is expanded first, then the patterns are compiled on
+ * a few threads, then each rule is checked in order. Diagnostics of the
+ * expansion are held until the rule's turn, so that everything still comes
+ * out in rule order, counted as before. */
+typedef struct held {
+  FILE *saved; /* the loader's diag while holding */
+  char *text;
+  size_t len;
+  int nerr, nwarn; /* while holding: the counts before; then the deltas */
+} held;
+
+static void hold(loader *L, held *h) {
+  memset(h, 0, sizeof *h);
+  h->saved = L->diag;
+  h->nerr = L->nerr;
+  h->nwarn = L->nwarn;
+  if (L->diag && !(L->diag = open_memstream(&h->text, &h->len))) {
+    fprintf(stderr, "vnextract: out of memory\n");
+    abort();
+  }
+}
+
+static void hold_end(loader *L, held *h) {
+  if (L->diag) fclose(L->diag);
+  L->diag = h->saved;
+  h->nerr = L->nerr - h->nerr;
+  h->nwarn = L->nwarn - h->nwarn;
+  L->nerr -= h->nerr;
+  L->nwarn -= h->nwarn;
+}
+
+/* emit: the rule's turn has come; else the old code would not have got
+ * this far (the messages are dropped) */
+static void unhold(loader *L, held *h, bool emit) {
+  if (emit) {
+    if (L->diag && h->len) fwrite(h->text, 1, h->len, L->diag);
+    L->nerr += h->nerr;
+    L->nwarn += h->nwarn;
+  }
+  free(h->text);
+  memset(h, 0, sizeof *h);
+}
+
+/* One rule between the phases. */
+typedef struct cjob {
+  bool ok, core_ok;  /* pattern, core expanded */
+  xbuf x, cx;        /* the expanded patterns (without source maps) */
+  held xd, cd;       /* their diagnostics */
+  int ec[2];         /* pcre2_compile's error for code, core */
+  PCRE2_SIZE eoff;   /* ... and the offset of code's */
+} cjob;
+
+/* The rule's pattern: the prefix lines, then the pattern lines. */
+static bool expand_whole(loader *L, prule *p, xbuf *x) {
   vnx_rule *r = &p->r;
   const vnx_srcfile *sf = &L->rs->src[r->src];
-  xbuf nb = {0}, x = {0};
+  xbuf nb = {0};
   bool ok = true;
-  /* the prefix lines, then the pattern lines */
   piece *all = NULL;
   size_t nall = 0, capall = 0;
   for (size_t i = 0; i < p->npre; i++) PUSH(all, nall, capall, p->pre[i]);
@@ -1284,31 +1342,157 @@ static bool compile_rule(loader *L, prule *p) {
     }
   }
   free(all);
-  if (ok) ok = expand_text(L, &nb, r->src, &x);
+  if (ok) ok = expand_text(L, &nb, r->src, x);
   xb_free(&nb);
+  return ok;
+}
+
+/* The source maps (16 bytes a pattern byte) are dropped here: all rules are
+ * expanded before any compiles, so they would add up. A pattern that does
+ * not compile is expanded again for its map (check_rule). */
+static void expand_rule(loader *L, prule *p, cjob *j) {
+  vnx_rule *r = &p->r;
+  hold(L, &j->xd);
+  bool ok = expand_whole(L, p, &j->x);
+  hold_end(L, &j->xd);
+  free(j->x.m);
+  j->x.m = NULL;
   if (!ok) {
-    xb_free(&x);
-    return false;
+    xb_free(&j->x);
+    return;
   }
+  j->ok = true;
+  /* Kept for `rules patterns` (the benchmark feeds them to pcre2grep). */
+  r->expanded = vnx_xstrndup(j->x.s ? j->x.s : "", j->x.len);
+  if (p->npre) {
+    /* the pattern lines alone: where a match of the whole can end its prefix */
+    hold(L, &j->cd);
+    j->core_ok = expand_pieces(L, r, p->pat, p->npat, &j->cx);
+    hold_end(L, &j->cd);
+    free(j->cx.m);
+    j->cx.m = NULL;
+    if (j->core_ok) r->core_expanded = vnx_xstrndup(j->cx.s ? j->cx.s : "", j->cx.len);
+  }
+}
+
+typedef struct cpool {
+  prule *rules; /* the patterns go into rules[].r */
+  cjob *jobs;
+  size_t njobs; /* 2 per rule: its pattern, its core */
+  atomic_size_t next;
+  bool jit;
+} cpool;
+
+typedef struct cworker {
+  cpool *P;
+  vnx_blkcache *blocks; /* this thread's: no other thread touches it while loading */
+  pthread_t t;
+} cworker;
+
+static void compile_one(cpool *P, size_t k, pcre2_compile_context *cctx) {
+  cjob *j = &P->jobs[k / 2];
+  vnx_rule *r = &P->rules[k / 2].r;
+  bool core = k % 2;
+  if (!j->ok || (core && !j->core_ok)) return;
+  const xbuf *x = core ? &j->cx : &j->x;
+  pcre2_code **c = core ? &r->core : &r->code;
+  uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | (r->caseless ? PCRE2_CASELESS : 0);
+  PCRE2_SIZE eoff;
+  /* With a prefix, the whole pattern is only tried up to where its pattern
+   * lines match on their own, and a rule with start strings is tried only
+   * at its candidate starts (match.c): both need an offset limit. */
+  *c = pcre2_compile((PCRE2_SPTR)(x->s ? x->s : ""), x->len, opts | PCRE2_USE_OFFSET_LIMIT,
+                     &j->ec[core], &eoff, cctx);
+  if (!*c) {
+    if (!core) j->eoff = eoff;
+    return;
+  }
+  if (P->jit) pcre2_jit_compile(*c, PCRE2_JIT_COMPLETE);
+}
+
+static void *compile_worker(void *arg) {
+  cworker *w = arg;
+  /* pcre2 allocates through the compile context: one per thread, with this
+   * thread's block cache (the patterns keep it for pcre2_code_free) */
+  pcre2_general_context *gc = pcre2_general_context_create(blk_malloc, blk_free, w->blocks);
+  pcre2_compile_context *cctx = pcre2_compile_context_create(gc);
+  pcre2_general_context_free(gc); /* the compile context has a copy */
+  if (!cctx) {
+    fprintf(stderr, "vnextract: out of memory\n");
+    abort();
+  }
+  for (;;) {
+    size_t k = atomic_fetch_add(&w->P->next, 1);
+    if (k >= w->P->njobs) break;
+    compile_one(w->P, k, cctx);
+  }
+  pcre2_compile_context_free(cctx);
+  return NULL;
+}
+
+/* Without JIT (unsupported platform) the interpreter still works.
+ * VNX_NO_JIT=1 turns it off on purpose: valgrind cannot follow JIT code and
+ * reports false uninitialised reads in it. */
+static int g_load_threads = 0; /* 0: the online CPUs */
+
+void vnx_rules_set_threads(int n) { g_load_threads = n < 0 ? 0 : n; }
+
+static void compile_all(vnx_ruleset *rs, prule *rules, cjob *jobs, size_t n) {
+  cpool P = {rules, jobs, 2 * n, 0, true};
+  atomic_init(&P.next, 0);
+  const char *nojit = getenv("VNX_NO_JIT");
+  P.jit = !nojit || strcmp(nojit, "1") != 0;
+  size_t npat = 0;
+  for (size_t i = 0; i < n; i++) npat += jobs[i].ok + jobs[i].core_ok;
+  long nt = g_load_threads;
+  if (nt <= 0) nt = sysconf(_SC_NPROCESSORS_ONLN);
+  if ((size_t)nt > npat) nt = (long)npat;
+  if (nt < 1) nt = 1;
+  rs->nblocks = (size_t)nt;
+  rs->blocks = vnx_xcalloc(rs->nblocks, sizeof *rs->blocks);
+  cworker *w = vnx_xcalloc(rs->nblocks, sizeof *w);
+  for (size_t i = 0; i < rs->nblocks; i++) {
+    pthread_mutex_init(&rs->blocks[i].mu, NULL);
+    rs->blocks[i].keep = true;
+    w[i].P = &P;
+    w[i].blocks = &rs->blocks[i];
+  }
+  /* this thread is worker 0; one thread (or none started) is the serial path */
+  size_t started = 0;
+  while (started + 1 < rs->nblocks &&
+         pthread_create(&w[started + 1].t, NULL, compile_worker, &w[started + 1]) == 0)
+    started++;
+  compile_worker(&w[0]);
+  for (size_t i = 1; i <= started; i++) pthread_join(w[i].t, NULL);
+  free(w);
+  for (size_t i = 0; i < rs->nblocks; i++) blk_release(&rs->blocks[i]);
+}
+
+/* The rule's checks, in rule order, once its patterns are compiled. */
+static bool check_rule(loader *L, prule *p, cjob *j) {
+  vnx_rule *r = &p->r;
+  const vnx_srcfile *sf = &L->rs->src[r->src];
+  bool ok = true;
+  unhold(L, &j->xd, true);
+  if (!j->ok) return false;
   /* where the end of the pattern is: just after the last piece */
   const piece *last = &p->pat[p->npat - 1];
   const char *lline = sf->lines[last->line - 1];
   size_t lend = strlen(lline);
   while (lend > last->col && (lline[lend - 1] == ' ' || lline[lend - 1] == '\t')) lend--;
   xsrc endm = {last->line, (unsigned)lend, NULL};
-
-  uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | (r->caseless ? PCRE2_CASELESS : 0);
-  int ec;
-  PCRE2_SIZE eoff;
-  /* With a prefix, the whole pattern is only tried up to where its pattern
-   * lines match on their own, and a rule with start strings is tried only
-   * at its candidate starts (match.c): both need an offset limit. */
-  r->code = pcre2_compile((PCRE2_SPTR)(x.s ? x.s : ""), x.len, opts | PCRE2_USE_OFFSET_LIMIT,
-                          &ec, &eoff, L->rs->cctx);
   if (!r->code) {
     PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(ec, msg, sizeof msg);
-    xsrc m = eoff < x.len ? x.m[eoff] : endm;
+    pcre2_get_error_message(j->ec[0], msg, sizeof msg);
+    /* the map again, quietly: this expansion's messages were reported */
+    held again;
+    xbuf x = {0};
+    hold(L, &again);
+    expand_whole(L, p, &x);
+    hold_end(L, &again);
+    unhold(L, &again, false);
+    xsrc m = j->eoff < x.len ? x.m[j->eoff] : endm;
+    xb_free(&x);
     err_at(L, r->src, m.line, m.col, "%s", (const char *)msg);
     if (m.frag) {
       frag *f = find_frag(L, m.frag, strlen(m.frag));
@@ -1316,28 +1500,15 @@ static bool compile_rule(loader *L, prule *p) {
         fprintf(L->diag, "%s:%u: note: inside the expansion of fragment %s defined here\n",
                 L->rs->src[f->src].path, f->line, f->name);
     }
-    xb_free(&x);
+    unhold(L, &j->cd, false);
     return false;
   }
-  /* Kept for `rules patterns` (the benchmark feeds them to pcre2grep). */
-  r->expanded = vnx_xstrndup(x.s ? x.s : "", x.len);
-  xb_free(&x);
-  /* JIT compilation comes once every rule is compiled (jit_all). */
   if (p->npre) {
-    /* the pattern lines alone: where a match of the whole can end its prefix */
-    xbuf cx = {0};
-    if (!expand_pieces(L, r, p->pat, p->npat, &cx)) {
-      xb_free(&cx);
-      return false;
-    }
-    /* the core is searched at its candidate starts too: an offset limit */
-    r->core = pcre2_compile((PCRE2_SPTR)(cx.s ? cx.s : ""), cx.len, opts | PCRE2_USE_OFFSET_LIMIT,
-                            &ec, &eoff, L->rs->cctx);
-    r->core_expanded = vnx_xstrndup(cx.s ? cx.s : "", cx.len);
-    xb_free(&cx);
+    unhold(L, &j->cd, true);
+    if (!j->core_ok) return false;
     if (!r->core) {
       PCRE2_UCHAR msg[256];
-      pcre2_get_error_message(ec, msg, sizeof msg);
+      pcre2_get_error_message(j->ec[1], msg, sizeof msg);
       err_at(L, r->src, p->pat[0].line, p->pat[0].col,
              "the pattern lines without the prefix do not compile: %s", (const char *)msg);
       return false;
@@ -1402,76 +1573,11 @@ static void free_rule(vnx_rule *r) {
   free(r->ex);
 }
 
-/* ---- JIT ----------------------------------------------------------------- */
-
-/* Without JIT (unsupported platform) the interpreter still works.
- * VNX_NO_JIT=1 turns it off on purpose: valgrind cannot follow JIT code and
- * reports false uninitialised reads in it. JIT compilation is most of the
- * loading time (large gazetteer alternations), and the patterns are
- * independent: with vnx_rules_set_threads(N), N threads share it. */
-static int g_jit_threads = 1;
-
-void vnx_rules_set_threads(int n) { g_jit_threads = n < 1 ? 1 : n; }
-
-typedef struct jitjob {
-  vnx_ruleset *rs;
-  atomic_size_t next;
-} jitjob;
-
-static void *jit_worker(void *arg) {
-  jitjob *j = arg;
-  for (;;) {
-    size_t i = atomic_fetch_add(&j->next, 1);
-    if (i >= 2 * j->rs->n) break;
-    /* the rule's pattern and its prefix-less pattern lines are two jobs */
-    vnx_rule *r = &j->rs->rules[i / 2];
-    pcre2_code *c = i % 2 ? r->core : r->code;
-    if (c) pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
-  }
-  return NULL;
-}
-
-static void jit_all(vnx_ruleset *rs) {
-  const char *nojit = getenv("VNX_NO_JIT");
-  if (!nojit || strcmp(nojit, "1") != 0) {
-    jitjob j;
-    j.rs = rs;
-    atomic_init(&j.next, 0);
-    int nt = g_jit_threads;
-    if ((size_t)nt > rs->n) nt = rs->n ? (int)rs->n : 1;
-    pthread_t *t = vnx_xcalloc((size_t)nt, sizeof *t);
-    int started = 0;
-    for (int i = 1; i < nt; i++)
-      if (pthread_create(&t[i], NULL, jit_worker, &j) == 0) started = i;
-    jit_worker(&j);
-    for (int i = 1; i <= started; i++) pthread_join(t[i], NULL);
-    free(t);
-  }
-  for (size_t i = 0; i < rs->n; i++) {
-    /* JIT code present: match.c calls pcre2_jit_match directly */
-    vnx_rule *r = &rs->rules[i];
-    size_t js = 0, cjs = 0;
-    if (r->code) pcre2_pattern_info(r->code, PCRE2_INFO_JITSIZE, &js);
-    if (r->core) pcre2_pattern_info(r->core, PCRE2_INFO_JITSIZE, &cjs);
-    r->jit = js > 0 && (!r->core || cjs > 0);
-  }
-}
-
 vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, int *nerrors) {
   loader L;
   memset(&L, 0, sizeof L);
   L.rs = vnx_xcalloc(1, sizeof *L.rs);
   L.rs->style = style;
-  L.rs->blocks = vnx_xcalloc(1, sizeof *L.rs->blocks);
-  pthread_mutex_init(&L.rs->blocks->mu, NULL);
-  L.rs->blocks->keep = true;
-  pcre2_general_context *gc = pcre2_general_context_create(blk_malloc, blk_free, L.rs->blocks);
-  L.rs->cctx = pcre2_compile_context_create(gc);
-  pcre2_general_context_free(gc); /* the compile context has a copy */
-  if (!L.rs->cctx) {
-    fprintf(stderr, "vnextract: out of memory\n");
-    abort();
-  }
   L.diag = diag;
 
   DIR *d = opendir(dir);
@@ -1501,10 +1607,16 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
 
   vnx_ruleset *rs = L.rs;
   rs->rules = vnx_xcalloc(L.nrules ? L.nrules : 1, sizeof *rs->rules);
+  cjob *jobs = vnx_xcalloc(L.nrules ? L.nrules : 1, sizeof *jobs);
+  for (size_t i = 0; i < L.nrules; i++)
+    if (!L.rules[i].bad) expand_rule(&L, &L.rules[i], &jobs[i]);
+  compile_all(rs, L.rules, jobs, L.nrules);
   for (size_t i = 0; i < L.nrules; i++) {
     prule *p = &L.rules[i];
-    if (!p->bad) compile_rule(&L, p);
+    if (!p->bad) check_rule(&L, p, &jobs[i]);
     rs->rules[rs->n++] = p->r;
+    xb_free(&jobs[i].x);
+    xb_free(&jobs[i].cx);
     free(p->pat);
     free(p->pre);
     free(p->sets);
@@ -1516,12 +1628,21 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
   }
   free(L.frags);
   *nerrors = L.nerr;
+  free(jobs);
   if (L.nerr) {
     vnx_rules_free(rs);
     return NULL;
   }
-  jit_all(rs);
-  blk_release(rs->blocks);
+  for (size_t i = 0; i < rs->n; i++) {
+    /* JIT code present: match.c calls pcre2_jit_match directly */
+    vnx_rule *r = &rs->rules[i];
+    size_t js = 0, cjs = 0;
+    if (r->code) pcre2_pattern_info(r->code, PCRE2_INFO_JITSIZE, &js);
+    if (r->core) pcre2_pattern_info(r->core, PCRE2_INFO_JITSIZE, &cjs);
+    r->jit = js > 0 && (!r->core || cjs > 0);
+  }
+  /* Serial: its memo of group sets is shared by the patterns ({BD_BODY} in
+   * every body rule); one memo per thread cost more CPU than it saved. */
   rs->starts = vnx_starts_new(rs);
   return rs;
 }
@@ -1551,12 +1672,11 @@ void vnx_rules_free(vnx_ruleset *rs) {
   }
   free(rs->src);
   /* after the patterns: their pcre2_code_free calls come through blocks */
-  pcre2_compile_context_free(rs->cctx);
-  if (rs->blocks) {
-    blk_release(rs->blocks);
-    pthread_mutex_destroy(&rs->blocks->mu);
-    free(rs->blocks);
+  for (size_t i = 0; i < rs->nblocks; i++) {
+    blk_release(&rs->blocks[i]);
+    pthread_mutex_destroy(&rs->blocks[i].mu);
   }
+  free(rs->blocks);
   free(rs);
 }
 

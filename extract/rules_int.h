@@ -106,8 +106,8 @@ struct vnx_ruleset {
   vnx_tone_style style;
   uint32_t max_cap; /* largest capture count over all rules */
   struct vnx_starts *starts; /* where matches can start (rules_start.c) */
-  struct vnx_blkcache *blocks; /* pcre2's allocator for the patterns (rules.c) */
-  pcre2_compile_context *cctx;
+  struct vnx_blkcache *blocks; /* pcre2's allocators for the patterns, one per */
+  size_t nblocks;              /* loading thread (rules.c) */
 };
 
 /* Lint: static checks beyond what load already enforces (examples present,

@@ -135,7 +135,8 @@ typedef struct vnx_matcher vnx_matcher;
  * error was reported; *nerrors gets the count. */
 vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag,
                             int *nerrors);
-/* Threads that later loads use to JIT-compile the patterns (default 1). */
+/* Threads that later loads compile the patterns on (default 0: the online
+ * CPUs; 1: serially). */
 void vnx_rules_set_threads(int n);
 void vnx_rules_free(vnx_ruleset *rs);
 size_t vnx_rules_count(const vnx_ruleset *rs);
