@@ -52,3 +52,16 @@ char *vnx_xstrndup(const char *s, size_t n) {
   p[n] = '\0';
   return p;
 }
+
+/* memmem is a GNU extension; the project builds with POSIX 2008 only. */
+bool vnx_contains(const char *h, size_t hn, const char *nd, size_t nn) {
+  if (nn == 0) return true;
+  const char *end = h + hn;
+  while ((size_t)(end - h) >= nn) {
+    const char *p = memchr(h, nd[0], (size_t)(end - h) - nn + 1);
+    if (!p) return false;
+    if (memcmp(p, nd, nn) == 0) return true;
+    h = p + 1;
+  }
+  return false;
+}

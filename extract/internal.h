@@ -12,6 +12,8 @@ void *vnx_xcalloc(size_t n, size_t size);
 void *vnx_xrealloc(void *p, size_t n);
 char *vnx_xstrdup(const char *s);
 char *vnx_xstrndup(const char *s, size_t n);
+/* Does h[0..hn) contain nd[0..nn)? (memmem, which is GNU only) */
+bool vnx_contains(const char *h, size_t hn, const char *nd, size_t nn);
 
 /* records.c: json_stringn and json_string (NULL for invalid UTF-8) with a
  * faster check of the UTF-8, for the strings made per record. */

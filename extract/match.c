@@ -180,19 +180,6 @@ uint64_t vnx_matcher_ns(const vnx_matcher *m, size_t i) {
 
 /* ---- one line ---------------------------------------------------------- */
 
-/* memmem is a GNU extension; the project builds with POSIX 2008 only. */
-static bool contains(const char *h, size_t hn, const char *nd, size_t nn) {
-  if (nn == 0) return true;
-  const char *end = h + hn;
-  while ((size_t)(end - h) >= nn) {
-    const char *p = memchr(h, nd[0], (size_t)(end - h) - nn + 1);
-    if (!p) return false;
-    if (memcmp(p, nd, nn) == 0) return true;
-    h = p + 1;
-  }
-  return false;
-}
-
 /* The normaliser has validated the UTF-8; pcre2's own check would rescan
  * the rest of the line on every call (quadratic on a long line). With JIT
  * code, pcre2_jit_match skips the checks pcre2_match makes on every call. */
@@ -215,7 +202,7 @@ static bool needs_ok(vnx_matcher *m, size_t ri, const char *fold, size_t n) {
         unsigned k = (unsigned)l[j] << 8 | l[j + 1];
         if (!(m->pairs[k >> 6] >> (k & 63) & 1)) maybe = false;
       }
-      m->memo[u] = maybe && contains(fold, n, m->ulit[u], ln);
+      m->memo[u] = maybe && vnx_contains(fold, n, m->ulit[u], ln);
     }
     if (m->memo[u]) return true;
   }

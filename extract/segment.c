@@ -434,21 +434,6 @@ static const char *const HEADER_WORDS[] = {
     "lũy kế", "thực hiện", "chủ trì", "phối hợp", "chỉ đạo", "tóm tắt", "giá trị", "khó khăn",
     NULL};
 
-/* Does h[0..hn) contain nd? (memmem is a GNU extension; the project builds
- * with POSIX 2008 only.) */
-static bool contains(const char *h, size_t hn, const char *nd) {
-  size_t nn = strlen(nd);
-  if (nn == 0) return true;
-  const char *end = h + hn;
-  while ((size_t)(end - h) >= nn) {
-    const char *p = memchr(h, nd[0], (size_t)(end - h) - nn + 1);
-    if (!p) return false;
-    if (memcmp(p, nd, nn) == 0) return true;
-    h = p + 1;
-  }
-  return false;
-}
-
 /* lower: the text's lower-cased copy (S->lower) or NULL; the cell is
  * text[a..b), cut where characters start */
 static bool header_like_cell(const char *text, const char *lower, size_t a, size_t b) {
@@ -461,7 +446,7 @@ static bool header_like_cell(const char *text, const char *lower, size_t a, size
     const char *l = lower + a;
     n = strnlen(l, n);
     for (int i = 0; HEADER_WORDS[i]; i++)
-      if (contains(l, n, HEADER_WORDS[i])) return true;
+      if (vnx_contains(l, n, HEADER_WORDS[i], strlen(HEADER_WORDS[i]))) return true;
     return false;
   }
   char *l = vnx_utf8_lower(text + a, n);
