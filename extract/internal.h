@@ -25,6 +25,19 @@ json_t *vnx_json_string(const char *s);
 bool vnx_text_cut(const vnx_doc *d, size_t i);
 json_t *vnx_json_spans(const char *s, bool whole_chars);
 
+/* pipeline.c: CPU time per stage, summed over every document and thread,
+ * when the environment has VNX_STAGE_TIMES=1 (vnx_stage_times_enabled);
+ * vnx_stage_times_print writes one line of them. For profiling: which
+ * stage a change should go after, without perf. */
+enum vnx_stage {
+  VNX_ST_READ, VNX_ST_NORMALISE, VNX_ST_SEGMENT, VNX_ST_MATCH, VNX_ST_RESOLVE,
+  VNX_ST_LINK, VNX_ST_RECORDS, VNX_ST_WRITE, VNX_ST_N
+};
+bool vnx_stage_times_enabled(void);
+uint64_t vnx_stage_clock(void); /* thread CPU ns, 0 when disabled */
+void vnx_stage_add(enum vnx_stage st, uint64_t t0);
+void vnx_stage_times_print(FILE *out);
+
 /* read.c: whole file into memory. Directories, FIFOs and other non-regular
  * files are refused with a message. Returns 0 or -1 with err set. */
 int vnx_read_file(const char *path, char **buf, size_t *len, vnx_error *err);

@@ -288,7 +288,10 @@ static int extract_prepare(void *ctx, const vnx_doc *d, vnx_prepared *prep) {
   /* The database is written on this thread from the document; without it
    * the counts are all the sink needs. */
   prep->doc_done = !run->db;
-  return vnx_jsonl_bytes(d, &prep->s, &prep->len);
+  uint64_t t = vnx_stage_clock();
+  int rc = vnx_jsonl_bytes(d, &prep->s, &prep->len);
+  vnx_stage_add(VNX_ST_WRITE, t);
+  return rc;
 }
 
 /* The prepared bytes, as vnx_write_jsonl would have written them. */
@@ -506,6 +509,7 @@ static int cmd_extract(int argc, char **argv, cli *c) {
             secs > 0 ? (double)run.bytes / 1e6 / secs : 0.0, c->output ? " -> " : "",
             c->output ? c->output : "");
   }
+  if (vnx_stage_times_enabled()) vnx_stage_times_print(stderr);
   vnx_pathlist_free(&inputs);
   vnx_rules_free(rs);
   if (run.write_failed) {

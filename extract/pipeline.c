@@ -1,10 +1,50 @@
 /* pipeline.c - one pass per document:
  * read -> normalise -> segment -> match rules -> resolve -> link -> records. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "indicators.h"
 #include "internal.h"
+
+/* ---- stage times (VNX_STAGE_TIMES=1) ---------------------------------- */
+
+static _Atomic uint64_t stage_ns[VNX_ST_N];
+static int stage_on = -1; /* -1: environment not read yet */
+
+bool vnx_stage_times_enabled(void) {
+  if (stage_on < 0) {
+    const char *e = getenv("VNX_STAGE_TIMES");
+    stage_on = e && strcmp(e, "1") == 0;
+  }
+  return stage_on;
+}
+
+uint64_t vnx_stage_clock(void) {
+  if (!vnx_stage_times_enabled()) return 0;
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void vnx_stage_add(enum vnx_stage st, uint64_t t0) {
+  if (!t0) return;
+  atomic_fetch_add_explicit(&stage_ns[st], vnx_stage_clock() - t0, memory_order_relaxed);
+}
+
+void vnx_stage_times_print(FILE *out) {
+  static const char *names[VNX_ST_N] = {"read",    "normalise", "segment", "match",
+                                        "resolve", "link",      "records", "write"};
+  uint64_t tot = 0;
+  for (int i = 0; i < VNX_ST_N; i++) tot += atomic_load(&stage_ns[i]);
+  fprintf(out, "vnextract: stage CPU seconds:");
+  for (int i = 0; i < VNX_ST_N; i++) {
+    uint64_t v = atomic_load(&stage_ns[i]);
+    fprintf(out, " %s %.3f (%.0f%%)", names[i], (double)v / 1e9, tot ? 100.0 * (double)v / (double)tot : 0.0);
+  }
+  fprintf(out, "\n");
+}
 
 unsigned vnx_doc_line_of(const vnx_doc *d, size_t byte) {
   /* Binary search: the last line start <= byte. */
@@ -99,11 +139,14 @@ static int process_owned(const char *path, char *buf, size_t len,
   d->stem = vnx_path_stem(path);
   d->orig = buf;
   d->orig_len = len;
+  uint64_t t = vnx_stage_clock();
   index_lines(d);
 
   vnx_norm_options no = opt->norm;
   no.path = path;
-  if (vnx_normalise(d->orig, d->orig_len, &no, &d->text, err) != 0) {
+  int nrc = vnx_normalise(d->orig, d->orig_len, &no, &d->text, err);
+  vnx_stage_add(VNX_ST_NORMALISE, t);
+  if (nrc != 0) {
     const char *enc = strstr(err->msg, "UTF-8") ? vnx_guess_legacy_encoding(buf, len) : NULL;
     if (enc) {
       size_t n = strlen(err->msg);
@@ -122,19 +165,29 @@ static int process_owned(const char *path, char *buf, size_t len,
     }
     d->date_forced = true;
   }
+  t = vnx_stage_clock();
   vnx_resolve_doc_date(d);
   vnx_segment(d);
+  vnx_stage_add(VNX_ST_SEGMENT, t);
+  t = vnx_stage_clock();
   if (m) vnx_rules_match(m, d, warn);
+  vnx_stage_add(VNX_ST_MATCH, t);
+  t = vnx_stage_clock();
   vnx_indicators_resolve(d);
   vnx_resolve(d);
   json_t *meta = json_object();
   vnx_document_fields(d, meta);
+  vnx_stage_add(VNX_ST_RESOLVE, t);
+  t = vnx_stage_clock();
   json_t *issuer = json_object_get(meta, "issuer");
   vnx_link(d, json_is_string(issuer) ? json_string_value(issuer) : NULL);
+  vnx_stage_add(VNX_ST_LINK, t);
+  t = vnx_stage_clock();
   if (!opt->keep_internal) drop_internal(d);
   add_document_record(d, meta);
   json_decref(meta);
   vnx_records_sort(&d->recs);
+  vnx_stage_add(VNX_ST_RECORDS, t);
   return 0;
 }
 
@@ -149,7 +202,10 @@ int vnx_process_file(const char *path, const vnx_options *opt, vnx_matcher *m,
   char *buf;
   size_t len;
   memset(d, 0, sizeof *d);
-  if (vnx_read_file(path, &buf, &len, err) != 0) return -1;
+  uint64_t t = vnx_stage_clock();
+  int rc = vnx_read_file(path, &buf, &len, err);
+  vnx_stage_add(VNX_ST_READ, t);
+  if (rc != 0) return -1;
   return process_owned(path, buf, len, opt, m, d, err, warn);
 }
 
