@@ -30,8 +30,13 @@
  * class), and match.c's prefilter reads that.
  *
  * Case: the strings are lower-cased the way the line is (utf8proc_tolower
- * per code point), so "Sở" in a case-sensitive pattern becomes "sở" and
- * also admits a text "sở": more candidates, never fewer. That is exact
+ * per code point), so "Sở" in a case-sensitive pattern becomes "sở". The
+ * case of a string's first code point is kept beside it (sstr.cx): "Sở"
+ * outside (?i) starts only where the line has a capital there, and the
+ * scan tells a capital by the folded byte differing from the line's. In
+ * the rest of the string case is not kept: more candidates, never fewer
+ * (most failing tries of the body rules were at a lower-case "ban",
+ * "bộ", "phòng", "báo", "hội" that only a capital begins). That is exact
  * only where pcre2's caseless matching agrees with utf8proc_tolower and
  * lower-casing keeps the byte length (positions in the folded line are then
  * positions in the line). vnx_start_cp_safe says where: ASCII but \v, \f,
@@ -64,7 +69,13 @@ typedef struct sstr {
   /* ASCII bytes that cannot come just before the start: a negative
    * lookbehind at the start, "(?<![\p{L}\p{N}])" (bit c of nb[c >> 6]) */
   uint64_t nb[2];
+  /* what the first code point of the text cannot be: CX_UPPER (a capital:
+   * one utf8proc_tolower changes), CX_OTHER (anything else); 0: either */
+  unsigned char cx;
 } sstr;
+
+#define CX_UPPER 1
+#define CX_OTHER 2
 
 static bool nb_has(const uint64_t *nb, unsigned char c) {
   return c < 128 && (nb[c >> 6] >> (c & 63) & 1);
@@ -110,14 +121,14 @@ static void set_push(sset *s, const sstr *x) {
 
 static sset set_eps(void) {
   sset s = {0};
-  sstr e = {{0}, 0, 0, false, {0, 0}};
+  sstr e = {{0}, 0, 0, false, {0, 0}, 0};
   set_push(&s, &e);
   return s;
 }
 
 static sset set_any(void) {
   sset s = {0};
-  sstr e = {{0}, 0, 0, true, {0, 0}};
+  sstr e = {{0}, 0, 0, true, {0, 0}, 0};
   set_push(&s, &e);
   return s;
 }
@@ -159,12 +170,13 @@ static void set_norm(sset *s) {
       /* covered only by a string that allows at least the same starts */
       const sstr *cv = cover >= 0 ? &s->v[cover] : NULL;
       if (cv && cv->len <= x.len && memcmp(cv->b, x.b, cv->len) == 0 &&
-          (cv->nb[0] & ~x.nb[0]) == 0 && (cv->nb[1] & ~x.nb[1]) == 0)
+          (cv->nb[0] & ~x.nb[0]) == 0 && (cv->nb[1] & ~x.nb[1]) == 0 && (cv->cx & ~x.cx) == 0)
         continue;
       if (o > 0 && s->v[o - 1].len == x.len && memcmp(s->v[o - 1].b, x.b, x.len) == 0) {
         sstr *y = &s->v[o - 1]; /* one string for both: the weaker of each */
         y->nb[0] &= x.nb[0];
         y->nb[1] &= x.nb[1];
+        y->cx &= x.cx;
         if (x.open) y->open = true;
         if (y->open) cover = (long)o - 1;
         continue;
@@ -236,6 +248,7 @@ static sset set_concat(sset *a, sset *b) {
       if (x->len == 0) { /* b starts where x does: both lookbehinds hold */
         y.nb[0] |= z->nb[0];
         y.nb[1] |= z->nb[1];
+        y.cx |= z->cx; /* and the first code point is b's */
       }
       size_t k = 0;
       while (k < z->len && y.ncp < START_CP) {
@@ -270,6 +283,7 @@ typedef struct memo {
   const char *text;
   size_t len;
   uint64_t key;
+  bool icase; /* the set also depends on (?i) where the group begins */
   sset set;
 } memo;
 
@@ -289,6 +303,8 @@ typedef struct reader {
   bool err; /* a construct the reader does not know: no start strings */
   int skip; /* > 0: only read, the sets do not matter (after a full set) */
   memos *memo;
+  bool icase; /* caseless here: the pattern's options and (?i) so far */
+  int set_icase; /* the group just read was (?i) or (?-i): 1 or 0, else -1 */
 } reader;
 
 static uint32_t take_cp(reader *R) {
@@ -310,7 +326,8 @@ static bool caseless_cp(uint32_t cp) {
          utf8proc_toupper((utf8proc_int32_t)cp) == (utf8proc_int32_t)cp;
 }
 
-static sset set_cp(uint32_t cp) {
+/* A code point of the pattern; icase: matched caselessly. */
+static sset set_cp(uint32_t cp, bool icase) {
   sset s = {0};
   if (!vnx_start_cp_safe(cp)) {
     /* a character without case matches only itself, so only in a line
@@ -322,10 +339,13 @@ static sset set_cp(uint32_t cp) {
   if (cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r') return s;
   /* digits are one class of the automaton: [0-9] is one string, not ten */
   if (cp >= '0' && cp <= '9') cp = '0';
-  sstr x = {{0}, 0, 1, false, {0, 0}};
+  sstr x = {{0}, 0, 1, false, {0, 0}, 0};
   uint32_t lo = cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp)
                           : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
   x.len = (unsigned char)utf8proc_encode_char((utf8proc_int32_t)lo, x.b);
+  /* matched as written, a letter with case is matched by itself alone:
+   * a capital by a capital, anything else by no capital */
+  if (!icase && !caseless_cp(cp)) x.cx = lo != cp ? CX_OTHER : CX_UPPER;
   set_push(&s, &x);
   return s;
 }
@@ -495,7 +515,7 @@ static sset read_class(reader *R) {
   if (R->err || neg || any) return set_any();
   sset s = {0};
   for (int i = 0; i < n; i++) {
-    sset one = set_cp(cps[i]);
+    sset one = set_cp(cps[i], R->icase);
     for (size_t j = 0; j < one.n; j++) set_push(&s, &one.v[j]);
     free(one.v);
   }
@@ -576,19 +596,27 @@ static sset read_group(reader *R) {
   memos *M = R->memo;
   for (size_t i = 0; M && i < M->n; i++) {
     const memo *x = &M->v[i];
-    if (x->key == key && x->len <= (size_t)(R->end - start) && memcmp(x->text, start, x->len) == 0) {
+    if (x->key == key && x->icase == R->icase && x->len <= (size_t)(R->end - start) &&
+        memcmp(x->text, start, x->len) == 0) {
       R->p = start + x->len;
       return set_copy(&x->set);
     }
   }
+  bool icase = R->icase;
+  R->set_icase = -1;
   sset r = read_group_text(R);
+  /* an option set inside a group ends with it; (?i) itself sets it for
+   * the rest of the enclosing group (read_group of that one restores it),
+   * alternatives after this one included, as in pcre2 */
+  R->icase = R->set_icase >= 0 ? R->set_icase == 1 : icase;
+  R->set_icase = -1;
   size_t len = (size_t)(R->p - start);
   if (M && !R->err && !R->skip && len >= MEMO_MIN) {
     if (M->n == M->cap) {
       M->cap = M->cap ? 2 * M->cap : 16;
       M->v = vnx_xrealloc(M->v, M->cap * sizeof *M->v);
     }
-    M->v[M->n++] = (memo){start, len, key, set_copy(&r)};
+    M->v[M->n++] = (memo){start, len, key, icase, set_copy(&r)};
   }
   return r;
 }
@@ -641,15 +669,21 @@ static sset read_group_text(reader *R) {
       set_norm(&b);
       return b;
     } else { /* option letters: (?i) or (?i: */
+      bool on = true, icase = R->icase;
       while (R->p < R->end && ((*R->p >= 'a' && *R->p <= 'z') || (*R->p >= 'A' && *R->p <= 'Z') ||
                                *R->p == '-' || *R->p == '^')) {
         if (*R->p == 'x') R->err = true; /* extended syntax: not read */
+        if (*R->p == '-') on = false;
+        if (*R->p == '^') icase = false; /* (?^): the options unset */
+        if (*R->p == 'i') icase = on;
         R->p++;
       }
-      if (R->p < R->end && *R->p == ')') {
+      if (R->p < R->end && *R->p == ')') { /* (?i) */
         R->p++;
+        R->set_icase = icase;
         return set_eps();
       }
+      R->icase = icase; /* (?i:...): read_group restores it after */
       if (R->p >= R->end || *R->p != ':') {
         R->err = true;
         return set_any();
@@ -684,7 +718,7 @@ static sset read_atom(reader *R) {
   if (c == '^') { /* the start of the line: a marker byte no text has */
     R->p++;
     sset s = {0};
-    sstr x = {{START_BOL}, 1, 1, false, {0, 0}};
+    sstr x = {{START_BOL}, 1, 1, false, {0, 0}, 0};
     set_push(&s, &x);
     return s;
   }
@@ -698,7 +732,7 @@ static sset read_atom(reader *R) {
       R->p++;
       sset s = set_eps();
       while (R->p < R->end && !(R->p + 1 < R->end && R->p[0] == '\\' && R->p[1] == 'E')) {
-        sset one = set_cp(take_cp(R));
+        sset one = set_cp(take_cp(R), R->icase);
         s = set_concat(&s, &one);
       }
       if (R->p < R->end) R->p += 2;
@@ -706,9 +740,9 @@ static sset read_atom(reader *R) {
     }
     uint32_t cp;
     int k = escape(R, false, &cp);
-    if (k == 1) return set_cp(cp);
+    if (k == 1) return set_cp(cp, R->icase);
     if (k == 2) {
-      sset s = set_cp(' '), t = set_cp('\t');
+      sset s = set_cp(' ', false), t = set_cp('\t', false);
       set_union(&s, &t);
       return s;
     }
@@ -720,7 +754,7 @@ static sset read_atom(reader *R) {
     R->err = true;
     return set_any();
   }
-  return set_cp(take_cp(R));
+  return set_cp(take_cp(R), R->icase);
 }
 
 /* a quantifier after an atom; false if none. max < 0: unbounded */
@@ -851,6 +885,7 @@ typedef struct sout {
   uint32_t rule;     /* 2 * rules + u: needs literal u (vnx_needs_index) */
   uint16_t len;      /* bytes of the string */
   bool bol;          /* it begins with START_BOL */
+  unsigned char cx;  /* sstr.cx */
   uint64_t nb[2];    /* sstr.nb */
 } sout;
 
@@ -892,6 +927,7 @@ static void add_out(tnode *x, sout o) {
     if (x->out[i].rule == o.rule && x->out[i].len == o.len) { /* the weaker */
       x->out[i].nb[0] &= o.nb[0];
       x->out[i].nb[1] &= o.nb[1];
+      x->out[i].cx &= o.cx;
       return;
     }
   if (x->nout == x->capout) {
@@ -922,7 +958,7 @@ static uint32_t insert_bytes(trie *t, const unsigned char *s, size_t len) {
 
 static void insert(trie *t, const sstr *x, uint32_t rule) {
   uint32_t n = insert_bytes(t, x->b, x->len);
-  add_out(&t->nodes[n], (sout){rule, x->len, x->b[0] == START_BOL, {x->nb[0], x->nb[1]}});
+  add_out(&t->nodes[n], (sout){rule, x->len, x->b[0] == START_BOL, x->cx, {x->nb[0], x->nb[1]}});
 }
 
 /* A needs literal: found by the same scan, then compared byte for byte (the
@@ -935,7 +971,7 @@ static void insert_lit(trie *t, const char *lit, size_t len, uint32_t id) {
   }
   uint32_t n = insert_bytes(t, b, len);
   free(b);
-  add_out(&t->nodes[n], (sout){id, (uint16_t)len, false, {0, 0}});
+  add_out(&t->nodes[n], (sout){id, (uint16_t)len, false, 0, {0, 0}});
 }
 
 size_t vnx_needs_index(const vnx_ruleset *rs, const char **ulit, size_t *nid, size_t *nidoff) {
@@ -955,8 +991,8 @@ size_t vnx_needs_index(const vnx_ruleset *rs, const char **ulit, size_t *nid, si
 }
 
 /* The start strings of one pattern; false if it may start anywhere. */
-static bool pattern_starts(const char *pat, memos *M, sset *out) {
-  reader R = {pat, pat + strlen(pat), false, 0, M};
+static bool pattern_starts(const char *pat, bool caseless, memos *M, sset *out) {
+  reader R = {pat, pat + strlen(pat), false, 0, M, caseless, -1};
   sset s = read_alt(&R);
   if (R.err || R.p != R.end) {
     free(s.v);
@@ -1110,7 +1146,7 @@ vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
     const vnx_rule *r = &rs->rules[ri % rs->n];
     const char *pat = ri < rs->n ? r->expanded : r->core_expanded;
     sset s;
-    if (!pat || !pattern_starts(pat, &M, &s)) continue;
+    if (!pat || !pattern_starts(pat, r->caseless, &M, &s)) continue;
     st->has[ri] = true;
     for (size_t i = 0; i < s.n; i++) insert(&t, &s.v[i], (uint32_t)ri);
     free(s.v);
@@ -1205,6 +1241,13 @@ void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, s
       size_t p = e + 1 + o->bol - o->len;
       /* its lookbehind fails (the line's byte: the class is read as written) */
       if (p > 0 && nb_has(o->nb, u[p - 1])) continue;
+      /* the case of its first code point: a capital is where the folded
+       * line differs from the line (the lines scanned keep their length) */
+      if (o->cx && !o->bol) {
+        size_t k = (size_t)utf8_len(u[p]);
+        bool upper = memcmp(u + p, f + p, k) != 0;
+        if (o->cx & (upper ? CX_UPPER : CX_OTHER)) continue;
+      }
       add_start(b, o->rule, p);
     }
   }

@@ -24,6 +24,8 @@ KẾ HOẠCH
 3. Ủy ban nhân dân các xã, phường thực hiện trong tháng 7/2026; tỷ lệ đạt 95,5% và 1.200 hộ.
 4. İstanbul ſở ẞ µ ban Bộ Công an chỉ đạo, lãnh đạo; UBND tỉnh Đăk Lăk tham mưu.
 5. Sở Tài chính chỉ đạo và Văn phòng UBND tỉnh chịu trách nhiệm hoàn thành trong năm 2026.
+6. giao ban tuyên giáo và BAN TUYÊN GIÁO, sở tài chính, SỞ Tài Chính chủ trì; phòng, Phòng Nội vụ, ủy ban nhân dân tỉnh báo cáo Ban Chỉ đạo.
+7. Đề nghị các sở, ngành và Các Sở, Ngành; đồng chí Chủ tịch UBND tỉnh, Đ/C Giám đốc Sở Y tế chỉ đạo.
 DOC
 
 files=("$ROOT"/corpus/*.txt "$TMP/edges.txt")
