@@ -44,8 +44,16 @@ struct vnx_matcher {
   pcre2_jit_stack *js;
   size_t *hits;
   uint64_t *ns;  /* time per rule when profiling (rules coverage), else NULL */
-  char *fold;
-  size_t foldcap;
+  /* two lines are scanned at once (scan_pair): each has its folded text,
+   * its memo of needs literals and its candidate starts per pattern */
+  struct lslot {
+    char *fold;
+    size_t foldcap, fl;
+    bool starts;
+    signed char *memo;
+    uint32_t **sp;
+    size_t *nsp, *capsp;
+  } sl[2];
   cand *c;
   size_t nc, capc;
   PCRE2_SIZE *ov;
@@ -129,7 +137,7 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   m->ulen = vnx_xcalloc(tot ? tot : 1, sizeof *m->ulen);
   m->nid = vnx_xcalloc(tot ? tot : 1, sizeof *m->nid);
   m->nidoff = vnx_xcalloc(nr + 1, sizeof *m->nidoff);
-  m->memo = vnx_xcalloc(tot ? tot : 1, 1);
+  for (int k = 0; k < 2; k++) m->sl[k].memo = vnx_xcalloc(tot ? tot : 1, 1);
   m->memo0 = vnx_xcalloc(tot ? tot : 1, 1);
   if (rs) m->nu = vnx_needs_index(rs, m->ulit, m->nid, m->nidoff);
   for (size_t u = 0; u < m->nu; u++) m->ulen[u] = strlen(m->ulit[u]);
@@ -141,9 +149,11 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
     for (size_t u = 0; u < m->nu; u++)
       m->memo0[u] = m->st && vnx_starts_lit(m->st, u) ? 0 : -1;
     /* per pattern: rules, then the cores of rules with a prefix */
-    m->sp = vnx_xcalloc(2 * nr, sizeof *m->sp);
-    m->nsp = vnx_xcalloc(2 * nr, sizeof *m->nsp);
-    m->capsp = vnx_xcalloc(2 * nr, sizeof *m->capsp);
+    for (int k = 0; k < 2; k++) {
+      m->sl[k].sp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].sp);
+      m->sl[k].nsp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].nsp);
+      m->sl[k].capsp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].capsp);
+    }
     m->cs = vnx_xcalloc(2 * nr, sizeof *m->cs);
     m->al = vnx_xcalloc(nr, sizeof *m->al);
     m->cpsafe = vnx_xcalloc(CPSAFE_N, 1);
@@ -163,9 +173,15 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_context_free(m->mc);
   pcre2_match_context_free(m->mclim);
   pcre2_match_context_free(m->mcat);
-  if (m->sp)
-    for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->sp[i]);
-  free(m->sp);
+  for (int k = 0; k < 2; k++) {
+    if (m->sl[k].sp)
+      for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->sl[k].sp[i]);
+    free(m->sl[k].sp);
+    free(m->sl[k].nsp);
+    free(m->sl[k].capsp);
+    free(m->sl[k].fold);
+    free(m->sl[k].memo);
+  }
   if (m->cs)
     for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->cs[i].v);
   if (m->al)
@@ -178,14 +194,12 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->lw);
   free(m->cnt);
   free(m->c2);
-  free(m->nsp);
-  free(m->capsp);
+
   free(m->cpsafe);
   free(m->lower);
   pcre2_jit_stack_free(m->js);
   free(m->hits);
   free(m->ns);
-  free(m->fold);
   free(m->c);
   free(m->ov);
   free(m->occ);
@@ -193,7 +207,6 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->ulen);
   free(m->nid);
   free(m->nidoff);
-  free(m->memo);
   free(m->memo0);
   clear_claims(m);
   free(m->claims);
@@ -223,12 +236,12 @@ static inline int run(const pcre2_code *code, bool jit, const char *subj, size_t
   return pcre2_match(code, (PCRE2_SPTR)subj, ll, off, PCRE2_NO_UTF_CHECK, md, mc);
 }
 
-static bool needs_ok(vnx_matcher *m, size_t ri, const char *fold, size_t n) {
+static bool needs_ok(vnx_matcher *m, signed char *memo, size_t ri, const char *fold, size_t n) {
   size_t a = m->nidoff[ri], b = m->nidoff[ri + 1];
   if (a == b) return true;
   for (size_t i = a; i < b; i++) {
     size_t u = m->nid[i];
-    if (m->memo[u] < 0) {
+    if (memo[u] < 0) {
       const unsigned char *l = (const unsigned char *)m->ulit[u];
       size_t ln = m->ulen[u];
       bool maybe = ln <= n;
@@ -236,9 +249,9 @@ static bool needs_ok(vnx_matcher *m, size_t ri, const char *fold, size_t n) {
         unsigned k = (unsigned)l[j] << 8 | l[j + 1];
         if (!(m->pairs[k >> 6] >> (k & 63) & 1)) maybe = false;
       }
-      m->memo[u] = maybe && vnx_contains(fold, n, m->ulit[u], ln);
+      memo[u] = maybe && vnx_contains(fold, n, m->ulit[u], ln);
     }
-    if (m->memo[u]) return true;
+    if (memo[u]) return true;
   }
   return false;
 }
@@ -367,23 +380,23 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   rec->text = vnx_xstrndup(doc->text.s + nstart, nend - nstart);
 }
 
-/* vnx_fold_lower of the line into m->fold, and whether every code point is
+/* vnx_fold_lower of the line into the slot's fold, and whether every code point is
  * one where the start strings are exact (vnx_start_cp_safe; the folded line
  * then has the same length and its positions are the line's). Well-formed
  * two- and three-byte sequences below CPSAFE_N are lowered from a table
  * (utf8proc_tolower, as vnx_fold_lower does); anything else goes through
  * vnx_fold_lower's own code path, so the bytes are the same. */
-static size_t fold_line(vnx_matcher *m, const char *s, size_t n, bool *safe) {
+static size_t fold_line(vnx_matcher *m, struct lslot *L, const char *s, size_t n, bool *safe) {
   if (!m->lower) {
     *safe = false;
-    return vnx_fold_lower(s, n, &m->fold, &m->foldcap);
+    return vnx_fold_lower(s, n, &L->fold, &L->foldcap);
   }
-  if (m->foldcap < 3 * n + 1) { /* a code point lowers to at most 3 bytes here */
-    m->foldcap = 3 * n + 1 > 64 ? 3 * n + 1 : 64;
-    m->fold = vnx_xrealloc(m->fold, m->foldcap);
+  if (L->foldcap < 3 * n + 1) { /* a code point lowers to at most 3 bytes here */
+    L->foldcap = 3 * n + 1 > 64 ? 3 * n + 1 : 64;
+    L->fold = vnx_xrealloc(L->fold, L->foldcap);
   }
   const unsigned char *u = (const unsigned char *)s;
-  unsigned char *o = (unsigned char *)m->fold;
+  unsigned char *o = (unsigned char *)L->fold;
   size_t len = 0;
   bool ok = true;
   for (size_t i = 0; i < n;) {
@@ -424,17 +437,17 @@ static size_t fold_line(vnx_matcher *m, const char *s, size_t n, bool *safe) {
     /* the rest of the line the general way (same bytes as vnx_fold_lower) */
     char *rest = NULL;
     size_t rcap = 0, rl = vnx_fold_lower(s + i, n - i, &rest, &rcap);
-    if (len + rl + 1 > m->foldcap) {
-      m->foldcap = len + rl + 1;
-      m->fold = vnx_xrealloc(m->fold, m->foldcap);
+    if (len + rl + 1 > L->foldcap) {
+      L->foldcap = len + rl + 1;
+      L->fold = vnx_xrealloc(L->fold, L->foldcap);
     }
-    memcpy(m->fold + len, rest, rl);
+    memcpy(L->fold + len, rest, rl);
     free(rest);
     len += rl;
     ok = false;
     break;
   }
-  m->fold[len] = 0;
+  L->fold[len] = 0;
   *safe = ok && len == n;
   return len;
 }
@@ -481,32 +494,40 @@ static int find(vnx_matcher *m, const pcre2_code *code, bool jit, bool cand, con
 #define BLOCK_LINES 2048
 #define BLOCK_BYTES (512 * 1024)
 
-/* pass 1: fold, start strings, prefilter of line bl (its text: subj, ll) */
-static void scan_line(vnx_matcher *m, uint32_t bl, const char *subj, size_t ll) {
+/* pass 1, first half: fold line bl into slot L and ready its start scan
+ * (the start automaton runs where the fold keeps every position: starts) */
+static void scan_begin(vnx_matcher *m, struct lslot *L, uint32_t bl, vnx_doc *doc) {
   const vnx_ruleset *rs = m->rs;
   bool safe;
-  size_t fl = fold_line(m, subj, ll, &safe);
-  /* candidate starts and the needs literals: one run of the start
-   * automaton over the folded line, then the prefilter from what it found.
-   * Where it does not run, the literals are looked for in the line, after
-   * a check of the byte pairs (pairs is all zero between lines: the bits
-   * set here are cleared below). */
-  bool starts = m->st && safe;
-  m->bl[bl].starts = starts;
-  if (starts) {
-    if (m->nu) memcpy(m->memo, m->memo0, m->nu);
-    for (size_t ri = 0; ri < 2 * rs->n; ri++) m->nsp[ri] = 0;
-    vnx_startbuf b = {m->memo, m->sp, m->nsp, m->capsp};
-    vnx_starts_scan(m->st, subj, m->fold, fl, &b);
-    /* the candidates of each pattern on this line, kept for pass 2 */
+  L->fl = fold_line(m, L, doc->text.s + m->bl[bl].ls, m->bl[bl].ll, &safe);
+  L->starts = m->st && safe;
+  m->bl[bl].starts = L->starts;
+  if (L->starts) {
+    if (m->nu) memcpy(L->memo, m->memo0, m->nu);
+    for (size_t ri = 0; ri < 2 * rs->n; ri++) L->nsp[ri] = 0;
+  } else if (m->nu) {
+    memset(L->memo, -1, m->nu);
+  }
+}
+
+/* pass 1, second half, once the scan has run: the candidates of each
+ * pattern on line bl kept for pass 2, and the prefilter. Where the scan
+ * did not run, the needs literals are looked for in the line, after a
+ * check of the byte pairs (pairs is all zero between lines: the bits set
+ * here are cleared below). */
+static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
+  const vnx_ruleset *rs = m->rs;
+  const char *fold = L->fold;
+  size_t fl = L->fl;
+  if (L->starts) {
     for (size_t ri = 0; ri < 2 * rs->n; ri++) {
-      size_t n = m->nsp[ri];
+      size_t n = L->nsp[ri];
       if (!n) continue;
       if (m->npool + n > m->cappool) {
         m->cappool = (m->npool + n) * 2;
         m->pool = vnx_xrealloc(m->pool, m->cappool * sizeof *m->pool);
       }
-      memcpy(m->pool + m->npool, m->sp[ri], n * sizeof *m->pool);
+      memcpy(m->pool + m->npool, L->sp[ri], n * sizeof *m->pool);
       vnx_u32list *l = &m->cs[ri];
       if (l->n + 3 > l->cap) {
         l->cap = l->cap ? 2 * l->cap + 3 : 48;
@@ -518,15 +539,14 @@ static void scan_line(vnx_matcher *m, uint32_t bl, const char *subj, size_t ll) 
       m->npool += n;
     }
   } else {
-    if (m->nu) memset(m->memo, -1, m->nu);
     m->pairs_on = true;
     for (size_t i = 0; i + 1 < fl; i++) {
-      unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
+      unsigned k = (unsigned)(unsigned char)fold[i] << 8 | (unsigned char)fold[i + 1];
       m->pairs[k >> 6] |= (uint64_t)1 << (k & 63);
     }
   }
   for (size_t ri = 0; ri < rs->n; ri++) {
-    if (!needs_ok(m, ri, m->fold, fl)) continue;
+    if (!needs_ok(m, L->memo, ri, fold, fl)) continue;
     vnx_u32list *l = &m->al[ri];
     if (l->n == l->cap) {
       l->cap = l->cap ? 2 * l->cap : 64;
@@ -536,11 +556,31 @@ static void scan_line(vnx_matcher *m, uint32_t bl, const char *subj, size_t ll) 
   }
   if (m->pairs_on) {
     for (size_t i = 0; i + 1 < fl; i++) {
-      unsigned k = (unsigned)(unsigned char)m->fold[i] << 8 | (unsigned char)m->fold[i + 1];
+      unsigned k = (unsigned)(unsigned char)fold[i] << 8 | (unsigned char)fold[i + 1];
       m->pairs[k >> 6] = 0;
     }
     m->pairs_on = false;
   }
+}
+
+/* pass 1 for lines a and b (b == a: one line): the start automaton walks
+ * both lines in one loop, so that the table lookups of one line overlap
+ * those of the other (one walk alone waits on each lookup) */
+static void scan_pair(vnx_matcher *m, vnx_doc *doc, uint32_t a, uint32_t b) {
+  struct lslot *A = &m->sl[0], *B = &m->sl[1];
+  scan_begin(m, A, a, doc);
+  if (b != a) scan_begin(m, B, b, doc);
+  const char *ta = doc->text.s + m->bl[a].ls, *tb = doc->text.s + m->bl[b].ls;
+  vnx_startbuf ba = {A->memo, A->sp, A->nsp, A->capsp};
+  vnx_startbuf bb = {B->memo, B->sp, B->nsp, B->capsp};
+  if (b != a && A->starts && B->starts) {
+    vnx_starts_scan2(m->st, ta, A->fold, A->fl, &ba, tb, B->fold, B->fl, &bb);
+  } else {
+    if (A->starts) vnx_starts_scan(m->st, ta, A->fold, A->fl, &ba);
+    if (b != a && B->starts) vnx_starts_scan(m->st, tb, B->fold, B->fl, &bb);
+  }
+  scan_end(m, A, a);
+  if (b != a) scan_end(m, B, b);
 }
 
 /* The candidates of pattern list l on line bl ((line, offset, count)
@@ -703,7 +743,7 @@ static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   m->npool = m->nc = m->nov = m->nlw = 0;
   for (size_t ri = 0; ri < 2 * rs->n; ri++) m->cs[ri].n = 0;
   for (size_t ri = 0; ri < rs->n; ri++) m->al[ri].n = 0;
-  for (uint32_t bl = 0; bl < nbl; bl++) scan_line(m, bl, doc->text.s + m->bl[bl].ls, m->bl[bl].ll);
+  for (uint32_t bl = 0; bl < nbl; bl += 2) scan_pair(m, doc, bl, bl + 1 < nbl ? bl + 1 : bl);
   for (size_t ri = 0; ri < rs->n; ri++) {
     struct timespec t0;
     if (m->ns) clock_gettime(CLOCK_MONOTONIC, &t0);

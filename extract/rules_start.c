@@ -1216,39 +1216,75 @@ static void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
   b->n[rule] = n + 1;
 }
 
-void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
-                     vnx_startbuf *b) {
-  const unsigned char *u = (const unsigned char *)line;
-  if (!st->delta) return;
-  const unsigned char *f = (const unsigned char *)fold;
+/* The outputs of state s, reached after byte e of the folded line f (u:
+ * the line). */
+static inline void scan_out(const vnx_starts *st, const unsigned char *u, const unsigned char *f,
+                            uint32_t s, size_t e, vnx_startbuf *b) {
+  for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) {
+    const sout *o = &st->out[i];
+    if (o->rule >= st->nr2) { /* a needs literal ends at e, if its bytes are there */
+      uint32_t u = o->rule - st->nr2;
+      if (!b->lit[u] && memcmp(f + e + 1 - o->len, st->lit[u], o->len) == 0) b->lit[u] = 1;
+      continue;
+    }
+    /* a string of len bytes ends at e; the marker stands before 0 */
+    size_t p = e + 1 + o->bol - o->len;
+    /* its lookbehind fails (the line's byte: the class is read as written) */
+    if (p > 0 && nb_has(o->nb, u[p - 1])) continue;
+    /* the case of its first code point: a capital is where the folded
+     * line differs from the line (the lines scanned keep their length) */
+    if (o->cx && !o->bol) {
+      size_t k = (size_t)utf8_len(u[p]);
+      bool upper = memcmp(u + p, f + p, k) != 0;
+      if (o->cx & (upper ? CX_UPPER : CX_OTHER)) continue;
+    }
+    add_start(b, o->rule, p);
+  }
+}
+
+/* the line start: the marker byte, before position 0 */
+static inline uint32_t scan_bol(const vnx_starts *st, vnx_startbuf *b) {
+  uint32_t s = st->delta[st->cls[START_BOL]] & ~START_OUT;
+  for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) add_start(b, st->out[i].rule, 0);
+  return s;
+}
+
+/* bytes [e, n) of a line from state s */
+static void scan_rest(const vnx_starts *st, const unsigned char *u, const unsigned char *f,
+                      size_t e, size_t n, uint32_t s, vnx_startbuf *b) {
   const uint16_t *d = st->delta;
   size_t nc = st->ncls;
-  /* the line start: the marker byte, before position 0 */
-  uint32_t s = d[st->cls[START_BOL]] & ~START_OUT;
-  for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) add_start(b, st->out[i].rule, 0);
-  for (size_t e = 0; e < n; e++) {
+  for (; e < n; e++) {
     uint32_t x = d[s * nc + st->cls[f[e]]];
     s = x & ~START_OUT;
-    if (!(x & START_OUT)) continue;
-    for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) {
-      const sout *o = &st->out[i];
-      if (o->rule >= st->nr2) { /* a needs literal ends at e, if its bytes are there */
-        uint32_t u = o->rule - st->nr2;
-        if (!b->lit[u] && memcmp(f + e + 1 - o->len, st->lit[u], o->len) == 0) b->lit[u] = 1;
-        continue;
-      }
-      /* a string of len bytes ends at e; the marker stands before 0 */
-      size_t p = e + 1 + o->bol - o->len;
-      /* its lookbehind fails (the line's byte: the class is read as written) */
-      if (p > 0 && nb_has(o->nb, u[p - 1])) continue;
-      /* the case of its first code point: a capital is where the folded
-       * line differs from the line (the lines scanned keep their length) */
-      if (o->cx && !o->bol) {
-        size_t k = (size_t)utf8_len(u[p]);
-        bool upper = memcmp(u + p, f + p, k) != 0;
-        if (o->cx & (upper ? CX_UPPER : CX_OTHER)) continue;
-      }
-      add_start(b, o->rule, p);
-    }
+    if (x & START_OUT) scan_out(st, u, f, s, e, b);
   }
+}
+
+void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
+                     vnx_startbuf *b) {
+  if (!st->delta) return;
+  uint32_t s = scan_bol(st, b);
+  scan_rest(st, (const unsigned char *)line, (const unsigned char *)fold, 0, n, s, b);
+}
+
+void vnx_starts_scan2(const vnx_starts *st, const char *line1, const char *fold1, size_t n1,
+                      vnx_startbuf *b1, const char *line2, const char *fold2, size_t n2,
+                      vnx_startbuf *b2) {
+  if (!st->delta) return;
+  const unsigned char *u1 = (const unsigned char *)line1, *f1 = (const unsigned char *)fold1;
+  const unsigned char *u2 = (const unsigned char *)line2, *f2 = (const unsigned char *)fold2;
+  const uint16_t *d = st->delta;
+  size_t nc = st->ncls, n = n1 < n2 ? n1 : n2;
+  uint32_t s1 = scan_bol(st, b1), s2 = scan_bol(st, b2);
+  for (size_t e = 0; e < n; e++) {
+    uint32_t x1 = d[s1 * nc + st->cls[f1[e]]];
+    uint32_t x2 = d[s2 * nc + st->cls[f2[e]]];
+    s1 = x1 & ~START_OUT;
+    s2 = x2 & ~START_OUT;
+    if (x1 & START_OUT) scan_out(st, u1, f1, s1, e, b1);
+    if (x2 & START_OUT) scan_out(st, u2, f2, s2, e, b2);
+  }
+  scan_rest(st, u1, f1, n, n1, s1, b1);
+  scan_rest(st, u2, f2, n, n2, s2, b2);
 }
