@@ -712,6 +712,41 @@ static bool upper_at(const char *t, size_t a, size_t end) {
   return up;
 }
 
+/* The body at a is the subject after a fronted adverbial: the clause
+ * opens with a word that starts a purpose, time, basis or condition phrase
+ * ("Nhằm tiếp tục ..., Công an tỉnh nghiên cứu", "Trong thời gian giữa hai
+ * kỳ họp, Thường trực Hội đồng nhân dân tỉnh xem xét", "Căn cứ Kế hoạch ...,
+ * trên cơ sở đề xuất của ..., Sở Tài chính tổng hợp"), a comma closes the
+ * phrase right before the body, and a verb follows the body (a lower-case
+ * word that is not a preposition or a conjunction, so "..., Sở A và Sở B"
+ * or "..., Sở A của ..." stay out). */
+static bool after_fronted(const char *t, size_t cs, size_t a, size_t e, size_t end) {
+  static const char *const FRONT[] = {"Nhằm ", "Để ", "Trong ", "Căn cứ ", "Trên cơ sở ", "Sau khi ",
+                                      "Khi ", "Thực hiện ", "Theo ", "Qua ", "Ngoài ra", "Bên cạnh ",
+                                      "Đồng thời", "Từ ", "Với ", NULL};
+  static const char *const NOT_VERB[] = {"và", "của", "với", "cùng", "theo", "tại", "trong", "thuộc",
+                                         "về", "cho", "là", "được", "các", "có", "đã", NULL};
+  while (cs < a && is_space(t[cs])) cs++;
+  bool front = false;
+  for (int i = 0; FRONT[i] && !front; i++) {
+    size_t k = strlen(FRONT[i]);
+    front = cs + k <= a && memcmp(t + cs, FRONT[i], k) == 0;
+  }
+  if (!front) return false;
+  size_t q = a;
+  while (q > cs && is_space(t[q - 1])) q--;
+  if (q == cs || t[q - 1] != ',') return false;
+  while (e < end && t[e] == ' ') e++;
+  if (e >= end || upper_at(t, e, end)) return false;
+  unsigned char ch = (unsigned char)t[e];
+  if (ch < 0x80 && !(ch >= 'a' && ch <= 'z')) return false;
+  size_t w = e;
+  while (w < end && t[w] != ' ' && t[w] != ',' && t[w] != '\n' && t[w] != ';' && t[w] != '.') w++;
+  for (int i = 0; NOT_VERB[i]; i++)
+    if (strlen(NOT_VERB[i]) == w - e && memcmp(t + e, NOT_VERB[i], w - e) == 0) return false;
+  return true;
+}
+
 /* An elliptic list of names between two bodies: "UBND các phường: Ba Đình,
  * Hoàn Kiếm, Văn Miếu – Quốc Tử Giám, Từ Liêm và UBND xã Bát Tràng": after the
  * colon only capitalised words, commas, dashes and "và". */
@@ -928,6 +963,8 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
         /* a continuation line after a page break or a wrap: its first words
          * end the previous line's sentence */
         if (!(g->cont && cs == g->body) && gap_is(t, cs, r->nstart, SUBJECT_GAPS)) set_role(r, "lead");
+        else if (!(g->cont && cs == g->body) && after_fronted(t, cs, r->nstart, r->nend, g->end))
+          set_role(r, "lead");
         else { c->drop[i] = true; continue; }
       }
     }

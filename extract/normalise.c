@@ -1254,7 +1254,10 @@ static void line_full(const char *s, linfo *L) {
  *    conjunction at >= 20 characters, a name's head at >= 50), even when
  *    L+1 starts with a digit or a capital; or
  *  - L+1 starts lower case and L has >= 20 characters (resolutions
- *    converted with short wrapped lines).
+ *    converted with short wrapped lines), or L opens a list item, however
+ *    short: an item cut after its first word ("- Chỉ\nđạo Ban Dân tộc
+ *    tỉnh ...", "- Nhằm\ntiếp tục ...") goes on; a short item that ends
+ *    there ends with punctuation or is followed by a capital or an item.
  * Documents with one paragraph per line and blank lines between paragraphs
  * are unchanged. The newline becomes one space mapping to the newline
  * byte(s). Blank lines stay, one "\n" each. */
@@ -1330,7 +1333,8 @@ static void pass_join(nbuf *in, const bool *trail, size_t nlines) {
       if (!cur.final_punct) {
         int dg = ends_dangling(s, cur.a, cur.b);
         join = (cur.nchars >= 50 && (nxt.lower_start || tr || dg)) ||
-               (nxt.lower_start && (tr || cur.nchars >= 20)) || (dg == 2 && cur.nchars >= 20);
+               (nxt.lower_start && (tr || cur.nchars >= 20 || cur.starts_item)) ||
+               (dg == 2 && cur.nchars >= 20);
       } else
         join = soft_punct && tr && cur.nchars >= 50;
     }
