@@ -386,6 +386,24 @@ static void set_role(vnx_record *r, const char *role) {
   json_object_set_new(r->fields, "role", vnx_json_string(role));
 }
 
+/* The "section" values: one JSON string per section path, shared by the
+ * records in it (json_incref) instead of a string made, written and freed
+ * per record. A run of segments shares one path string and records come
+ * in about text order, so the path last asked for is usually it. */
+typedef struct seccache {
+  const char *path;
+  json_t *v;
+} seccache;
+
+static json_t *section_json(seccache *c, const char *path) {
+  if (!c->v || c->path != path) {
+    json_decref(c->v);
+    c->path = path;
+    c->v = vnx_json_string(path);
+  }
+  return json_incref(c->v);
+}
+
 /* ---- table body columns ----------------------------------------------------- */
 
 /* words that start a new member of a list in a cell ("..., UBND cấp xã") */
@@ -1155,7 +1173,7 @@ static void append_cell(const vnx_doc *d, const vnx_seg *g, int col, char **buf,
   (*buf)[ol + (b - a)] = 0;
 }
 
-static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
+static void make_task(vnx_doc *d, const taskix *ix, const unit *u, seccache *sc) {
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
   const vnx_seg *g = &S->v[u->seg];
@@ -1256,7 +1274,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   json_object_set_new(f, "indicators", inds);
   json_object_set_new(f, "references", refs);
   if (u->row) json_object_set_new(f, "product", product ? vnx_json_spans(product, product_whole) : json_null());
-  json_object_set_new(f, "section", vnx_json_string(g->section ? g->section : ""));
+  json_object_set_new(f, "section", section_json(sc, g->section ? g->section : ""));
   free(text);
   free(product);
   vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", f);
@@ -1264,7 +1282,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   /* the record's text is the task text (not the whole span with label) */
 }
 
-static void make_tasks(vnx_doc *d, const bool *dir) {
+static void make_tasks(vnx_doc *d, const bool *dir, seccache *sc) {
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
   size_t cap = 64, nu = 0;
@@ -1388,7 +1406,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
     for (int k = 0; k < u->nleadins; k++) u->leadins[k] = L[nl - u->nleadins + k].seg;
     last_unit_seg = (long)i;
   }
-  for (size_t k = 0; k < nu; k++) make_task(d, &ix, &U[k]);
+  for (size_t k = 0; k < nu; k++) make_task(d, &ix, &U[k], sc);
   free(U);
   kindix_free(&ix.body);
   kindix_free(&ix.indicator);
@@ -1409,12 +1427,14 @@ void vnx_link(vnx_doc *d, const char *issuer) {
   table_bodies(&c);
   prose_bodies(&c, dir, issuer);
   compact(&c);
-  make_tasks(d, dir);
+  seccache sc = {NULL, NULL};
+  make_tasks(d, dir, &sc);
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (!json_object_get(r->fields, "section"))
-      json_object_set_new(r->fields, "section", vnx_json_string(vnx_section_at(d->seg, r->nstart)));
+      json_object_set_new(r->fields, "section", section_json(&sc, vnx_section_at(d->seg, r->nstart)));
   }
+  json_decref(sc.v);
   free(dir);
   free(c.drop);
   rhash_free(&c.body_span);
