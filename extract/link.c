@@ -147,9 +147,11 @@ static bool *mark_directives(const vnx_doc *d) {
  * records are added). They hold record indices, never pointers: adding a
  * record may move d->recs.v. */
 
-/* record indices of one kind, sorted by nstart, then index */
+/* record indices of one kind, sorted by nstart, then index; at[i] is
+ * the nstart of record v[i], so a look-up searches one array instead of
+ * reaching into a record at every step (a cache miss each) */
 typedef struct kindix {
-  size_t *v;
+  size_t *v, *at;
   size_t n;
 } kindix;
 
@@ -175,14 +177,21 @@ static void kindix_build(const vnx_doc *d, const char *kind, size_t limit, kindi
     if (strcmp(d->recs.v[i].kind, kind) == 0) k->v[k->n++] = i;
   g_ix_recs = &d->recs;
   qsort(k->v, k->n, sizeof *k->v, cmp_ix_start);
+  k->at = vnx_xmalloc((k->n + 1) * sizeof *k->at);
+  for (size_t i = 0; i < k->n; i++) k->at[i] = d->recs.v[k->v[i]].nstart;
+}
+
+static void kindix_free(kindix *k) {
+  free(k->v);
+  free(k->at);
 }
 
 /* first position in k whose record starts at or after off */
-static size_t kindix_lower(const vnx_doc *d, const kindix *k, size_t off) {
+static size_t kindix_lower(const kindix *k, size_t off) {
   size_t lo = 0, hi = k->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (d->recs.v[k->v[mid]].nstart < off) lo = mid + 1;
+    if (k->at[mid] < off) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -377,6 +386,24 @@ static void set_role(vnx_record *r, const char *role) {
   json_object_set_new(r->fields, "role", vnx_json_string(role));
 }
 
+/* The "section" values: one JSON string per section path, shared by the
+ * records in it (json_incref) instead of a string made, written and freed
+ * per record. A run of segments shares one path string and records come
+ * in about text order, so the path last asked for is usually it. */
+typedef struct seccache {
+  const char *path;
+  json_t *v;
+} seccache;
+
+static json_t *section_json(seccache *c, const char *path) {
+  if (!c->v || c->path != path) {
+    json_decref(c->v);
+    c->path = path;
+    c->v = vnx_json_string(path);
+  }
+  return json_incref(c->v);
+}
+
 /* ---- table body columns ----------------------------------------------------- */
 
 /* words that start a new member of a list in a cell ("..., UBND cấp xã") */
@@ -551,7 +578,7 @@ static void table_bodies(linkctx *c) {
                            : (int)col == clead ? "lead"
                            : (int)col == csup ? "support" : NULL;
         /* rule records inside this cell */
-        for (size_t q = kindix_lower(d, &bodies, a); q < bodies.n; q++) {
+        for (size_t q = kindix_lower(&bodies, a); q < bodies.n; q++) {
           size_t k = bodies.v[q];
           vnx_record *r = &d->recs.v[k];
           if (r->nstart > b) break; /* nend >= nstart > b */
@@ -562,7 +589,7 @@ static void table_bodies(linkctx *c) {
       }
     }
   }
-  free(bodies.v);
+  kindix_free(&bodies);
 }
 
 /* ---- roles in prose ---------------------------------------------------------- */
@@ -1101,7 +1128,7 @@ static bool only_bodies(const vnx_doc *d, const taskix *ix, const vnx_seg *g) {
     if (p >= e) break;
     if (e - p >= 3 && memcmp(t + p, "và", 3) == 0 && (p + 3 >= e || t[p + 3] == ' ')) { p += 3; continue; }
     size_t best = 0;
-    for (size_t q = kindix_lower(d, &ix->body, p); q < ix->body.n; q++) {
+    for (size_t q = kindix_lower(&ix->body, p); q < ix->body.n; q++) {
       const vnx_record *r = &d->recs.v[ix->body.v[q]];
       if (r->nstart != p) break;
       if (r->nend > best) best = r->nend;
@@ -1122,7 +1149,7 @@ static void ids_of_roles(vnx_doc *d, const taskix *ix, json_t *arr, json_t *cons
                          size_t a, size_t b, const char *kind, const char *role) {
   if (b <= a) return;
   const kindix *k = taskix_of(ix, kind);
-  size_t lo = kindix_lower(d, k, a), hi = kindix_lower(d, k, b);
+  size_t lo = kindix_lower(k, a), hi = kindix_lower(k, b);
   if (hi <= lo) return;
   size_t nsel = hi - lo;
   size_t buf[64];
@@ -1161,12 +1188,12 @@ static void body_ids(vnx_doc *d, const taskix *ix, json_t *const roles[4], size_
 
 /* the record of a kind that starts first in [a, b) (the first in record
  * order among equals), or -1 */
-static long first_of_rec_order(const vnx_doc *d, const taskix *ix, size_t a, size_t b,
+static long first_of_rec_order(const taskix *ix, size_t a, size_t b,
                                const char *kind) {
   if (b <= a) return -1;
   const kindix *k = taskix_of(ix, kind);
-  size_t lo = kindix_lower(d, k, a);
-  if (lo < k->n && d->recs.v[k->v[lo]].nstart < b) return (long)k->v[lo];
+  size_t lo = kindix_lower(k, a);
+  if (lo < k->n && k->at[lo] < b) return (long)k->v[lo];
   return -1;
 }
 
@@ -1183,7 +1210,7 @@ static void append_cell(const vnx_doc *d, const vnx_seg *g, int col, char **buf,
   (*buf)[ol + (b - a)] = 0;
 }
 
-static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
+static void make_task(vnx_doc *d, const taskix *ix, const unit *u, seccache *sc) {
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
   const vnx_seg *g = &S->v[u->seg];
@@ -1217,12 +1244,12 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
       ids_of(d, ix, refs, rg->start, rg->end + 1, "reference", NULL);
       ids_of(d, ix, dls, rg->start, rg->end + 1, "deadline", NULL);
       if (deadline < 0 && ctime >= 0 && (size_t)ctime < rg->ncells)
-        deadline = first_of_rec_order(d, ix, rg->cells[ctime].start, rg->cells[ctime].end + 1, "deadline");
+        deadline = first_of_rec_order(ix, rg->cells[ctime].start, rg->cells[ctime].end + 1, "deadline");
     }
     if (deadline < 0)
       for (size_t k = 0; k <= row->nconts && deadline < 0; k++) {
         const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
-        deadline = first_of_rec_order(d, ix, rg->start, rg->end + 1, "deadline");
+        deadline = first_of_rec_order(ix, rg->start, rg->end + 1, "deadline");
       }
     if (!text) text = vnx_xstrdup("");
     json_object_set_new(f, "label", vnx_json_string(g->label));
@@ -1250,10 +1277,9 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
       ids_of(d, ix, inds, ra, rb, "indicator", NULL);
       ids_of(d, ix, refs, ra, rb, "reference", NULL);
       ids_of(d, ix, dls, ra, rb, "deadline", NULL);
-      if (deadline < 0) deadline = first_of_rec_order(d, ix, ra, rb, "deadline");
+      if (deadline < 0) deadline = first_of_rec_order(ix, ra, rb, "deadline");
     }
-    for (char *p = text; *p; p++)
-      if (*p == '\n') *p = ' ';
+    for (char *p = text; (p = memchr(p, '\n', tl - (size_t)(p - text))) != NULL; p++) *p = ' ';
     if (g->label[0] && strcmp(g->label, "-") != 0 && strcmp(g->label, "+") != 0)
       json_object_set_new(f, "label", vnx_json_string(g->label));
     /* inherit from lead-ins, nearest first, a role the item does not name */
@@ -1285,7 +1311,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   json_object_set_new(f, "indicators", inds);
   json_object_set_new(f, "references", refs);
   if (u->row) json_object_set_new(f, "product", product ? vnx_json_spans(product, product_whole) : json_null());
-  json_object_set_new(f, "section", vnx_json_string(g->section ? g->section : ""));
+  json_object_set_new(f, "section", section_json(sc, g->section ? g->section : ""));
   free(text);
   free(product);
   vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", f);
@@ -1293,7 +1319,7 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u) {
   /* the record's text is the task text (not the whole span with label) */
 }
 
-static void make_tasks(vnx_doc *d, const bool *dir) {
+static void make_tasks(vnx_doc *d, const bool *dir, seccache *sc) {
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
   size_t cap = 64, nu = 0;
@@ -1371,7 +1397,7 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
     }
     /* a trailing sentence that dates the items before it */
     if (g->kind == VNX_SEG_PARA && starts_with_ci(d, g->body, e, TRAILING)) {
-      long dl = first_of_rec_order(d, &ix, g->start, e, "deadline");
+      long dl = first_of_rec_order(&ix, g->start, e, "deadline");
       if (dl >= 0)
         for (size_t k = group_first; k < nu; k++)
           if (U[k].group == group && !U[k].row) U[k].trailing = dl;
@@ -1417,12 +1443,12 @@ static void make_tasks(vnx_doc *d, const bool *dir) {
     for (int k = 0; k < u->nleadins; k++) u->leadins[k] = L[nl - u->nleadins + k].seg;
     last_unit_seg = (long)i;
   }
-  for (size_t k = 0; k < nu; k++) make_task(d, &ix, &U[k]);
+  for (size_t k = 0; k < nu; k++) make_task(d, &ix, &U[k], sc);
   free(U);
-  free(ix.body.v);
-  free(ix.indicator.v);
-  free(ix.reference.v);
-  free(ix.deadline.v);
+  kindix_free(&ix.body);
+  kindix_free(&ix.indicator);
+  kindix_free(&ix.reference);
+  kindix_free(&ix.deadline);
 }
 
 /* ---- entry point ------------------------------------------------------------------- */
@@ -1438,12 +1464,14 @@ void vnx_link(vnx_doc *d, const char *issuer) {
   table_bodies(&c);
   prose_bodies(&c, dir, issuer);
   compact(&c);
-  make_tasks(d, dir);
+  seccache sc = {NULL, NULL};
+  make_tasks(d, dir, &sc);
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (!json_object_get(r->fields, "section"))
-      json_object_set_new(r->fields, "section", vnx_json_string(vnx_section_at(d->seg, r->nstart)));
+      json_object_set_new(r->fields, "section", section_json(&sc, vnx_section_at(d->seg, r->nstart)));
   }
+  json_decref(sc.v);
   free(dir);
   free(c.drop);
   rhash_free(&c.body_span);

@@ -804,28 +804,50 @@ static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
   return b;
 }
 
+/* The offset of the first byte of s[i, len) with its high bit set, or len:
+ * eight bytes at a time (ASCII runs are short in Vietnamese, but a branch
+ * per byte costs more than a word test). */
+static size_t next_high(const char *s, size_t i, size_t len) {
+  const uint64_t high = 0x8080808080808080ull;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    w &= high;
+    if (w) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return i + ((unsigned)__builtin_ctzll(w) >> 3);
+#else
+      break;
+#endif
+    }
+  }
+  while (i < len && (unsigned char)s[i] < 0x80) i++;
+  return i;
+}
+
 /* Canonical tone placement, word by word (a word: letters and combining
- * marks). ASCII words carry no tone mark and stay as they are; unchanged
- * text is copied in runs. */
+ * marks). ASCII words carry no tone mark and stay as they are: the pass
+ * goes from one non-ASCII byte to the next, and looks at the word it is
+ * in (from the ASCII letters before it); unchanged text is copied in
+ * runs. */
 static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
   size_t i = 0, len = in->len, run = 0;
   tone_memo memo;
   memset(memo.len, 0, sizeof memo.len);
   const char *s = in->s;
   while (i < len) {
-    unsigned char b = (unsigned char)s[i];
-    size_t n;
-    if (b < 0x80) {
-      if (!ascii_letter(b)) { i++; continue; }
-      /* an ASCII word has no tone mark to move */
-      size_t j = i + 1;
-      while (j < len && ascii_letter((unsigned char)s[j])) j++;
-      if (j == len || (unsigned char)s[j] < 0x80) { i = j; continue; }
-    } else if (!is_word_cp(dec(s, len, i, &n))) {
-      i += n;
-      continue;
+    size_t q = next_high(s, i, len);
+    if (q == len) break;
+    size_t w = q; /* the word's start */
+    while (w > i && ascii_letter((unsigned char)s[w - 1])) w--;
+    if (w == q) {
+      size_t n;
+      if (!is_word_cp(dec(s, len, q, &n))) {
+        i = q + n;
+        continue;
+      }
     }
-    i = tone_scan(in, i, style, out, &run, &memo);
+    i = tone_scan(in, w, style, out, &run, &memo);
   }
   if (len > run) nb_copy(out, in, run, len - run);
 }
@@ -879,6 +901,29 @@ static inline void run_flush(nbuf *out, const nbuf *in, size_t *run, size_t upto
  * superscript digits (U+00B2, U+00B3, U+00B9, U+2070..U+2079) */
 static const bool markup_stop[256] = {['*'] = true, ['_'] = true, [0xC2] = true, [0xE2] = true};
 
+/* Has the word w a byte c? (The usual zero-byte test: it may also flag
+ * the byte after a real one, never misses one.) */
+static inline uint64_t has_byte(uint64_t w, unsigned char c) {
+  const uint64_t ones = 0x0101010101010101ull;
+  uint64_t x = w ^ (ones * c);
+  return (x - ones) & ~x & (ones * 0x80);
+}
+
+/* The first markup_stop byte in s[i, b), or b. Most text has none: it is
+ * passed eight bytes at a time. */
+static size_t next_markup_stop(const char *s, size_t i, size_t b) {
+  for (;;) {
+    for (; i + 8 <= b; i += 8) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if (has_byte(w, '*') | has_byte(w, '_') | has_byte(w, 0xC2) | has_byte(w, 0xE2)) break;
+    }
+    size_t e = i + 8 < b ? i + 8 : b;
+    while (i < e && !markup_stop[(unsigned char)s[i]]) i++;
+    if (i < e || e == b) return i;
+  }
+}
+
 /* Inline markup in [a, b): emphasis runs of '*' and "__", superscript
  * footnote markers. A single '*' is emphasis when it touches a word on one
  * side only (CommonMark flanking, simplified); with spaces on both sides
@@ -893,7 +938,7 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
   const char *s = in->s;
   size_t i = a;
   while (i < b) {
-    while (i < b && !markup_stop[(unsigned char)s[i]]) i++;
+    i = next_markup_stop(s, i, b);
     if (i == b) break;
     unsigned char ch = (unsigned char)s[i];
     if (ch == '*' || ch == '_') {
@@ -1063,9 +1108,10 @@ static bool is_fold_space(int32_t c) {
  * list markers at line start); dashes -> '-', ellipsis -> "...", curly
  * quotes -> straight. trail[i] says whether output line i had trailing
  * white space in the input (a hint for joining). */
-/* bytes that end a run pass_chars copies as it is */
-static const bool chars_stop[256] = {[' '] = true, ['\n'] = true, [0xC2] = true,
-                                     [0xE2] = true, [0xE3] = true, [0xEF] = true};
+/* bytes that end a run pass_chars copies as it is: 1 a space (only when
+ * another stop byte follows it), 3 the others (always) */
+static const unsigned char chars_stop[256] = {[' '] = 1, ['\n'] = 3, [0xC2] = 3,
+                                              [0xE2] = 3, [0xE3] = 3, [0xEF] = 3};
 
 static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) {
   const char *s = in->s;
@@ -1114,15 +1160,16 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       /* a run without white space, newline or a lead byte of the folded
        * or replaced characters (U+00A0, U+2000..U+206F, U+3000, U+FEFF) */
       size_t j = i + 1;
-      for (;;) {
-        while (j < len && !chars_stop[(unsigned char)s[j]]) j++;
-        /* one space between two such runs: no change, go on */
-        if (j + 1 < len && s[j] == ' ' && !chars_stop[(unsigned char)s[j + 1]]) {
-          j += 2;
-          continue;
-        }
-        break;
+      /* one space between two such runs is no change: go on. One test
+       * per byte, without a branch at each space (Vietnamese has one
+       * every few bytes: a mispredicted branch each) */
+      const unsigned char *u = (const unsigned char *)s;
+      while (j + 1 < len) {
+        unsigned st = chars_stop[u[j]];
+        if ((st & 2) | (st & chars_stop[u[j + 1]])) break;
+        j++;
       }
+      if (j + 1 == len && !chars_stop[u[j]]) j++; /* the last byte */
       i = j;
       continue;
     }

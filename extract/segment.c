@@ -470,8 +470,8 @@ static void split_cells(const char *text, vnx_seg *sg) {
   vnx_cell *c = vnx_xmalloc(cap * sizeof *c);
   size_t p = sg->start;
   for (;;) {
-    size_t q = p;
-    while (q < sg->end && text[q] != '\t') q++;
+    const char *tab = memchr(text + p, '\t', sg->end - p);
+    size_t q = tab ? (size_t)(tab - text) : sg->end;
     size_t a = p, b = q;
     while (a < b && (text[a] == ' ' || text[a] == '\r')) a++;
     while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\r')) b--;
@@ -628,8 +628,8 @@ void vnx_segment(vnx_doc *d) {
 
   size_t p = 0;
   while (p <= len) {
-    size_t e = p;
-    while (e < len && t[e] != '\n') e++;
+    const char *nl = p < len ? memchr(t + p, '\n', len - p) : NULL;
+    size_t e = nl ? (size_t)(nl - t) : len;
     if (S->n == cap) { cap *= 2; S->v = vnx_xrealloc(S->v, cap * sizeof *S->v); }
     vnx_seg *sg = &S->v[S->n];
     memset(sg, 0, sizeof *sg);
