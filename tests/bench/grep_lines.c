@@ -1,4 +1,4 @@
-/* grep_lines.c - what `pcre2grep -c -u -i -f PATFILE FILE...` does, for the
+/* grep_lines.c - what `pcre2grep -c -u -f PATFILE FILE...` does, for the
  * benchmark: per line, the patterns are tried in file order (JIT) until one
  * matches, and the matching lines are counted. pcre2grep refuses patterns
  * longer than 8192 bytes, and the body rules (their gazetteer and name
@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
     if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
     int err;
     PCRE2_SIZE eoff;
-    pcre2_code *c = pcre2_compile((PCRE2_SPTR)line, (PCRE2_SIZE)len, PCRE2_UTF | PCRE2_CASELESS,
+    pcre2_code *c = pcre2_compile((PCRE2_SPTR)line, (PCRE2_SIZE)len, PCRE2_UTF,
                                   &err, &eoff, NULL);
     if (!c) {
       PCRE2_UCHAR msg[256];
