@@ -523,6 +523,10 @@ static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
     for (size_t ri = 0; ri < 2 * rs->n; ri++) {
       size_t n = L->nsp[ri];
       if (!n) continue;
+      if (m->npool + n > UINT32_MAX) { /* offsets are u32: more than any document gives */
+        fprintf(stderr, "vnextract: too many candidate positions in one block\n");
+        abort();
+      }
       if (m->npool + n > m->cappool) {
         m->cappool = (m->npool + n) * 2;
         m->pool = vnx_xrealloc(m->pool, m->cappool * sizeof *m->pool);
@@ -666,11 +670,16 @@ static int match_rule(vnx_matcher *m, vnx_doc *doc, size_t ri, FILE *warn) {
         bool lim = rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
                    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
         if (warn) {
-          char buf[512];
-          snprintf(buf, sizeof buf, "%s:%u: warning: rule %s %s (%s)\n",
-                   doc->path ? doc->path : "-", vnx_doc_line_of(doc, os), r->id,
-                   lim ? "hit the match limit" : "failed", (const char *)msg);
-          keep_warning(m, bl, vnx_xstrdup(buf));
+          /* sized to fit: a path has no length limit */
+          const char *path = doc->path ? doc->path : "-", *why = lim ? "hit the match limit" : "failed";
+          unsigned line = vnx_doc_line_of(doc, os);
+#define LIMIT_FMT "%s:%u: warning: rule %s %s (%s)\n"
+          int k = snprintf(NULL, 0, LIMIT_FMT, path, line, r->id, why, (const char *)msg);
+          char *buf = vnx_xmalloc(k > 0 ? (size_t)k + 1 : 1);
+          buf[0] = 0;
+          if (k > 0) snprintf(buf, (size_t)k + 1, LIMIT_FMT, path, line, r->id, why, (const char *)msg);
+#undef LIMIT_FMT
+          keep_warning(m, bl, buf);
         }
         limits++;
         break;

@@ -11,7 +11,7 @@
 /* ---- stage times (VNX_STAGE_TIMES=1) ---------------------------------- */
 
 static _Atomic uint64_t stage_ns[VNX_ST_N];
-static int stage_on = -1; /* -1: environment not read yet */
+static _Atomic int stage_on = -1; /* -1: environment not read yet (threads may race to read it: same value) */
 
 bool vnx_stage_times_enabled(void) {
   if (stage_on < 0) {

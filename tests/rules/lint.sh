@@ -208,6 +208,17 @@ if grep -q "warning: rule lint.catastrophic hit the match limit" "$TMP/cat.err";
   sed 's/^/    /' "$TMP/cat.err" | head -5
 fi
 echo "catastrophic pattern on 1 MB: ${cpu}s CPU"
+# the warning is whole whatever the length of the path (it is kept, then
+# printed with the line's records)
+long="$TMP/$(printf 'd%.0s' $(seq 1 200))/$(printf 'e%.0s' $(seq 1 200))/$(printf 'f%.0s' $(seq 1 200))"
+mkdir -p "$long"
+head -c 20000 "$TMP/big.txt" > "$long/w.txt"
+printf '!\n' >> "$long/w.txt"
+"$VNX" extract --rules "$TMP/copy" -o "$TMP/long.jsonl" "$long/w.txt" 2>"$TMP/long.err"
+if grep -qx "$long/w.txt:1: warning: rule lint.catastrophic hit the match limit (.*)" "$TMP/long.err"; then ok; else
+  bad "catastrophic, long path: the warning is not whole:"
+  cut -c1-200 "$TMP/long.err" | head -3 | sed 's/^/    /'
+fi
 
 # ---- degenerate rules are refused, with the reason ---------------------------
 fresh
