@@ -784,12 +784,18 @@ static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   m->capc = m->capc2;
   m->capc2 = tc;
   /* cnt[bl] is now the end of line bl's candidates */
-  size_t a = 0;
+  /* the warnings of pass 2 came rule by rule: by line, a line's keeping
+   * their rule order (a stable insertion sort: there are few) */
+  for (size_t i = 1; i < m->nlw; i++) {
+    struct lwarn x = m->lw[i];
+    size_t j = i;
+    for (; j > 0 && m->lw[j - 1].line > x.line; j--) m->lw[j] = m->lw[j - 1];
+    m->lw[j] = x;
+  }
+  size_t a = 0, w = 0;
   for (uint32_t bl = 0; bl < nbl; bl++) {
     size_t b = m->cnt[bl];
-    /* the warnings of pass 2 came rule by rule: a line's in rule order */
-    for (size_t i = 0; i < m->nlw; i++)
-      if (m->lw[i].line == bl) fputs(m->lw[i].msg, warn);
+    for (; w < m->nlw && m->lw[w].line == bl; w++) fputs(m->lw[w].msg, warn);
     if (b > a) resolve_line(m, doc, bl, a, b, warn);
     a = b;
   }

@@ -220,6 +220,22 @@ if grep -qx "$long/w.txt:1: warning: rule lint.catastrophic hit the match limit 
   cut -c1-200 "$TMP/long.err" | head -3 | sed 's/^/    /'
 fi
 
+# warnings of two rules on several lines come line by line, a line's in rule
+# order (the rules run one by one over a block of lines; the warnings wait)
+add_rule zz_catastrophic2.rules "rule lint.catastrophic2
+  kind      deadline
+  needs     a
+  pattern   (?:a|a)+\$"
+awk 'BEGIN { s = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"; \
+             for (i = 0; i < 6; i++) s = s s; print s "!"; print "Giao Sở Tài chính chủ trì."; \
+             print s "!"; print s "!" }' > "$TMP/two.txt"
+"$VNX" extract --rules "$TMP/copy" -o "$TMP/two.jsonl" "$TMP/two.txt" 2>"$TMP/two.err"
+got=$(grep -o ':[0-9]*: warning: rule lint.catastrophic[0-9]*' "$TMP/two.err" | tr '\n' ' ')
+want=":1: warning: rule lint.catastrophic :1: warning: rule lint.catastrophic2 :3: warning: rule lint.catastrophic :3: warning: rule lint.catastrophic2 :4: warning: rule lint.catastrophic :4: warning: rule lint.catastrophic2 "
+if [ "$got" = "$want" ]; then ok; else
+  bad "limit warnings of two rules: want them by line, then rule; got: $got"
+fi
+
 # ---- degenerate rules are refused, with the reason ---------------------------
 fresh
 add_rule zz_lint.rules "rule lint.empty
