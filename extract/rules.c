@@ -1469,6 +1469,55 @@ static void compile_all(vnx_ruleset *rs, prule *rules, cjob *jobs, size_t n) {
 }
 
 /* The rule's checks, in rule order, once its patterns are compiled. */
+/* Does t[0..n) set an option at its top level, "(?i)" outside any group,
+ * which would then hold for what follows it? Escapes, \Q...\E, classes and
+ * comments are stepped over. */
+static bool sets_options_after(const char *t, size_t n) {
+  int depth = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (c == '\\') {
+      if (i + 1 < n && t[i + 1] == 'Q') {
+        i += 2;
+        while (i + 1 < n && !(t[i] == '\\' && t[i + 1] == 'E')) i++;
+      }
+      i++;
+    } else if (c == '[') {
+      i++;
+      if (i < n && t[i] == '^') i++;
+      if (i < n && t[i] == ']') i++; /* a first ']' is literal */
+      for (; i < n && t[i] != ']'; i++) {
+        if (t[i] == '\\') i++;
+        else if (t[i] == '[' && i + 1 < n && t[i + 1] == ':') {
+          const char *e = strstr(t + i, ":]");
+          if (e && (size_t)(e - t) < n) i = (size_t)(e - t) + 1;
+        }
+      }
+    } else if (c == '(') {
+      if (i + 2 < n && t[i + 1] == '?' && t[i + 2] == '#') {
+        while (i < n && t[i] != ')') i++;
+        continue;
+      }
+      size_t k = i + 1;
+      if (k < n && t[k] == '?') {
+        k++;
+        while (k < n && ((t[k] >= 'a' && t[k] <= 'z') || (t[k] >= 'A' && t[k] <= 'Z') ||
+                         t[k] == '-' || t[k] == '^'))
+          k++;
+        if (k < n && t[k] == ')' && k > i + 2) { /* "(?i)": no group */
+          if (depth == 0) return true;
+          i = k;
+          continue;
+        }
+      }
+      depth++;
+    } else if (c == ')') {
+      depth--;
+    }
+  }
+  return false;
+}
+
 static bool check_rule(loader *L, prule *p, cjob *j) {
   vnx_rule *r = &p->r;
   const vnx_srcfile *sf = &L->rs->src[r->src];
@@ -1506,6 +1555,16 @@ static bool check_rule(loader *L, prule *p, cjob *j) {
   if (p->npre) {
     unhold(L, &j->cd, true);
     if (!j->core_ok) return false;
+    /* the pattern lines are also searched alone (match.c): an option the
+     * prefix turns on for them would be missing there */
+    size_t wl = strlen(r->expanded), cl = strlen(r->core_expanded);
+    if (cl <= wl && memcmp(r->expanded + wl - cl, r->core_expanded, cl) == 0 &&
+        sets_options_after(r->expanded, wl - cl)) {
+      err_at(L, r->src, p->pre[0].line, p->pre[0].col,
+             "the prefix sets an option for what follows it (\"(?i)\"); the pattern lines are "
+             "also searched alone, without it: write \"(?i:...)\" around the prefix's own part");
+      return false;
+    }
     if (!r->core) {
       PCRE2_UCHAR msg[256];
       pcre2_get_error_message(j->ec[1], msg, sizeof msg);

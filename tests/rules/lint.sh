@@ -110,6 +110,28 @@ add_rule zz_lint.rules "rule lint.unknown_fragment
 run_lint
 expect_diag "unknown fragment" "$TMP/copy/zz_lint.rules" 4 "unknown fragment NO_SUCH_FRAGMENT"
 
+# a prefix that turns an option on for the pattern lines: they are also
+# searched alone, where it would be missing (the pattern would match "ZZ ban"
+# written as one, and not with the prefix)
+fresh
+add_rule zz_lint.rules "rule lint.prefix_option
+  kind      body
+  prefix    (?i)zz\\s
+  pattern   (?<span>Ban\\s\\w+)
+  expect    \"ZZ Ban abc\" -> text=\"Ban abc\"
+  reject    \"ban abc\""
+run_lint
+expect_diag "prefix sets an option" "$TMP/copy/zz_lint.rules" 3 "the prefix sets an option"
+fresh
+add_rule zz_lint.rules "rule lint.prefix_option_scoped
+  kind      body
+  prefix    (?i:zz)\\s
+  pattern   (?<span>Ban\\s\\w+)
+  expect    \"ZZ Ban abc\" -> text=\"Ban abc\"
+  reject    \"ban abc\""
+run_lint
+if [ "$st" -eq 0 ]; then ok; else bad "(?i:...) in a prefix: lint exited $st, want 0"; head -5 "$TMP/err"; fi
+
 fresh
 add_rule zz_lint.rules "rule lint.dup
   kind      deadline
