@@ -88,6 +88,8 @@ static int heading_class(const vnx_doc *d, const vnx_seg *g) {
   return c;
 }
 
+static size_t preamble_end(const vnx_doc *d);
+
 /* directive[i] for every segment */
 static bool *mark_directives(const vnx_doc *d) {
   const struct vnx_segments *S = d->seg;
@@ -132,6 +134,11 @@ static bool *mark_directives(const vnx_doc *d) {
   }
   if (!any_positive) /* no task headings at all: a plan, a decision, a letter */
     for (size_t i = 0; i < S->n; i++) dir[i] = true;
+  /* what comes before the enacting words of a resolution or a decision
+   * (its title, the legal basis: "Căn cứ Luật ...;", "Xét đề nghị của ...",
+   * "Trên cơ sở ...", then "QUYẾT NGHỊ:") says on what grounds, never what
+   * is to be done */
+  for (size_t i = 0, pe = preamble_end(d); i < pe; i++) dir[i] = false;
   for (size_t i = 0; i < S->n; i++) {
     vnx_seg_kind k = S->v[i].kind;
     if (k == VNX_SEG_FOOTNOTE || k == VNX_SEG_RECIPIENTS || k == VNX_SEG_SIGNATURE) dir[i] = false;

@@ -17,7 +17,11 @@ Checks, on the documents of SOURCE_ROOT/corpus:
     notice assigns it to;
   - in the June 2026 conclusion, items (1)–(4) of 7.1 carry the deadline
     30/6/2026 of the sentence after them, with the bodies of the 7.1 lead-in;
-  - every record has a `section`.
+  - every record has a `section`;
+  - in a resolution (made here, in a temporary file), what comes before its
+    enacting words "QUYẾT NGHỊ:" (the title, the legal basis: "Căn cứ ...",
+    "Trên cơ sở ...", "Theo đề nghị ...") gives no task, and the items of its
+    articles do.
 The last line is "N passed, N failed"; the exit status is 1 if any check failed.
 """
 import json
@@ -184,6 +188,36 @@ def june_checks(vnextract, rules, corpus):
     check(t is not None and not t.get("deadline"), "June conclusion: 7.2 (5) gets no deadline from 7.1")
 
 
+RESOLUTION = """HỘI ĐỒNG NHÂN DÂN
+TỈNH HÀ GIANG
+NGHỊ QUYẾT
+Về chất vấn tại kỳ họp thứ Năm
+HỘI ĐỒNG NHÂN DÂN TỈNH HÀ GIANG
+Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;
+Căn cứ Luật Hoạt động giám sát ngày 20 tháng 11 năm 2015;
+Trên cơ sở kết quả chất vấn tại Kỳ họp thứ Năm, Hội đồng nhân dân khóa XVII,
+Theo đề nghị của Sở Tài chính tại Tờ trình số 12/TTr-STC ngày 10/4/2026;
+QUYẾT NGHỊ:
+Điều 1. Giao Ủy ban nhân dân tỉnh chỉ đạo thực hiện các nhiệm vụ sau:
+1. Sở Tài chính chủ trì rà soát kinh phí, hoàn thành trước ngày 30/6/2026.
+2. Sở Xây dựng điều chỉnh kế hoạch trong tháng 8/2026.
+Điều 2. Nghị quyết có hiệu lực từ ngày ký.
+"""
+
+
+def resolution_checks(vnextract, rules):
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "nq.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(RESOLUTION)
+        recs = extract(vnextract, rules, path) or []
+    lines = sorted(r["line"] for r in recs if r["kind"] == "task")
+    check(not [n for n in lines if n <= 10], "resolution: no task from its title or legal basis (lines 1-10)",
+          str(lines))
+    check(12 in lines and 13 in lines, "resolution: the items of its first article are tasks", str(lines))
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__)
@@ -194,6 +228,7 @@ def main(argv):
     q1_checks(vnextract, rules, corpus)
     may_checks(vnextract, rules, corpus)
     june_checks(vnextract, rules, corpus)
+    resolution_checks(vnextract, rules)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
