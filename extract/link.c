@@ -1064,8 +1064,10 @@ typedef struct leadin {
 
 /* Not a directive although it is a paragraph or a numbered point: the
  * place/date line, the narration of the meeting ("Ngày 04/11/2025, Ban
- * Thường vụ Thành ủy họp"), an approval ("Cơ bản nhất trí với ..."), the
- * title of a part ("2.2 Nhiệm vụ cụ thể về ..."). */
+ * Thường vụ Thành ủy họp"), an approval ("Cơ bản nhất trí với ...", "Tán
+ * thành Báo cáo số ..."), the closing formula of a resolution or decision
+ * ("Nghị quyết này đã được ... thông qua", "Quyết định này có hiệu lực từ
+ * ngày ký"), the title of a part ("2.2 Nhiệm vụ cụ thể về ..."). */
 static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
   const char *t = d->text.s;
   size_t n = e - g->body;
@@ -1089,7 +1091,11 @@ static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
       (strstr(l, " họp") || strstr(l, "hội nghị")))
     no = true;
   static const char *const APPROVE[] = {"cơ bản nhất trí", "nhất trí với", "cơ bản thống nhất",
-                                        "thống nhất với", "sau khi nghe", NULL};
+                                        "thống nhất với", "sau khi nghe", "tán thành ",
+                                        /* the closing formulas of a text that enacts */
+                                        "nghị quyết này đã được", "nghị quyết này có hiệu lực",
+                                        "quyết định này có hiệu lực", "chỉ thị này có hiệu lực",
+                                        "kế hoạch này có hiệu lực", NULL};
   for (int i = 0; !no && APPROVE[i]; i++)
     if (strncmp(l, APPROVE[i], strlen(APPROVE[i])) == 0) no = true;
   /* the title of a part: "Nhiệm vụ cụ thể về ...", no sentence end */

@@ -20,8 +20,9 @@ Checks, on the documents of SOURCE_ROOT/corpus:
   - every record has a `section`;
   - in a resolution (made here, in a temporary file), what comes before its
     enacting words "QUYẾT NGHỊ:" (the title, the legal basis: "Căn cứ ...",
-    "Trên cơ sở ...", "Theo đề nghị ...") gives no task, and the items of its
-    articles do.
+    "Trên cơ sở ...", "Theo đề nghị ...") gives no task, the items of its
+    articles do, and an approval or a closing formula ("Nghị quyết này có
+    hiệu lực ...", "... đã được ... thông qua") does not.
 The last line is "N passed, N failed"; the exit status is 1 if any check failed.
 """
 import json
@@ -201,7 +202,9 @@ QUYẾT NGHỊ:
 Điều 1. Giao Ủy ban nhân dân tỉnh chỉ đạo thực hiện các nhiệm vụ sau:
 1. Sở Tài chính chủ trì rà soát kinh phí, hoàn thành trước ngày 30/6/2026.
 2. Sở Xây dựng điều chỉnh kế hoạch trong tháng 8/2026.
-Điều 2. Nghị quyết có hiệu lực từ ngày ký.
+Điều 2. Tán thành Báo cáo số 40/BC-HĐND ngày 03/7/2026 của Thường trực Hội đồng nhân dân tỉnh.
+Điều 3. Nghị quyết này có hiệu lực từ ngày ký.
+Nghị quyết này đã được Hội đồng nhân dân tỉnh khóa XVII, Kỳ họp thứ Năm thông qua ngày 12/7/2026.
 """
 
 
@@ -216,6 +219,9 @@ def resolution_checks(vnextract, rules):
     check(not [n for n in lines if n <= 10], "resolution: no task from its title or legal basis (lines 1-10)",
           str(lines))
     check(12 in lines and 13 in lines, "resolution: the items of its first article are tasks", str(lines))
+    check(not [n for n in lines if n >= 14],
+          "resolution: an approval ('Tán thành Báo cáo ...') and the closing formulas are no task",
+          str(lines))
 
 
 def main(argv):
