@@ -102,16 +102,22 @@ static bool *mark_directives(const vnx_doc *d) {
    * not narration assigns work; in a report or a notice only the task parts
    * do. The kind of document is its first ALL-CAPS heading. */
   bool plan_like = false;
+  size_t type_seg = S->n; /* that heading */
   for (size_t i = 0; i < S->n && i < 40; i++) {
     const vnx_seg *g = &S->v[i];
     if (g->kind != VNX_SEG_HEADING || g->label[0]) continue;
     static const char *const PLAN[] = {"KẾ HOẠCH", "QUYẾT ĐỊNH", "NGHỊ QUYẾT", "CHƯƠNG TRÌNH",
                                        "HƯỚNG DẪN", "CHỈ THỊ", "CÔNG ĐIỆN", NULL};
     for (int k = 0; PLAN[k]; k++)
-      if (strncmp(t + g->body, PLAN[k], strlen(PLAN[k])) == 0) plan_like = true;
+      if (strncmp(t + g->body, PLAN[k], strlen(PLAN[k])) == 0) {
+        plan_like = true;
+        if (type_seg == S->n) type_seg = i;
+      }
     if (strncmp(t + g->body, "BÁO CÁO", strlen("BÁO CÁO")) == 0 ||
-        strncmp(t + g->body, "THÔNG BÁO", strlen("THÔNG BÁO")) == 0)
+        strncmp(t + g->body, "THÔNG BÁO", strlen("THÔNG BÁO")) == 0) {
+      if (type_seg == S->n) type_seg = i;
       break;
+    }
   }
   for (size_t i = 0; i < S->n; i++) {
     const vnx_seg *g = &S->v[i];
@@ -139,6 +145,51 @@ static bool *mark_directives(const vnx_doc *d) {
    * "Trên cơ sở ...", then "QUYẾT NGHỊ:") says on what grounds, never what
    * is to be done */
   for (size_t i = 0, pe = preamble_end(d); i < pe; i++) dir[i] = false;
+  /* the title under the kind of the document ("KẾ HOẠCH" / "Tổ chức Tháng
+   * hành động ...", "NGHỊ QUYẾT" / "Về chất vấn ..."): up to three lines
+   * that are not sentences (no final period or comma), before anything else;
+   * after the first, only short ones (the rest of a wrapped title) */
+  for (size_t i = type_seg + 1, n = 0; i < S->n && n < 3; i++, n++) {
+    const vnx_seg *g = &S->v[i];
+    if (g->kind != VNX_SEG_PARA || g->label[0]) break;
+    size_t e = seg_text_end(t, g);
+    if (e <= g->body || strchr(".;:,", t[e - 1])) break;
+    if (n > 0 && e - g->body > 120) break; /* a wrapped title's next line is short */
+    dir[i] = false;
+  }
+  /* The same for the opening of a plan or a programme, before its first
+   * numbered part: a paragraph that cites what it carries out ("Thực hiện
+   * Nghị quyết số 02-NQ/TW ...", "Căn cứ Kế hoạch số ...") is its basis.
+   * Only where numbered parts follow: a text without any is all body. */
+  if (plan_like) {
+    static const char *const BASIS[] = {"Căn cứ ", "Thực hiện ", "Xét ", "Theo đề nghị",
+                                        "Trên cơ sở ", NULL};
+    static const char *const CITES[] = {" số ", "Nghị quyết", "Kế hoạch", "Quyết định",
+                                        "Chỉ thị", "Luật ", "Thông báo", "Chương trình", NULL};
+    size_t first = S->n;
+    for (size_t i = 0; i < S->n && first == S->n; i++)
+      if ((S->v[i].kind == VNX_SEG_HEADING || S->v[i].kind == VNX_SEG_ITEM) && S->v[i].label[0])
+        first = i;
+    bool basis = false;
+    for (size_t i = 0; i < first && first < S->n; i++) {
+      const vnx_seg *g = &S->v[i];
+      if (g->kind != VNX_SEG_PARA) {
+        basis = false;
+        continue;
+      }
+      if (!g->cont) {
+        size_t e = seg_text_end(t, g);
+        basis = false;
+        for (int k = 0; BASIS[k] && !basis; k++)
+          basis = strncmp(t + g->body, BASIS[k], strlen(BASIS[k])) == 0;
+        bool cites = false;
+        for (int k = 0; CITES[k] && basis && !cites; k++)
+          cites = vnx_contains(t + g->body, e - g->body, CITES[k], strlen(CITES[k]));
+        basis = basis && cites;
+      }
+      if (basis) dir[i] = false;
+    }
+  }
   for (size_t i = 0; i < S->n; i++) {
     vnx_seg_kind k = S->v[i].kind;
     if (k == VNX_SEG_FOOTNOTE || k == VNX_SEG_RECIPIENTS || k == VNX_SEG_SIGNATURE) dir[i] = false;
@@ -1086,6 +1137,10 @@ static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
     }
     no = ok;
   }
+  /* the national motto under the state's name in a document's header */
+  if (!no && (strncmp(l, "độc lập - tự do - hạnh phúc", strlen("độc lập - tự do - hạnh phúc")) == 0 ||
+              strncmp(l, "độc lập – tự do – hạnh phúc", strlen("độc lập – tự do – hạnh phúc")) == 0))
+    no = true;
   /* "Ngày 04/11/2025, Ban Thường vụ Thành ủy họp, nghe báo cáo ..." */
   if (!no && strncmp(l, "ngày ", 6) == 0 && l[6] >= '0' && l[6] <= '9' &&
       (strstr(l, " họp") || strstr(l, "hội nghị")))

@@ -22,7 +22,10 @@ Checks, on the documents of SOURCE_ROOT/corpus:
     enacting words "QUYẾT NGHỊ:" (the title, the legal basis: "Căn cứ ...",
     "Trên cơ sở ...", "Theo đề nghị ...") gives no task, the items of its
     articles do, and an approval or a closing formula ("Nghị quyết này có
-    hiệu lực ...", "... đã được ... thông qua") does not.
+    hiệu lực ...", "... đã được ... thông qua") does not; in a plan, neither
+    the national motto, nor the title, nor the opening that cites what the
+    plan carries out ("Thực hiện Kế hoạch số ...") is a task, its numbered
+    points are.
 The last line is "N passed, N failed"; the exit status is 1 if any check failed.
 """
 import json
@@ -208,6 +211,33 @@ Nghị quyết này đã được Hội đồng nhân dân tỉnh khóa XVII, K�
 """
 
 
+PLAN = """ỦY BAN NHÂN DÂN
+TỈNH HÀ GIANG
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+KẾ HOẠCH
+Tổ chức Tháng hành động vì an toàn thực phẩm năm 2026
+Thực hiện Kế hoạch số 128/KH-UBND ngày 30/3/2026 của Ủy ban nhân dân tỉnh, Ủy ban nhân dân tỉnh ban hành Kế hoạch như sau:
+I. NHIỆM VỤ
+1. Sở Y tế chủ trì tổ chức kiểm tra, hoàn thành trước ngày 30/6/2026.
+2. Thực hiện chế độ báo cáo định kỳ hằng tháng.
+"""
+
+
+def plan_checks(vnextract, rules):
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "kh.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(PLAN)
+        recs = extract(vnextract, rules, path) or []
+    lines = sorted(r["line"] for r in recs if r["kind"] == "task")
+    check(4 not in lines and 6 not in lines and 7 not in lines,
+          "plan: the national motto, the title and the opening 'Thực hiện Kế hoạch số ...' are no task",
+          str(lines))
+    check(9 in lines and 10 in lines, "plan: its numbered points are tasks", str(lines))
+
+
 def resolution_checks(vnextract, rules):
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
@@ -235,6 +265,7 @@ def main(argv):
     may_checks(vnextract, rules, corpus)
     june_checks(vnextract, rules, corpus)
     resolution_checks(vnextract, rules)
+    plan_checks(vnextract, rules)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
