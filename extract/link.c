@@ -145,6 +145,22 @@ static bool *mark_directives(const vnx_doc *d) {
    * "Trên cơ sở ...", then "QUYẾT NGHỊ:") says on what grounds, never what
    * is to be done */
   for (size_t i = 0, pe = preamble_end(d); i < pe; i++) dir[i] = false;
+  /* the subject line of a letter ("V/v cơ chế đặc thù ...") and the short
+   * lines that wrap it */
+  for (size_t i = 0; i < S->n && i < 40; i++) {
+    const vnx_seg *g = &S->v[i];
+    if (g->kind != VNX_SEG_PARA || strncmp(t + g->body, "V/v ", 4) != 0) continue;
+    dir[i] = false;
+    for (size_t j = i + 1, n = 0; j < S->n && n < 2; j++, n++) {
+      const vnx_seg *h = &S->v[j];
+      size_t e = seg_text_end(t, h);
+      if (h->kind != VNX_SEG_PARA || h->label[0] || e <= h->body || e - h->body > 120 ||
+          strchr(".;:,", t[e - 1]))
+        break;
+      dir[j] = false;
+    }
+    break;
+  }
   /* the title under the kind of the document ("KẾ HOẠCH" / "Tổ chức Tháng
    * hành động ...", "NGHỊ QUYẾT" / "Về chất vấn ..."): up to three lines
    * that are not sentences (no final period or comma), before anything else;
@@ -1141,6 +1157,9 @@ static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
   if (!no && (strncmp(l, "độc lập - tự do - hạnh phúc", strlen("độc lập - tự do - hạnh phúc")) == 0 ||
               strncmp(l, "độc lập – tự do – hạnh phúc", strlen("độc lập – tự do – hạnh phúc")) == 0))
     no = true;
+  /* the closing line of a letter that passes on a decision: "Văn phòng
+   * Chính phủ thông báo để các Bộ, cơ quan biết, thực hiện./." */
+  if (!no && n < 240 && strstr(l, "thông báo để ") && strstr(l, " biết")) no = true;
   /* "Ngày 04/11/2025, Ban Thường vụ Thành ủy họp, nghe báo cáo ..." */
   if (!no && strncmp(l, "ngày ", 6) == 0 && l[6] >= '0' && l[6] <= '9' &&
       (strstr(l, " họp") || strstr(l, "hội nghị")))
