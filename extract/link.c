@@ -1157,6 +1157,13 @@ static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
   if (!no && (strncmp(l, "độc lập - tự do - hạnh phúc", strlen("độc lập - tự do - hạnh phúc")) == 0 ||
               strncmp(l, "độc lập – tự do – hạnh phúc", strlen("độc lập – tự do – hạnh phúc")) == 0))
     no = true;
+  /* the basis of a decision that follows: "Xét đề nghị của Ủy ban nhân dân
+   * tỉnh tại văn bản số ..." (unless the same sentence assigns work) */
+  static const char *const GROUNDS[] = {"xét đề nghị", "xét tờ trình", "theo đề nghị", NULL};
+  for (int i = 0; !no && GROUNDS[i]; i++)
+    if (strncmp(l, GROUNDS[i], strlen(GROUNDS[i])) == 0 && !strstr(l, " giao ") &&
+        !strstr(l, "chủ trì") && !strstr(l, "yêu cầu") && !strstr(l, "có trách nhiệm"))
+      no = true;
   /* the closing line of a letter that passes on a decision: "Văn phòng
    * Chính phủ thông báo để các Bộ, cơ quan biết, thực hiện./." */
   if (!no && n < 240 && strstr(l, "thông báo để ") && strstr(l, " biết")) no = true;
