@@ -173,8 +173,8 @@ static bool *mark_directives(const vnx_doc *d) {
     if (n > 0 && e - g->body > 120) break; /* a wrapped title's next line is short */
     dir[i] = false;
   }
-  /* The same for the opening of a plan or a programme, before its first
-   * numbered part: a paragraph that cites what it carries out ("Thực hiện
+  /* The opening of a plan or a programme, before its first numbered
+   * part: a paragraph that cites what it carries out ("Thực hiện
    * Nghị quyết số 02-NQ/TW ...", "Căn cứ Kế hoạch số ...") is its basis.
    * Only where numbered parts follow: a text without any is all body. */
   if (plan_like) {
