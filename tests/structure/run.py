@@ -35,6 +35,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 Q1 = "2026-04_bao-cao_quy-1-nhiem-vu-quy-2"
 MAY = "2026-05-07_thong-bao_btv-nhiem-vu-thang-5"
@@ -194,6 +195,17 @@ def june_checks(vnextract, rules, corpus):
     check(t is not None and not t.get("deadline"), "June conclusion: 7.2 (5) gets no deadline from 7.1")
 
 
+def fixture_task_lines(vnextract, rules, name, text):
+    """The lines of the task records extracted from text, written to a
+    temporary file called name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        recs = extract(vnextract, rules, path) or []
+    return sorted(r["line"] for r in recs if r["kind"] == "task")
+
+
 RESOLUTION = """HỘI ĐỒNG NHÂN DÂN
 TỈNH HÀ GIANG
 NGHỊ QUYẾT
@@ -239,13 +251,7 @@ Văn phòng Chính phủ thông báo để các Bộ, cơ quan biết, thực hi
 
 
 def letter_checks(vnextract, rules):
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "cv.txt")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(LETTER)
-        recs = extract(vnextract, rules, path) or []
-    lines = sorted(r["line"] for r in recs if r["kind"] == "task")
+    lines = fixture_task_lines(vnextract, rules, "cv.txt", LETTER)
     check(not [n for n in lines if n in (3, 4, 6, 9)],
           "letter: the subject line 'V/v ...' (wrapped), 'Xét đề nghị ...' and 'thông báo để ... biết' "
           "are no task", str(lines))
@@ -253,13 +259,7 @@ def letter_checks(vnextract, rules):
 
 
 def plan_checks(vnextract, rules):
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "kh.txt")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(PLAN)
-        recs = extract(vnextract, rules, path) or []
-    lines = sorted(r["line"] for r in recs if r["kind"] == "task")
+    lines = fixture_task_lines(vnextract, rules, "kh.txt", PLAN)
     check(4 not in lines and 6 not in lines and 7 not in lines,
           "plan: the national motto, the title and the opening 'Thực hiện Kế hoạch số ...' are no task",
           str(lines))
@@ -267,13 +267,7 @@ def plan_checks(vnextract, rules):
 
 
 def resolution_checks(vnextract, rules):
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "nq.txt")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(RESOLUTION)
-        recs = extract(vnextract, rules, path) or []
-    lines = sorted(r["line"] for r in recs if r["kind"] == "task")
+    lines = fixture_task_lines(vnextract, rules, "nq.txt", RESOLUTION)
     check(not [n for n in lines if n <= 10], "resolution: no task from its title or legal basis (lines 1-10)",
           str(lines))
     check(12 in lines and 13 in lines, "resolution: the items of its first article are tasks", str(lines))
