@@ -204,7 +204,9 @@ typedef struct {
   size_t n, cap;
 } sbuf;
 
-static void sb_put(sbuf *b, const char *s, size_t n) {
+/* noinline: inlined into read_signature at -O3, gcc reported a false
+ * overflow of the buffer (-Wstringop-overflow, an error with -Werror). */
+static __attribute__((noinline)) void sb_put(sbuf *b, const char *s, size_t n) {
   if (b->n + n + 1 > b->cap) {
     b->cap = (b->n + n + 1) * 2;
     b->s = vnx_xrealloc(b->s, b->cap);
