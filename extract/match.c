@@ -317,6 +317,9 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   vnx_text_orig_span(&doc->text, nstart, nend, &ostart, &oend);
   unsigned line = vnx_doc_line_of(doc, ostart);
 
+  /* _nocheck: field names are ASCII identifiers (the loader checks them)
+   * and a group is a span of the normalised text, valid UTF-8 cut at
+   * character boundaries: jansson need not validate either again */
   json_t *fields = json_object();
   bool inferred = false;
   char *unresolved = NULL;
@@ -327,12 +330,13 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
     case VNX_SET_LIT:
       /* a copy: the ruleset's value is shared by every thread, and
        * jansson's reference count is not safe to touch concurrently */
-      json_object_set_new(fields, st->fields[0], json_copy(st->lit));
+      json_object_set_new_nocheck(fields, st->fields[0], json_copy(st->lit));
       break;
     case VNX_SET_GROUP:
-      json_object_set_new(fields, st->fields[0],
-                          group_val(&st->ref, ov, &a, &b) ? json_stringn(subj + a, b - a)
-                                                          : json_null());
+      json_object_set_new_nocheck(fields, st->fields[0],
+                                  group_val(&st->ref, ov, &a, &b)
+                                      ? json_stringn_nocheck(subj + a, b - a)
+                                      : json_null());
       break;
     case VNX_SET_CONV: {
       vnx_carg args[VNX_MAX_ARGS];
@@ -353,10 +357,11 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
       char why[200];
       if (vnx_conv_run(rs, st->conv, args, st->nargs, doc, vals, &inferred, why, sizeof why)) {
         for (int k = 0; k < st->nfields; k++)
-          json_object_set_new(fields, st->fields[k], vals[k] ? vals[k] : json_null());
+          json_object_set_new_nocheck(fields, st->fields[k], vals[k] ? vals[k] : json_null());
       } else {
         for (int k = 0; k < 2; k++) json_decref(vals[k]);
-        for (int k = 0; k < st->nfields; k++) json_object_set_new(fields, st->fields[k], json_null());
+        for (int k = 0; k < st->nfields; k++)
+          json_object_set_new_nocheck(fields, st->fields[k], json_null());
         if (!unresolved) unresolved = vnx_xstrdup(why);
         if (warn)
           fprintf(warn, "%s:%u: warning: rule %s: %s\n", doc->path ? doc->path : "-", line, r->id,
@@ -366,7 +371,7 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
     }
     }
   }
-  if (inferred) json_object_set_new(fields, "year_inferred", json_true());
+  if (inferred) json_object_set_new_nocheck(fields, "year_inferred", json_true());
   if (unresolved) {
     json_object_set_new(fields, "unresolved", json_string(unresolved));
     free(unresolved);
