@@ -27,6 +27,10 @@
 
 #include "internal.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #ifndef VNX_NORM_CHUNK
 #define VNX_NORM_CHUNK (256u * 1024u)
 #endif
@@ -123,6 +127,39 @@ static inline void nb_copy(nbuf *b, const nbuf *in, size_t i, size_t n) {
   }
   b->len += n;
 }
+
+/* ---- sixteen bytes at a time -------------------------------------------- */
+
+/* The passes look for a few byte values in long stretches of text that
+ * have none. Bit k of the result is set when byte p[k] (k < 16) is one of
+ * set[0, n); SSE2 compares all sixteen bytes at once. */
+static inline unsigned bytes_in16(const char *p, const unsigned char *set, int n) {
+#if defined(__SSE2__)
+  __m128i v = _mm_loadu_si128((const __m128i *)p);
+  __m128i m = _mm_cmpeq_epi8(v, _mm_set1_epi8((char)set[0]));
+  for (int k = 1; k < n; k++) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)set[k])));
+  return (unsigned)_mm_movemask_epi8(m);
+#else
+  unsigned r = 0;
+  for (int i = 0; i < 16; i++)
+    for (int k = 0; k < n; k++)
+      if ((unsigned char)p[i] == set[k]) r |= 1u << i;
+  return r;
+#endif
+}
+
+/* Bit k set when p[k] (k < 16) has its high bit set (is not ASCII). */
+static inline unsigned high_in16(const char *p) {
+#if defined(__SSE2__)
+  return (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)p));
+#else
+  unsigned r = 0;
+  for (int i = 0; i < 16; i++) r |= (unsigned)((unsigned char)p[i] >> 7) << i;
+  return r;
+#endif
+}
+
+static inline unsigned lowest_bit(unsigned m) { return (unsigned)__builtin_ctz(m); }
 
 /* Decodes one code point of text already known to be valid UTF-8. */
 static inline int32_t dec(const char *s, size_t len, size_t i, size_t *n) {
@@ -744,6 +781,12 @@ static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
   return b;
 }
 
+/* vl_info for any code point. */
+static inline unsigned tone_info(int32_t c) {
+  if (c < VL_MAX) return vl_info[c];
+  return is_mark_cp(c) ? VI_WORD | VI_MARK : is_letter_cp(c) ? VI_WORD : 0;
+}
+
 /* The word starting at a; returns its end. A quick look first: most
  * words need no change (no tone mark, or one on the only vowel or on the
  * last vowel with a modifier, and no combining mark). The others go
@@ -774,7 +817,7 @@ static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
     unsigned char ch = (unsigned char)s[i];
     size_t m = 1;
     int32_t c = ch < 0x80 ? ch : dec(s, len, i, &m);
-    unsigned f = c < VL_MAX ? vl_info[c] : is_mark_cp(c) ? VI_WORD | VI_MARK : is_letter_cp(c) ? VI_WORD : 0;
+    unsigned f = tone_info(c);
     if (!(f & VI_WORD)) break;
     i += m;
     if (f & VI_MARK) {
@@ -804,32 +847,62 @@ static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
   return b;
 }
 
-/* The offset of the first byte of s[i, len) with its high bit set, or len:
- * eight bytes at a time (ASCII runs are short in Vietnamese, but a branch
- * per byte costs more than a word test). */
+/* The offset of the first byte of s[i, len) with its high bit set, or len. */
 static size_t next_high(const char *s, size_t i, size_t len) {
-  const uint64_t high = 0x8080808080808080ull;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    memcpy(&w, s + i, 8);
-    w &= high;
-    if (w) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      return i + ((unsigned)__builtin_ctzll(w) >> 3);
-#else
-      break;
-#endif
-    }
+  for (; i + 16 <= len; i += 16) {
+    unsigned m = high_in16(s + i);
+    if (m) return i + lowest_bit(m);
   }
   while (i < len && (unsigned char)s[i] < 0x80) i++;
   return i;
 }
 
+/* Is the code point that ends before byte q a vowel letter? */
+static inline bool vowel_before(const char *s, size_t q) {
+  if (q == 0) return false;
+  unsigned char b = (unsigned char)s[q - 1];
+  if (b < 0x80) return vl_info[b] & VI_VOWEL;
+  size_t k = q - 1, n;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+  return tone_info(dec(s, q, k, &n)) & VI_VOWEL;
+}
+
+/* Is the code point at byte i a vowel letter? */
+static inline bool vowel_at(const char *s, size_t len, size_t i) {
+  if (i >= len) return false;
+  unsigned char b = (unsigned char)s[i];
+  if (b < 0x80) return vl_info[b] & VI_VOWEL;
+  size_t n;
+  return tone_info(dec(s, len, i, &n)) & VI_VOWEL;
+}
+
+/* The start of the word holding the word character at q: back over word
+ * characters, not before lo (a word boundary). */
+static size_t word_start(const char *s, size_t lo, size_t q) {
+  size_t w = q;
+  while (w > lo) {
+    size_t k = w - 1, n;
+    unsigned char b = (unsigned char)s[k];
+    if (b < 0x80) {
+      if (!ascii_letter(b)) break;
+    } else {
+      while (k > lo && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+      if (!(tone_info(dec(s, w, k, &n)) & VI_WORD)) break;
+    }
+    w = k;
+  }
+  return w;
+}
+
 /* Canonical tone placement, word by word (a word: letters and combining
- * marks). ASCII words carry no tone mark and stay as they are: the pass
- * goes from one non-ASCII byte to the next, and looks at the word it is
- * in (from the ASCII letters before it); unchanged text is copied in
- * runs. */
+ * marks). Only two kinds of word can change: one with a combining mark,
+ * and one whose tone mark sits on a vowel next to another vowel. A word
+ * whose one toned vowel has no vowel beside it is either a syllable with
+ * that one vowel (the tone is where it goes) or has its vowels in
+ * separate groups, which no syllable has (tone_target gives up); with two
+ * toned vowels tone_word gives up too. So the pass goes from one non-ASCII
+ * code point to the next (ASCII carries no mark), looks at a whole word
+ * only for such a code point, and copies unchanged text in runs. */
 static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
   size_t i = 0, len = in->len, run = 0;
   tone_memo memo;
@@ -838,16 +911,14 @@ static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
   while (i < len) {
     size_t q = next_high(s, i, len);
     if (q == len) break;
-    size_t w = q; /* the word's start */
-    while (w > i && ascii_letter((unsigned char)s[w - 1])) w--;
-    if (w == q) {
-      size_t n;
-      if (!is_word_cp(dec(s, len, q, &n))) {
-        i = q + n;
-        continue;
-      }
+    size_t n;
+    unsigned f = tone_info(dec(s, len, q, &n));
+    if (!(f & VI_MARK) && !((f & VI_TONE) && (vowel_at(s, len, q + n) || vowel_before(s, q)))) {
+      i = q + n;
+      continue;
     }
-    i = tone_scan(in, w, style, out, &run, &memo);
+    /* run is a word boundary at or before this word */
+    i = tone_scan(in, word_start(s, run, q), style, out, &run, &memo);
   }
   if (len > run) nb_copy(out, in, run, len - run);
 }
@@ -901,27 +972,16 @@ static inline void run_flush(nbuf *out, const nbuf *in, size_t *run, size_t upto
  * superscript digits (U+00B2, U+00B3, U+00B9, U+2070..U+2079) */
 static const bool markup_stop[256] = {['*'] = true, ['_'] = true, [0xC2] = true, [0xE2] = true};
 
-/* Has the word w a byte c? (The usual zero-byte test: it may also flag
- * the byte after a real one, never misses one.) */
-static inline uint64_t has_byte(uint64_t w, unsigned char c) {
-  const uint64_t ones = 0x0101010101010101ull;
-  uint64_t x = w ^ (ones * c);
-  return (x - ones) & ~x & (ones * 0x80);
-}
-
 /* The first markup_stop byte in s[i, b), or b. Most text has none: it is
- * passed eight bytes at a time. */
+ * passed sixteen bytes at a time. */
 static size_t next_markup_stop(const char *s, size_t i, size_t b) {
-  for (;;) {
-    for (; i + 8 <= b; i += 8) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if (has_byte(w, '*') | has_byte(w, '_') | has_byte(w, 0xC2) | has_byte(w, 0xE2)) break;
-    }
-    size_t e = i + 8 < b ? i + 8 : b;
-    while (i < e && !markup_stop[(unsigned char)s[i]]) i++;
-    if (i < e || e == b) return i;
+  static const unsigned char stops[] = {'*', '_', 0xC2, 0xE2};
+  for (; i + 16 <= b; i += 16) {
+    unsigned m = bytes_in16(s + i, stops, 4);
+    if (m) return i + lowest_bit(m);
   }
+  while (i < b && !markup_stop[(unsigned char)s[i]]) i++;
+  return i;
 }
 
 /* Inline markup in [a, b): emphasis runs of '*' and "__", superscript
@@ -1160,9 +1220,20 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       /* a run without white space, newline or a lead byte of the folded
        * or replaced characters (U+00A0, U+2000..U+206F, U+3000, U+FEFF) */
       size_t j = i + 1;
-      /* one space between two such runs is no change: go on. One test
-       * per byte, without a branch at each space (Vietnamese has one
-       * every few bytes: a mispredicted branch each) */
+      /* one space between two such runs is no change: go on. Sixteen
+       * bytes at a time: a stop is a byte of class 3 or a space before a
+       * stop byte (a space in the last lane stops too: stopping early at a
+       * lone space costs a turn of the outer loop, it changes nothing) */
+      static const unsigned char stop3[] = {'\n', 0xC2, 0xE2, 0xE3, 0xEF}, space[] = {' '};
+      for (; j + 16 <= len; j += 16) {
+        unsigned st = bytes_in16(s + j, stop3, 5), sp = bytes_in16(s + j, space, 1);
+        unsigned stops = st | (sp & ((st | sp) >> 1 | 0x8000u));
+        if (stops) {
+          j += lowest_bit(stops);
+          break;
+        }
+      }
+      /* the rest, one test per byte (without a branch at each space) */
       const unsigned char *u = (const unsigned char *)s;
       while (j + 1 < len) {
         unsigned st = chars_stop[u[j]];
