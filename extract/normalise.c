@@ -1225,22 +1225,26 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
        * stop byte (a space in the last lane stops too: stopping early at a
        * lone space costs a turn of the outer loop, it changes nothing) */
       static const unsigned char stop3[] = {'\n', 0xC2, 0xE2, 0xE3, 0xEF}, space[] = {' '};
+      unsigned stops = 0;
       for (; j + 16 <= len; j += 16) {
         unsigned st = bytes_in16(s + j, stop3, 5), sp = bytes_in16(s + j, space, 1);
-        unsigned stops = st | (sp & ((st | sp) >> 1 | 0x8000u));
+        stops = st | (sp & ((st | sp) >> 1 | 0x8000u));
         if (stops) {
           j += lowest_bit(stops);
           break;
         }
       }
-      /* the rest, one test per byte (without a branch at each space) */
-      const unsigned char *u = (const unsigned char *)s;
-      while (j + 1 < len) {
-        unsigned st = chars_stop[u[j]];
-        if ((st & 2) | (st & chars_stop[u[j + 1]])) break;
-        j++;
+      if (!stops) {
+        /* the last bytes, one test per byte (without a branch at each
+         * space) */
+        const unsigned char *u = (const unsigned char *)s;
+        while (j + 1 < len) {
+          unsigned st = chars_stop[u[j]];
+          if ((st & 2) | (st & chars_stop[u[j + 1]])) break;
+          j++;
+        }
+        if (j + 1 == len && !chars_stop[u[j]]) j++; /* the last byte */
       }
-      if (j + 1 == len && !chars_stop[u[j]]) j++; /* the last byte */
       i = j;
       continue;
     }
