@@ -5,7 +5,8 @@
  * original byte range [ms, me) it came from. All passes are order
  * preserving, so the map stays monotonic (the footnote offsets rely on it).
  * Passes copy unchanged text in runs, and a pass that changes nothing
- * copies nothing (nb_copy's copy on write); line joining works in place.
+ * copies nothing (nb_copy's copy on write); line joining, and tone
+ * placement where a word keeps its length, work in place.
  *
  *   1. decode       validate UTF-8, BOM, CRLF/CR -> LF, NUL (lossy: U+FFFD)
  *   2. nfc          utf8proc NFC, per starter + combining marks cluster
@@ -101,6 +102,16 @@ static void nb_put(nbuf *b, const char *p, size_t n, uint32_t s, uint32_t e) {
     b->ms[b->len + i] = s;
     b->me[b->len + i] = e;
   }
+  b->len += n;
+}
+
+/* n bytes with their own map. */
+static void nb_put_mapped(nbuf *b, const char *p, const uint32_t *ms, const uint32_t *me, size_t n) {
+  if (b->src) nb_materialise(b);
+  nb_reserve(b, n);
+  memcpy(b->s + b->len, p, n);
+  memcpy(b->ms + b->len, ms, n * sizeof(uint32_t));
+  memcpy(b->me + b->len, me, n * sizeof(uint32_t));
   b->len += n;
 }
 
@@ -673,11 +684,13 @@ static int tone_target(const vletter *L, int n, vnx_tone_style style) {
 
 /* The word starting at a (letters and combining marks); returns its end
  * b. If its tone mark sits on a non-canonical vowel or combining marks
- * were left over by NFC (a tone typed before the circumflex), writes
- * in[*run, a) and the rewritten word to out and sets *run to b; otherwise
- * writes nothing (the word stays in the caller's unchanged run). Each
- * output letter maps to the original range of its input letter. */
-static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run) {
+ * were left over by NFC (a tone typed before the circumflex), rewrites it
+ * (*rewritten): in place in in when its length stays (the word stays in
+ * the caller's unchanged run), else by writing in[*run, a) and the word
+ * to out and setting *run to b; otherwise writes nothing. Each output
+ * letter maps to the original range of its input letter. */
+static size_t tone_word(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
+                        bool *rewritten) {
   vletter L[TW_MAX];
   size_t ls[TW_MAX], le[TW_MAX];
   bool stray[TW_MAX];
@@ -768,15 +781,39 @@ static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
     }
     if (!cp[k]) return b;
   }
-  if (a > *run) nb_copy(out, in, *run, a - *run);
+  /* the word as rewritten: an unchanged letter with its own map, a
+   * changed one mapping to its input letter's range */
+  char ws[TW_MAX * 4];
+  uint32_t wms[TW_MAX * 4], wme[TW_MAX * 4];
+  size_t wl = 0;
   for (int k = 0; k < n; k++) {
+    size_t from = wl;
     if (!changed[k]) {
-      nb_copy(out, in, ls[k], le[k] - ls[k]);
+      for (size_t j = ls[k]; j < le[k]; j++, wl++) {
+        ws[wl] = in->s[j];
+        wms[wl] = in->ms[j];
+        wme[wl] = in->me[j];
+      }
     } else {
-      char e[4];
-      nb_put(out, e, enc(cp[k], e), in->ms[ls[k]], in->me[le[k] - 1]);
+      wl += enc(cp[k], ws + wl);
+      for (size_t j = from; j < wl; j++) {
+        wms[j] = in->ms[ls[k]];
+        wme[j] = in->me[le[k] - 1];
+      }
     }
   }
+  *rewritten = true;
+  if (wl == b - a) {
+    /* the usual case (a tone moved between two vowels of the same
+     * length): rewritten in place, where the unchanged run goes on, so a
+     * pass that changes nothing else copies nothing */
+    memcpy(in->s + a, ws, wl);
+    memcpy(in->ms + a, wms, wl * sizeof(uint32_t));
+    memcpy(in->me + a, wme, wl * sizeof(uint32_t));
+    return b;
+  }
+  if (a > *run) nb_copy(out, in, *run, a - *run);
+  nb_put_mapped(out, ws, wms, wme, wl);
   *run = b;
   return b;
 }
@@ -807,7 +844,7 @@ static unsigned memo_slot(const char *w, size_t n) {
   return (h ^ (h >> 16)) % MEMO_SLOTS;
 }
 
-static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
+static size_t tone_scan(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
                         tone_memo *memo) {
   const char *s = in->s;
   size_t i = a, len = in->len;
@@ -838,9 +875,9 @@ static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
     slot = memo_slot(s + a, wl);
     if (memo->len[slot] == wl && memcmp(memo->w[slot], s + a, wl) == 0) return i;
   }
-  size_t r0 = *run;
-  size_t b = tone_word(in, a, style, out, run);
-  if (*run == r0 && wl <= MEMO_WORD) { /* unchanged */
+  bool rewritten = false;
+  size_t b = tone_word(in, a, style, out, run, &rewritten);
+  if (!rewritten && wl <= MEMO_WORD) {
     memo->len[slot] = (unsigned char)wl;
     memcpy(memo->w[slot], s + a, wl);
   }
@@ -903,7 +940,7 @@ static size_t word_start(const char *s, size_t lo, size_t q) {
  * toned vowels tone_word gives up too. So the pass goes from one non-ASCII
  * code point to the next (ASCII carries no mark), looks at a whole word
  * only for such a code point, and copies unchanged text in runs. */
-static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
+static void pass_tone(nbuf *in, vnx_tone_style style, nbuf *out) {
   size_t i = 0, len = in->len, run = 0;
   tone_memo memo;
   memset(memo.len, 0, sizeof memo.len);
