@@ -170,7 +170,16 @@ static inline unsigned high_in16(const char *p) {
 #endif
 }
 
-static inline unsigned lowest_bit(unsigned m) { return (unsigned)__builtin_ctz(m); }
+/* The index of the lowest set bit of m (not 0). */
+static inline unsigned lowest_bit(unsigned m) {
+#if defined(__GNUC__)
+  return (unsigned)__builtin_ctz(m);
+#else
+  unsigned k = 0;
+  while (!(m & 1)) m >>= 1, k++;
+  return k;
+#endif
+}
 
 /* Decodes one code point of text already known to be valid UTF-8. */
 static inline int32_t dec(const char *s, size_t len, size_t i, size_t *n) {
