@@ -5,7 +5,8 @@
  * original byte range [ms, me) it came from. All passes are order
  * preserving, so the map stays monotonic (the footnote offsets rely on it).
  * Passes copy unchanged text in runs, and a pass that changes nothing
- * copies nothing (nb_copy's copy on write); line joining works in place.
+ * copies nothing (nb_copy's copy on write); line joining, and tone
+ * placement where a word keeps its length, work in place.
  *
  *   1. decode       validate UTF-8, BOM, CRLF/CR -> LF, NUL (lossy: U+FFFD)
  *   2. nfc          utf8proc NFC, per starter + combining marks cluster
@@ -26,6 +27,10 @@
 #include <utf8proc.h>
 
 #include "internal.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #ifndef VNX_NORM_CHUNK
 #define VNX_NORM_CHUNK (256u * 1024u)
@@ -100,6 +105,16 @@ static void nb_put(nbuf *b, const char *p, size_t n, uint32_t s, uint32_t e) {
   b->len += n;
 }
 
+/* n bytes with their own map. */
+static void nb_put_mapped(nbuf *b, const char *p, const uint32_t *ms, const uint32_t *me, size_t n) {
+  if (b->src) nb_materialise(b);
+  nb_reserve(b, n);
+  memcpy(b->s + b->len, p, n);
+  memcpy(b->ms + b->len, ms, n * sizeof(uint32_t));
+  memcpy(b->me + b->len, me, n * sizeof(uint32_t));
+  b->len += n;
+}
+
 /* Bytes [i, i+n) of in, with their own map. */
 static inline void nb_copy(nbuf *b, const nbuf *in, size_t i, size_t n) {
   if (b->src) {
@@ -122,6 +137,48 @@ static inline void nb_copy(nbuf *b, const nbuf *in, size_t i, size_t n) {
     memcpy(b->me + b->len, in->me + i, n * sizeof(uint32_t));
   }
   b->len += n;
+}
+
+/* ---- sixteen bytes at a time -------------------------------------------- */
+
+/* The passes look for a few byte values in long stretches of text that
+ * have none. Bit k of the result is set when byte p[k] (k < 16) is one of
+ * set[0, n); SSE2 compares all sixteen bytes at once. */
+static inline unsigned bytes_in16(const char *p, const unsigned char *set, int n) {
+#if defined(__SSE2__)
+  __m128i v = _mm_loadu_si128((const __m128i *)p);
+  __m128i m = _mm_cmpeq_epi8(v, _mm_set1_epi8((char)set[0]));
+  for (int k = 1; k < n; k++) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)set[k])));
+  return (unsigned)_mm_movemask_epi8(m);
+#else
+  unsigned r = 0;
+  for (int i = 0; i < 16; i++)
+    for (int k = 0; k < n; k++)
+      if ((unsigned char)p[i] == set[k]) r |= 1u << i;
+  return r;
+#endif
+}
+
+/* Bit k set when p[k] (k < 16) has its high bit set (is not ASCII). */
+static inline unsigned high_in16(const char *p) {
+#if defined(__SSE2__)
+  return (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)p));
+#else
+  unsigned r = 0;
+  for (int i = 0; i < 16; i++) r |= (unsigned)((unsigned char)p[i] >> 7) << i;
+  return r;
+#endif
+}
+
+/* The index of the lowest set bit of m (not 0). */
+static inline unsigned lowest_bit(unsigned m) {
+#if defined(__GNUC__)
+  return (unsigned)__builtin_ctz(m);
+#else
+  unsigned k = 0;
+  while (!(m & 1)) m >>= 1, k++;
+  return k;
+#endif
 }
 
 /* Decodes one code point of text already known to be valid UTF-8. */
@@ -636,11 +693,13 @@ static int tone_target(const vletter *L, int n, vnx_tone_style style) {
 
 /* The word starting at a (letters and combining marks); returns its end
  * b. If its tone mark sits on a non-canonical vowel or combining marks
- * were left over by NFC (a tone typed before the circumflex), writes
- * in[*run, a) and the rewritten word to out and sets *run to b; otherwise
- * writes nothing (the word stays in the caller's unchanged run). Each
- * output letter maps to the original range of its input letter. */
-static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run) {
+ * were left over by NFC (a tone typed before the circumflex), rewrites it
+ * (*rewritten): in place in in when its length stays (the word stays in
+ * the caller's unchanged run), else by writing in[*run, a) and the word
+ * to out and setting *run to b; otherwise writes nothing. Each output
+ * letter maps to the original range of its input letter. */
+static size_t tone_word(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
+                        bool *rewritten) {
   vletter L[TW_MAX];
   size_t ls[TW_MAX], le[TW_MAX];
   bool stray[TW_MAX];
@@ -731,17 +790,47 @@ static size_t tone_word(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
     }
     if (!cp[k]) return b;
   }
-  if (a > *run) nb_copy(out, in, *run, a - *run);
+  /* the word as rewritten: an unchanged letter with its own map, a
+   * changed one mapping to its input letter's range */
+  char ws[TW_MAX * 4];
+  uint32_t wms[TW_MAX * 4], wme[TW_MAX * 4];
+  size_t wl = 0;
   for (int k = 0; k < n; k++) {
+    size_t from = wl;
     if (!changed[k]) {
-      nb_copy(out, in, ls[k], le[k] - ls[k]);
+      for (size_t j = ls[k]; j < le[k]; j++, wl++) {
+        ws[wl] = in->s[j];
+        wms[wl] = in->ms[j];
+        wme[wl] = in->me[j];
+      }
     } else {
-      char e[4];
-      nb_put(out, e, enc(cp[k], e), in->ms[ls[k]], in->me[le[k] - 1]);
+      wl += enc(cp[k], ws + wl);
+      for (size_t j = from; j < wl; j++) {
+        wms[j] = in->ms[ls[k]];
+        wme[j] = in->me[le[k] - 1];
+      }
     }
   }
+  *rewritten = true;
+  if (wl == b - a) {
+    /* the usual case (a tone moved between two vowels of the same
+     * length): rewritten in place, where the unchanged run goes on, so a
+     * pass that changes nothing else copies nothing */
+    memcpy(in->s + a, ws, wl);
+    memcpy(in->ms + a, wms, wl * sizeof(uint32_t));
+    memcpy(in->me + a, wme, wl * sizeof(uint32_t));
+    return b;
+  }
+  if (a > *run) nb_copy(out, in, *run, a - *run);
+  nb_put_mapped(out, ws, wms, wme, wl);
   *run = b;
   return b;
+}
+
+/* vl_info for any code point. */
+static inline unsigned tone_info(int32_t c) {
+  if (c < VL_MAX) return vl_info[c];
+  return is_mark_cp(c) ? VI_WORD | VI_MARK : is_letter_cp(c) ? VI_WORD : 0;
 }
 
 /* The word starting at a; returns its end. A quick look first: most
@@ -764,7 +853,7 @@ static unsigned memo_slot(const char *w, size_t n) {
   return (h ^ (h >> 16)) % MEMO_SLOTS;
 }
 
-static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
+static size_t tone_scan(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
                         tone_memo *memo) {
   const char *s = in->s;
   size_t i = a, len = in->len;
@@ -774,7 +863,7 @@ static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
     unsigned char ch = (unsigned char)s[i];
     size_t m = 1;
     int32_t c = ch < 0x80 ? ch : dec(s, len, i, &m);
-    unsigned f = c < VL_MAX ? vl_info[c] : is_mark_cp(c) ? VI_WORD | VI_MARK : is_letter_cp(c) ? VI_WORD : 0;
+    unsigned f = tone_info(c);
     if (!(f & VI_WORD)) break;
     i += m;
     if (f & VI_MARK) {
@@ -795,42 +884,72 @@ static size_t tone_scan(const nbuf *in, size_t a, vnx_tone_style style, nbuf *ou
     slot = memo_slot(s + a, wl);
     if (memo->len[slot] == wl && memcmp(memo->w[slot], s + a, wl) == 0) return i;
   }
-  size_t r0 = *run;
-  size_t b = tone_word(in, a, style, out, run);
-  if (*run == r0 && wl <= MEMO_WORD) { /* unchanged */
+  bool rewritten = false;
+  size_t b = tone_word(in, a, style, out, run, &rewritten);
+  if (!rewritten && wl <= MEMO_WORD) {
     memo->len[slot] = (unsigned char)wl;
     memcpy(memo->w[slot], s + a, wl);
   }
   return b;
 }
 
-/* The offset of the first byte of s[i, len) with its high bit set, or len:
- * eight bytes at a time (ASCII runs are short in Vietnamese, but a branch
- * per byte costs more than a word test). */
+/* The offset of the first byte of s[i, len) with its high bit set, or len. */
 static size_t next_high(const char *s, size_t i, size_t len) {
-  const uint64_t high = 0x8080808080808080ull;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    memcpy(&w, s + i, 8);
-    w &= high;
-    if (w) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      return i + ((unsigned)__builtin_ctzll(w) >> 3);
-#else
-      break;
-#endif
-    }
+  for (; i + 16 <= len; i += 16) {
+    unsigned m = high_in16(s + i);
+    if (m) return i + lowest_bit(m);
   }
   while (i < len && (unsigned char)s[i] < 0x80) i++;
   return i;
 }
 
+/* Is the code point that ends before byte q a vowel letter? */
+static inline bool vowel_before(const char *s, size_t q) {
+  if (q == 0) return false;
+  unsigned char b = (unsigned char)s[q - 1];
+  if (b < 0x80) return vl_info[b] & VI_VOWEL;
+  size_t k = q - 1, n;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+  return tone_info(dec(s, q, k, &n)) & VI_VOWEL;
+}
+
+/* Is the code point at byte i a vowel letter? */
+static inline bool vowel_at(const char *s, size_t len, size_t i) {
+  if (i >= len) return false;
+  unsigned char b = (unsigned char)s[i];
+  if (b < 0x80) return vl_info[b] & VI_VOWEL;
+  size_t n;
+  return tone_info(dec(s, len, i, &n)) & VI_VOWEL;
+}
+
+/* The start of the word holding the word character at q: back over word
+ * characters, not before lo (a word boundary). */
+static size_t word_start(const char *s, size_t lo, size_t q) {
+  size_t w = q;
+  while (w > lo) {
+    size_t k = w - 1, n;
+    unsigned char b = (unsigned char)s[k];
+    if (b < 0x80) {
+      if (!ascii_letter(b)) break;
+    } else {
+      while (k > lo && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+      if (!(tone_info(dec(s, w, k, &n)) & VI_WORD)) break;
+    }
+    w = k;
+  }
+  return w;
+}
+
 /* Canonical tone placement, word by word (a word: letters and combining
- * marks). ASCII words carry no tone mark and stay as they are: the pass
- * goes from one non-ASCII byte to the next, and looks at the word it is
- * in (from the ASCII letters before it); unchanged text is copied in
- * runs. */
-static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
+ * marks). Only two kinds of word can change: one with a combining mark,
+ * and one whose tone mark sits on a vowel next to another vowel. A word
+ * whose one toned vowel has no vowel beside it is either a syllable with
+ * that one vowel (the tone is where it goes) or has its vowels in
+ * separate groups, which no syllable has (tone_target gives up); with two
+ * toned vowels tone_word gives up too. So the pass goes from one non-ASCII
+ * code point to the next (ASCII carries no mark), looks at a whole word
+ * only for such a code point, and copies unchanged text in runs. */
+static void pass_tone(nbuf *in, vnx_tone_style style, nbuf *out) {
   size_t i = 0, len = in->len, run = 0;
   tone_memo memo;
   memset(memo.len, 0, sizeof memo.len);
@@ -838,16 +957,14 @@ static void pass_tone(const nbuf *in, vnx_tone_style style, nbuf *out) {
   while (i < len) {
     size_t q = next_high(s, i, len);
     if (q == len) break;
-    size_t w = q; /* the word's start */
-    while (w > i && ascii_letter((unsigned char)s[w - 1])) w--;
-    if (w == q) {
-      size_t n;
-      if (!is_word_cp(dec(s, len, q, &n))) {
-        i = q + n;
-        continue;
-      }
+    size_t n;
+    unsigned f = tone_info(dec(s, len, q, &n));
+    if (!(f & VI_MARK) && !((f & VI_TONE) && (vowel_at(s, len, q + n) || vowel_before(s, q)))) {
+      i = q + n;
+      continue;
     }
-    i = tone_scan(in, w, style, out, &run, &memo);
+    /* run is a word boundary at or before this word */
+    i = tone_scan(in, word_start(s, run, q), style, out, &run, &memo);
   }
   if (len > run) nb_copy(out, in, run, len - run);
 }
@@ -901,27 +1018,16 @@ static inline void run_flush(nbuf *out, const nbuf *in, size_t *run, size_t upto
  * superscript digits (U+00B2, U+00B3, U+00B9, U+2070..U+2079) */
 static const bool markup_stop[256] = {['*'] = true, ['_'] = true, [0xC2] = true, [0xE2] = true};
 
-/* Has the word w a byte c? (The usual zero-byte test: it may also flag
- * the byte after a real one, never misses one.) */
-static inline uint64_t has_byte(uint64_t w, unsigned char c) {
-  const uint64_t ones = 0x0101010101010101ull;
-  uint64_t x = w ^ (ones * c);
-  return (x - ones) & ~x & (ones * 0x80);
-}
-
 /* The first markup_stop byte in s[i, b), or b. Most text has none: it is
- * passed eight bytes at a time. */
+ * passed sixteen bytes at a time. */
 static size_t next_markup_stop(const char *s, size_t i, size_t b) {
-  for (;;) {
-    for (; i + 8 <= b; i += 8) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if (has_byte(w, '*') | has_byte(w, '_') | has_byte(w, 0xC2) | has_byte(w, 0xE2)) break;
-    }
-    size_t e = i + 8 < b ? i + 8 : b;
-    while (i < e && !markup_stop[(unsigned char)s[i]]) i++;
-    if (i < e || e == b) return i;
+  static const unsigned char stops[] = {'*', '_', 0xC2, 0xE2};
+  for (; i + 16 <= b; i += 16) {
+    unsigned m = bytes_in16(s + i, stops, 4);
+    if (m) return i + lowest_bit(m);
   }
+  while (i < b && !markup_stop[(unsigned char)s[i]]) i++;
+  return i;
 }
 
 /* Inline markup in [a, b): emphasis runs of '*' and "__", superscript
@@ -1160,16 +1266,31 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       /* a run without white space, newline or a lead byte of the folded
        * or replaced characters (U+00A0, U+2000..U+206F, U+3000, U+FEFF) */
       size_t j = i + 1;
-      /* one space between two such runs is no change: go on. One test
-       * per byte, without a branch at each space (Vietnamese has one
-       * every few bytes: a mispredicted branch each) */
-      const unsigned char *u = (const unsigned char *)s;
-      while (j + 1 < len) {
-        unsigned st = chars_stop[u[j]];
-        if ((st & 2) | (st & chars_stop[u[j + 1]])) break;
-        j++;
+      /* one space between two such runs is no change: go on. Sixteen
+       * bytes at a time: a stop is a byte of class 3 or a space before a
+       * stop byte (a space in the last lane stops too: stopping early at a
+       * lone space costs a turn of the outer loop, it changes nothing) */
+      static const unsigned char stop3[] = {'\n', 0xC2, 0xE2, 0xE3, 0xEF}, space[] = {' '};
+      unsigned stops = 0;
+      for (; j + 16 <= len; j += 16) {
+        unsigned st = bytes_in16(s + j, stop3, 5), sp = bytes_in16(s + j, space, 1);
+        stops = st | (sp & ((st | sp) >> 1 | 0x8000u));
+        if (stops) {
+          j += lowest_bit(stops);
+          break;
+        }
       }
-      if (j + 1 == len && !chars_stop[u[j]]) j++; /* the last byte */
+      if (!stops) {
+        /* the last bytes, one test per byte (without a branch at each
+         * space) */
+        const unsigned char *u = (const unsigned char *)s;
+        while (j + 1 < len) {
+          unsigned st = chars_stop[u[j]];
+          if ((st & 2) | (st & chars_stop[u[j + 1]])) break;
+          j++;
+        }
+        if (j + 1 == len && !chars_stop[u[j]]) j++; /* the last byte */
+      }
       i = j;
       continue;
     }

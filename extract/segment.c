@@ -527,7 +527,13 @@ static void strip_dot(char *dst, const char *src) {
   dst[n] = 0;
 }
 
-static char *build_path(struct vnx_segments *S, char stack[VNX_NLEVELS][32]) {
+/* The section path of the heading stack. built: the stack the last path
+ * was built from; while the stack is the same (most lines), so is the
+ * path. */
+static char *build_path(struct vnx_segments *S, char stack[VNX_NLEVELS][32],
+                        char built[VNX_NLEVELS][32]) {
+  if (S->npaths && memcmp(stack, built, VNX_NLEVELS * 32) == 0) return S->paths[S->npaths - 1];
+  memcpy(built, stack, VNX_NLEVELS * 32);
   char buf[256];
   buf[0] = 0;
   char tmp[40];
@@ -563,8 +569,16 @@ static char *build_path(struct vnx_segments *S, char stack[VNX_NLEVELS][32]) {
   return S->paths[S->npaths++] = vnx_xstrdup(buf);
 }
 
+/* dst = the first n bytes of src, as far as a NUL and at most 31 (what
+ * snprintf(dst, 32, "%.*s", n, src) gives, without its cost per line). */
+static void copy_label(char dst[32], const char *src, size_t n) {
+  n = strnlen(src, n < 31 ? n : 31);
+  memcpy(dst, src, n);
+  dst[n] = 0;
+}
+
 static void set_level(char stack[VNX_NLEVELS][32], int level, const char *label) {
-  snprintf(stack[level], 32, "%s", label);
+  copy_label(stack[level], label, 31);
   for (int l = level + 1; l < VNX_NLEVELS; l++) stack[l][0] = 0;
 }
 
@@ -573,6 +587,7 @@ static void set_level(char stack[VNX_NLEVELS][32], int level, const char *label)
 static bool is_signature_start(const char *s, size_t n) {
   static const char *const pre[] = {"T/M ", "TM. ", "TM ", "T/L ", "TL. ", "TL ", "K/T ",
                                     "KT. ", "KT ", "Q. ", "TUQ. ", "Q.", NULL};
+  if (n == 0 || (s[0] != 'T' && s[0] != 'K' && s[0] != 'Q')) return false; /* (all of pre) */
   for (int i = 0; pre[i]; i++)
     if (starts_with(s, n, pre[i])) return caps_only(s, n, 2);
   return false;
@@ -615,7 +630,7 @@ void vnx_segment(vnx_doc *d) {
   size_t cap = 64;
   S->v = vnx_xmalloc(cap * sizeof *S->v);
 
-  char stack[VNX_NLEVELS][32];
+  char stack[VNX_NLEVELS][32], built[VNX_NLEVELS][32];
   memset(stack, 0, sizeof stack);
   enum { ST_BODY, ST_RECIPIENTS, ST_SIGNATURE, ST_ADDRESSEES } state = ST_BODY;
   bool recip_items = false;
@@ -683,7 +698,7 @@ void vnx_segment(vnx_doc *d) {
           sg->row = (int)tb->nrows - 1;
           sg->cont = true;
           sg->section = S->v[r->seg].section;
-          snprintf(sg->label, sizeof sg->label, "%s", S->v[r->seg].label);
+          copy_label(sg->label, S->v[r->seg].label, 31);
         } else {
           tb->rows = vnx_xrealloc(tb->rows, (tb->nrows + 1) * sizeof *tb->rows);
           tb->rows[tb->nrows].seg = S->n;
@@ -714,7 +729,7 @@ void vnx_segment(vnx_doc *d) {
         while (j < n && s[j] >= '0' && s[j] <= '9') j++;
         if (j < n && s[j] == ']') {
           sg->kind = VNX_SEG_FOOTNOTE;
-          snprintf(sg->label, sizeof sg->label, "%.*s", (int)(j + 1), s);
+          copy_label(sg->label, s, j + 1);
           goto done;
         }
       }
@@ -768,7 +783,7 @@ void vnx_segment(vnx_doc *d) {
       }
       if (ll && level >= 0) {
         sg->level = level;
-        snprintf(sg->label, sizeof sg->label, "%s", label);
+        copy_label(sg->label, label, 31);
         sg->body = a + ll;
         sg->kind = level <= VNX_LVL_LETTER ? VNX_SEG_HEADING : VNX_SEG_ITEM;
         if (level <= VNX_LVL_PAREN) set_level(stack, level, label);
@@ -798,7 +813,7 @@ void vnx_segment(vnx_doc *d) {
       if (sg->cont && sg->prev_text >= 0 && S->v[sg->prev_text].section)
         sg->section = S->v[sg->prev_text].section;
       else
-        sg->section = build_path(S, stack);
+        sg->section = build_path(S, stack, built);
     }
     S->n++;
     if (e >= len) break;
