@@ -42,6 +42,7 @@ struct vnx_matcher {
   pcre2_match_context *mc;
   pcre2_match_context *mclim; /* mc plus an offset limit (rules with a prefix) */
   pcre2_jit_stack *js;
+  bool stops; /* use vnx_rule.stop (VNX_NO_STOPS=1 turns it off) */
   size_t *hits;
   uint64_t *ns;  /* time per rule when profiling (rules coverage), else NULL */
   /* two lines are scanned at once (scan_pair): each has its folded text,
@@ -146,6 +147,9 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
      * the start strings change nothing) */
     const char *ns = getenv("VNX_NO_STARTS");
     m->st = ns && strcmp(ns, "1") == 0 ? NULL : rs->starts;
+    /* VNX_NO_STOPS=1: a rule with a prefix tried at every start (the same) */
+    const char *nst = getenv("VNX_NO_STOPS");
+    m->stops = !(nst && strcmp(nst, "1") == 0);
     for (size_t u = 0; u < m->nu; u++)
       m->memo0[u] = m->st && vnx_starts_lit(m->st, u) ? 0 : -1;
     /* per pattern: rules, then the cores of rules with a prefix */
@@ -659,6 +663,17 @@ static int match_rule(vnx_matcher *m, vnx_doc *doc, size_t ri, FILE *warn) {
           have_c = true;
         }
         lim = c;
+        /* A match starting at s has its prefix run over [s, c) at least
+         * (its pattern lines match at or after c): a byte the pattern never
+         * consumes there rules out every start up to it. */
+        if (r->has_stop && m->stops)
+          for (size_t b = c; b > off; b--) {
+            unsigned char x = (unsigned char)subj[b - 1];
+            if (x < 128 && (r->stop[x >> 6] >> (x & 63) & 1)) {
+              off = b;
+              break;
+            }
+          }
       }
       int rc = find(m, r->code, r->jit, cand, v, nv, subj, ll, off, lim, &ci);
       if (rc == PCRE2_ERROR_NOMATCH && core) {

@@ -1703,6 +1703,11 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
   /* Serial: its memo of group sets is shared by the patterns ({BD_BODY} in
    * every body rule); one memo per thread cost more CPU than it saved. */
   rs->starts = vnx_starts_new(rs);
+  for (size_t i = 0; i < rs->n; i++) {
+    vnx_rule *r = &rs->rules[i];
+    if (r->core && r->expanded)
+      r->has_stop = vnx_pattern_stops(r->expanded, strlen(r->expanded), r->stop);
+  }
   return rs;
 }
 

@@ -58,6 +58,10 @@ typedef struct vnx_rule {
   char *expanded; /* the pattern after fragment expansion, as compiled */
   char *core_expanded; /* the same for core, or NULL */
   uint32_t ncap;
+  /* with a prefix: the ASCII bytes the pattern never consumes outside
+   * lookarounds (vnx_pattern_stops), if known */
+  bool has_stop;
+  uint64_t stop[2];
   vnx_gref span; /* n == 0: whole match */
   vnx_set *sets;
   size_t nsets;
@@ -158,6 +162,12 @@ void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, s
 void vnx_starts_scan2(const vnx_starts *st, const char *line1, const char *fold1, size_t n1,
                       vnx_startbuf *b1, const char *line2, const char *fold2, size_t n2,
                       vnx_startbuf *b2);
+
+/* The ASCII bytes pattern pat can never consume outside lookarounds (an
+ * over-approximation of what it consumes, complemented); false if none or
+ * if the pattern has what this does not follow (backreferences,
+ * conditions, verbs). A match that must run over such a byte is not there. */
+bool vnx_pattern_stops(const char *pat, size_t n, uint64_t stop[2]);
 
 /* ---- converters (convert.c) ---- */
 typedef struct vnx_conv_info {

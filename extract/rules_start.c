@@ -48,6 +48,7 @@
  * for "any text" (or for nothing if it has no case: only a line that is
  * matched the plain way can contain it); a line with a text character
  * outside it is matched the plain way. Digits are one class of the automaton ("0"). */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -1287,4 +1288,375 @@ void vnx_starts_scan2(const vnx_starts *st, const char *line1, const char *fold1
   }
   scan_rest(st, u1, f1, n, n1, s1, b1);
   scan_rest(st, u2, f2, n, n2, s2, b2);
+}
+
+/* ---- bytes a pattern never consumes ---------------------------------------
+ *
+ * A rule with a prefix is tried at each candidate start before the place
+ * where its pattern lines match (match.c). Its prefix runs {BD_BODY} from
+ * every such start, and when a full stop or a semicolon lies between the
+ * start and that place, the body can never reach it: about half of those
+ * tries (and the dearest, as the body matches and then fails) are spent so.
+ * The ASCII bytes the pattern can consume outside lookarounds are read off
+ * its text, over-approximated; any other byte between a start and the place
+ * rules the start out. */
+
+typedef struct ereader {
+  const char *p, *end;
+  uint64_t eat[2];     /* ASCII bytes the pattern may consume */
+  int look;            /* depth of lookarounds around the current point */
+  bool unknown;        /* something this reader does not follow */
+  bool calls;          /* a subroutine call: (?&name), (?1), (?R) */
+  bool group_in_look;  /* a capture group inside a lookaround */
+} ereader;
+
+static void set_bit(uint64_t s[2], unsigned c) { s[c >> 6] |= (uint64_t)1 << (c & 63); }
+
+/* c, and its other case: the reader does not follow (?i), so it takes both */
+static void add_ci(uint64_t s[2], unsigned c) {
+  if (c >= 128) return;
+  set_bit(s, c);
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') set_bit(s, c ^ 0x20);
+}
+
+static void add_range(uint64_t s[2], unsigned a, unsigned b) {
+  for (unsigned c = a; c <= b && c < 128; c++) set_bit(s, c);
+}
+
+static void add_all(uint64_t s[2]) { s[0] = s[1] = ~(uint64_t)0; }
+
+/* The ASCII set of the escape at R->p (just after the backslash), added to
+ * s; exact: the set is exactly right (classes \d \s \w \p{L} \p{N} and
+ * literal escapes), else s gets a superset. Returns the code point of a
+ * literal escape (for a range), or -1. */
+static long escape_set(ereader *R, uint64_t s[2], bool *exact) {
+  *exact = true;
+  if (R->p >= R->end) {
+    R->unknown = true;
+    return -1;
+  }
+  char c = *R->p++;
+  switch (c) {
+  case 'd': add_range(s, '0', '9'); return -1;
+  case 's': add_range(s, '\t', '\r'); set_bit(s, ' '); return -1;
+  case 'w': add_range(s, '0', '9'); add_range(s, 'a', 'z'); add_range(s, 'A', 'Z'); set_bit(s, '_'); return -1;
+  case 'h': set_bit(s, '\t'); set_bit(s, ' '); return -1;
+  case 'n': set_bit(s, '\n'); return '\n';
+  case 't': set_bit(s, '\t'); return '\t';
+  case 'r': set_bit(s, '\r'); return '\r';
+  case 'f': set_bit(s, '\f'); return '\f';
+  case 'e': set_bit(s, 27); return 27;
+  case 'a': set_bit(s, 7); return 7;
+  case 'x': {
+    unsigned long v = 0;
+    if (R->p < R->end && *R->p == '{') {
+      const char *q = memchr(R->p, '}', (size_t)(R->end - R->p));
+      if (!q) {
+        R->unknown = true;
+        return -1;
+      }
+      v = strtoul(R->p + 1, NULL, 16);
+      R->p = q + 1;
+    } else {
+      int k = 0;
+      while (k < 2 && R->p < R->end && isxdigit((unsigned char)*R->p)) {
+        v = v * 16 + (unsigned long)(isdigit((unsigned char)*R->p) ? *R->p - '0' : (*R->p | 0x20) - 'a' + 10);
+        R->p++;
+        k++;
+      }
+    }
+    if (v < 128) add_ci(s, (unsigned)v);
+    return (long)v;
+  }
+  case 'p':
+  case 'P': {
+    const char *name = R->p;
+    size_t nl = 1;
+    if (R->p < R->end && *R->p == '{') {
+      const char *q = memchr(R->p, '}', (size_t)(R->end - R->p));
+      if (!q) {
+        R->unknown = true;
+        return -1;
+      }
+      name = R->p + 1;
+      nl = (size_t)(q - name);
+      R->p = q + 1;
+    } else if (R->p < R->end) {
+      R->p++;
+    }
+    bool L = nl == 1 && name[0] == 'L', N = nl == 1 && name[0] == 'N';
+    if (c == 'p' && (L || N)) {
+      if (L) {
+        add_range(s, 'a', 'z');
+        add_range(s, 'A', 'Z');
+      } else {
+        add_range(s, '0', '9');
+      }
+      return -1;
+    }
+    *exact = false;
+    if (c == 'p' && nl == 2 && name[0] == 'L') { /* \p{Lu}, \p{Ll} ...: letters, either case */
+      add_range(s, 'a', 'z');
+      add_range(s, 'A', 'Z');
+    } else if (c == 'p' && nl == 2 && name[0] == 'N') {
+      add_range(s, '0', '9');
+    } else { /* \P{..} and other properties: any */
+      add_all(s);
+    }
+    return -1;
+  }
+  default:
+    if (isdigit((unsigned char)c) || c == 'g' || c == 'k') { /* a backreference */
+      R->unknown = true;
+      return -1;
+    }
+    if (isalnum((unsigned char)c)) { /* \b \B \A \z \Z \G \K: no byte; \D \S \W \N \R \X \C ...: any */
+      if (strchr("bBAzZGK", c)) return -1;
+      *exact = false;
+      add_all(s);
+      return -1;
+    }
+    add_ci(s, (unsigned char)c); /* an escaped punctuation mark is itself */
+    return (unsigned char)c;
+  }
+}
+
+static void ereader_eat(ereader *R, const uint64_t s[2]) {
+  if (R->look) return;
+  R->eat[0] |= s[0];
+  R->eat[1] |= s[1];
+}
+
+/* [...] at R->p (after the '['). A negated class consumes every ASCII byte
+ * it does not list: listed only what is surely excluded (exact sets, no
+ * case folding), so the complement is a superset. */
+static void read_eclass(ereader *R) {
+  bool neg = R->p < R->end && *R->p == '^';
+  if (neg) R->p++;
+  uint64_t s[2] = {0, 0};
+  bool first = true, inexact = false;
+  long prev = -1;
+  while (R->p < R->end && (*R->p != ']' || first)) {
+    first = false;
+    unsigned char c = (unsigned char)*R->p;
+    long cp = -1;
+    if (c == '[' && R->p + 1 < R->end && R->p[1] == ':') { /* [:alpha:]: any */
+      const char *q = strstr(R->p, ":]");
+      if (!q || q >= R->end) {
+        R->unknown = true;
+        return;
+      }
+      R->p = q + 2;
+      inexact = true;
+      add_all(s);
+      prev = -1;
+      continue;
+    }
+    if (c == '\\') {
+      R->p++;
+      bool exact;
+      uint64_t es[2] = {0, 0};
+      cp = escape_set(R, es, &exact);
+      if (!exact) inexact = true;
+      s[0] |= es[0];
+      s[1] |= es[1];
+    } else if (c == '-' && prev >= 0 && R->p + 1 < R->end && R->p[1] != ']') {
+      R->p++;
+      long hi;
+      if (*R->p == '\\') {
+        R->p++;
+        bool exact;
+        uint64_t es[2] = {0, 0};
+        hi = escape_set(R, es, &exact);
+      } else {
+        hi = (unsigned char)*R->p++;
+        if (hi >= 0x80) hi = 0x10FFFF; /* a multibyte end: up to it */
+      }
+      if (hi < 0) {
+        R->unknown = true;
+        return;
+      }
+      add_range(s, (unsigned)prev, (unsigned)(hi < 127 ? hi : 127));
+      if (!neg) /* other case of the range (superset) */
+        for (long k = prev; k <= hi && k < 128; k++) add_ci(s, (unsigned)k);
+      prev = -1;
+      continue;
+    } else {
+      R->p++;
+      if (c < 0x80) {
+        cp = c;
+        if (neg) set_bit(s, c);
+        else add_ci(s, c);
+      } else {
+        while (R->p < R->end && ((unsigned char)*R->p & 0xC0) == 0x80) R->p++;
+        cp = 0x80; /* a range from a multibyte character stays above ASCII */
+      }
+    }
+    prev = cp;
+  }
+  if (R->p >= R->end) {
+    R->unknown = true;
+    return;
+  }
+  R->p++; /* ']' */
+  if (neg) {
+    if (inexact) { /* what it lists is not known exactly: it may take anything */
+      add_all(s);
+    } else {
+      s[0] = ~s[0];
+      s[1] = ~s[1];
+    }
+  }
+  ereader_eat(R, s);
+}
+
+/* The whole pattern; false when the reader cannot tell. */
+static bool read_eats(ereader *R) {
+  bool stack[256]; /* per open group: is it a lookaround */
+  int depth = 0;
+  while (R->p < R->end && !R->unknown) {
+    unsigned char c = (unsigned char)*R->p;
+    if (c == '\\') {
+      R->p++;
+      if (R->p < R->end && *R->p == 'Q') { /* \Q...\E: literal */
+        R->p++;
+        while (R->p < R->end && !(R->p[0] == '\\' && R->p + 1 < R->end && R->p[1] == 'E')) {
+          uint64_t s[2] = {0, 0};
+          add_ci(s, (unsigned char)*R->p++);
+          ereader_eat(R, s);
+        }
+        if (R->p < R->end) R->p += 2;
+        continue;
+      }
+      uint64_t s[2] = {0, 0};
+      bool exact;
+      escape_set(R, s, &exact);
+      ereader_eat(R, s);
+    } else if (c == '[') {
+      R->p++;
+      read_eclass(R);
+    } else if (c == '(') {
+      R->p++;
+      bool look = false;
+      if (R->p < R->end && *R->p == '*') { /* (*VERB) and (*pla:...): not followed */
+        R->unknown = true;
+        break;
+      }
+      if (R->p < R->end && *R->p == '?') {
+        const char *q = R->p + 1;
+        if (q >= R->end) {
+          R->unknown = true;
+          break;
+        }
+        if (*q == '#') { /* a comment */
+          const char *e = memchr(q, ')', (size_t)(R->end - q));
+          if (!e) {
+            R->unknown = true;
+            break;
+          }
+          R->p = e + 1;
+          continue;
+        }
+        if (*q == '=' || *q == '!' || (*q == '<' && q + 1 < R->end && (q[1] == '=' || q[1] == '!'))) {
+          look = true;
+        } else if (*q == '&' || *q == 'R' || isdigit((unsigned char)*q) || *q == '+' ||
+                   (*q == '-' && q + 1 < R->end && isdigit((unsigned char)q[1])) ||
+                   (*q == 'P' && q + 1 < R->end && q[1] == '>')) {
+          R->calls = true; /* a call: no bytes of its own here */
+          const char *e = memchr(q, ')', (size_t)(R->end - q));
+          if (!e) {
+            R->unknown = true;
+            break;
+          }
+          R->p = e + 1;
+          continue;
+        } else if (*q == '(' || (*q == 'P' && q + 1 < R->end && q[1] == '=') || *q == 'C') {
+          R->unknown = true; /* conditions, backreferences, callouts */
+          break;
+        } else if (*q == '<' || *q == '\'' || (*q == 'P' && q + 1 < R->end && q[1] == '<')) {
+          if (R->look) R->group_in_look = true; /* a named group */
+        } else if (*q != ':' && *q != '|' && *q != '>') {
+          /* options: "(?i)" sets them, "(?i:" opens a group */
+          const char *e = q;
+          while (e < R->end && (isalpha((unsigned char)*e) || *e == '-' || *e == '^')) e++;
+          if (e < R->end && *e == ')') {
+            R->p = e + 1;
+            continue;
+          }
+          if (e >= R->end || *e != ':') {
+            R->unknown = true;
+            break;
+          }
+        }
+      } else if (R->look) {
+        R->group_in_look = true; /* a numbered group */
+      }
+      if (depth == (int)(sizeof stack / sizeof *stack)) {
+        R->unknown = true;
+        break;
+      }
+      stack[depth++] = look;
+      if (look) R->look++;
+      /* step over the group's opening: "(", "(?:", "(?<name>", "(?i:" ... */
+      if (*R->p == '?') {
+        R->p++;
+        if (*R->p == '<' && R->p + 1 < R->end && (R->p[1] == '=' || R->p[1] == '!')) R->p += 2;
+        else if (*R->p == '=' || *R->p == '!' || *R->p == ':' || *R->p == '|' || *R->p == '>') R->p++;
+        else if (*R->p == '<' || *R->p == '\'' || *R->p == 'P') {
+          const char *e = R->p;
+          while (e < R->end && *e != '>' && *e != '\'' ) e++;
+          if (*R->p == '\'') { /* (?'name' */
+            e = memchr(R->p + 1, '\'', (size_t)(R->end - R->p - 1));
+          }
+          if (!e || e >= R->end) {
+            R->unknown = true;
+            break;
+          }
+          R->p = e + 1;
+        } else {
+          while (R->p < R->end && *R->p != ':') R->p++;
+          R->p++;
+        }
+      }
+    } else if (c == ')') {
+      R->p++;
+      if (depth == 0) {
+        R->unknown = true;
+        break;
+      }
+      if (stack[--depth]) R->look--;
+    } else if (c == '{') { /* a quantifier {n}, {n,}, {n,m}; else a literal */
+      const char *q = R->p + 1;
+      while (q < R->end && (isdigit((unsigned char)*q) || *q == ',')) q++;
+      if (q < R->end && *q == '}' && q > R->p + 1) {
+        R->p = q + 1;
+      } else {
+        uint64_t s[2] = {0, 0};
+        set_bit(s, '{');
+        ereader_eat(R, s);
+        R->p++;
+      }
+    } else if (c == '.') {
+      uint64_t s[2];
+      add_all(s);
+      ereader_eat(R, s);
+      R->p++;
+    } else if (strchr("|*+?^$", c)) {
+      R->p++;
+    } else {
+      uint64_t s[2] = {0, 0};
+      add_ci(s, c); /* bytes of a multibyte character are not ASCII: nothing */
+      ereader_eat(R, s);
+      R->p++;
+    }
+  }
+  return !R->unknown && depth == 0 && !(R->calls && R->group_in_look);
+}
+
+bool vnx_pattern_stops(const char *pat, size_t n, uint64_t stop[2]) {
+  ereader R = {pat, pat + n, {0, 0}, 0, false, false, false};
+  if (!read_eats(&R)) return false;
+  stop[0] = ~R.eat[0];
+  stop[1] = ~R.eat[1];
+  return (stop[0] | stop[1]) != 0;
 }

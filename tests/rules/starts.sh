@@ -26,6 +26,8 @@ KẾ HOẠCH
 5. Sở Tài chính chỉ đạo và Văn phòng UBND tỉnh chịu trách nhiệm hoàn thành trong năm 2026.
 6. giao ban tuyên giáo và BAN TUYÊN GIÁO, sở tài chính, SỞ Tài Chính chủ trì; phòng, Phòng Nội vụ, ủy ban nhân dân tỉnh báo cáo Ban Chỉ đạo.
 7. Đề nghị các sở, ngành và Các Sở, Ngành; đồng chí Chủ tịch UBND tỉnh, Đ/C Giám đốc Sở Y tế chỉ đạo.
+8. Sở Y tế (cơ quan thường trực); Sở Tài chính chủ trì; Ban Tuyên giáo Tỉnh ủy "phối hợp" với Sở Nội vụ tham mưu; UBND TP. Hà Nội chỉ đạo.
+9. Văn phòng Tỉnh ủy; lãnh đạo, chỉ đạo; Đảng ủy UBND tỉnh tập trung chỉ đạo (kèm danh sách) Công an tỉnh có trách nhiệm.
 DOC
 
 files=("$ROOT"/corpus/*.txt "$TMP/edges.txt")
@@ -45,4 +47,16 @@ if [ ! -s "$TMP/a.jsonl" ]; then
   echo "FAIL: no output"
   exit 1
 fi
-echo "ok: same output with and without start strings ($(wc -l < "$TMP/a.jsonl") lines)"
+
+# The bytes a rule with a prefix never consumes (vnx_pattern_stops) only
+# rule out starts where it cannot match: the same bytes with VNX_NO_STOPS=1,
+# with and without start strings.
+for env in "VNX_NO_STOPS=1" "VNX_NO_STOPS=1 VNX_NO_STARTS=1" "VNX_NO_STARTS=1"; do
+  env $env "$VNX" extract -q --jobs 1 "${files[@]}" > "$TMP/c.jsonl" 2> "$TMP/c.err"
+  if ! cmp -s "$TMP/a.jsonl" "$TMP/c.jsonl" || ! cmp -s "$TMP/a.err" "$TMP/c.err"; then
+    echo "FAIL: extract differs with $env"
+    diff "$TMP/a.jsonl" "$TMP/c.jsonl" | head -20
+    exit 1
+  fi
+done
+echo "ok: same output with and without start strings and stop bytes ($(wc -l < "$TMP/a.jsonl") lines)"
