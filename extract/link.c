@@ -715,9 +715,12 @@ static bool preceded_by_owner(const char *t, size_t line_start, size_t a) {
   static const char *const own[] = {"của ", "theo ", "thuộc ", "tại ", "cho ", "đối với ",
                                     "như ", "về ", "của\n", "giữa ", "trong ", "giữa\n",
                                     "Địa điểm: ", "Địa điểm thực hiện: ", NULL};
+  /* each of them ends with a space or a newline */
+  if (a <= line_start || (t[a - 1] != ' ' && t[a - 1] != '\n')) return false;
   for (int i = 0; own[i]; i++) {
     size_t k = strlen(own[i]);
-    if (a >= line_start + k && memcmp(t + a - k, own[i], k) == 0) return true;
+    if (a >= line_start + k && t[a - 2] == own[i][k - 2] && memcmp(t + a - k, own[i], k) == 0)
+      return true;
   }
   return false;
 }
@@ -1152,8 +1155,8 @@ static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
   char *l = lower_span(d, g->body, e);
   bool no = false;
   /* "Hải Phòng, ngày      tháng      năm 2025" */
-  char *k = strstr(l, ", ngày ");
-  if (k && n < 90 && (size_t)(k - l) < 40) {
+  char *k = n < 90 ? strstr(l, ", ngày ") : NULL;
+  if (k && (size_t)(k - l) < 40) {
     const char *q = k + strlen(", ngày ");
     bool ok = true;
     while (*q && ok) {
