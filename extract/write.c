@@ -325,18 +325,22 @@ static int jb_record(jbuf *b, const vnx_doc *d, uint64_t seed, const vnx_record 
   bool more = false;
   const char *key;
   json_t *x;
-  if (r->fields)
-    json_object_foreach(r->fields, key, x) {
-      int k = envelope_index(key);
-      if (k >= 0) {
-        env[k] = x;
-      } else if (nother < NKEEP) {
-        okey[nother] = key;
-        oval[nother++] = x;
-      } else {
-        more = true;
-      }
+  /* (json_object_foreach looks each key up again to step on: the iterator
+   * itself is enough) */
+  for (void *it = r->fields ? json_object_iter(r->fields) : NULL; it;
+       it = json_object_iter_next(r->fields, it)) {
+    key = json_object_iter_key(it);
+    x = json_object_iter_value(it);
+    int k = envelope_index(key);
+    if (k >= 0) {
+      env[k] = x;
+    } else if (nother < NKEEP) {
+      okey[nother] = key;
+      oval[nother++] = x;
+    } else {
+      more = true;
     }
+  }
   jb_put(b, "{", 1);
   for (int k = 0; k < 7; k++) {
     jb_put(b, ENVELOPE_KEY[k], ENVELOPE_KEY_LEN[k]);
