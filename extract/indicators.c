@@ -7,6 +7,9 @@
 #include "indicators.h"
 #include "internal.h"
 
+/* Fields are set with json_object_set_new_nocheck: the keys are ASCII
+ * literals (jansson's UTF-8 check of a key is a third of the call). */
+
 static const char K_INDICATOR[] = "indicator";
 static const char R_TABLE[] = "indicator.table";
 
@@ -26,6 +29,8 @@ static const char *find_word(const char *s, size_t n, const char *needle) {
     const char *c = memchr(s + i, needle[0], n - k + 1 - i);
     if (!c) return NULL;
     i = (size_t)(c - s);
+    /* (the second byte first: the first is often a shared UTF-8 lead byte) */
+    if (k > 1 && s[i + 1] != needle[1]) continue;
     if (memcmp(s + i, needle, k) != 0) continue;
     unsigned char b = i ? (unsigned char)s[i - 1] : ' ';
     unsigned char a = i + k < n ? (unsigned char)s[i + k] : ' ';
@@ -392,19 +397,19 @@ static void table_records(vnx_doc *d, const vnx_table *t, span **cells, size_t *
             continue;
         }
         json_t *f = json_object();
-        json_object_set_new(f, "value", jnum(v));
-        if (cn.bn) json_object_set_new(f, "value_max", jnum(v2));
+        json_object_set_new_nocheck(f, "value", jnum(v));
+        if (cn.bn) json_object_set_new_nocheck(f, "value_max", jnum(v2));
         const char *u = ci[c].hunit ? ci[c].hunit : cn.pct ? "%" : unit;
-        json_object_set_new(f, "unit", u ? vnx_json_string(u) : json_null());
-        json_object_set_new(f, "qualifier", cn.qual == 1 ? vnx_json_string("min")
+        json_object_set_new_nocheck(f, "unit", u ? vnx_json_string(u) : json_null());
+        json_object_set_new_nocheck(f, "qualifier", cn.qual == 1 ? vnx_json_string("min")
                                             : cn.qual == 2 ? vnx_json_string("max") : json_null());
-        json_object_set_new(f, "metric", name ? vnx_json_string(name) : json_null());
-        json_object_set_new(f, "change", json_null());
+        json_object_set_new_nocheck(f, "metric", name ? vnx_json_string(name) : json_null());
+        json_object_set_new_nocheck(f, "change", json_null());
         const char *hdr = t->header[c];
         const char *st = hdr[0] ? status_of_header(hdr) : NULL;
-        json_object_set_new(f, "status", st ? vnx_json_string(st) : json_null());
-        json_object_set_new(f, "period", hdr[0] ? vnx_json_string(hdr) : json_null());
-        json_object_set_new(f, "num_style", vnx_json_string(style == 'e' ? "en" : "vi"));
+        json_object_set_new_nocheck(f, "status", st ? vnx_json_string(st) : json_null());
+        json_object_set_new_nocheck(f, "period", hdr[0] ? vnx_json_string(hdr) : json_null());
+        json_object_set_new_nocheck(f, "num_style", vnx_json_string(style == 'e' ? "en" : "vi"));
         vnx_record *rec = vnx_records_add(&d->recs, K_INDICATOR, R_TABLE, f);
         rec->nstart = cell->start + cn.ns;
         rec->nend = cell->start + cn.ne;
@@ -434,8 +439,9 @@ static void table_records(vnx_doc *d, const vnx_table *t, span **cells, size_t *
 
 /* A clause boundary at text[i]: ";" , a tab, a newline, or a "." that is not
  * inside a number. */
-static bool clause_end(const char *s, size_t i, size_t len) {
+static inline bool clause_end(const char *s, size_t i, size_t len) {
   char c = s[i];
+  if ((unsigned char)c > '?') return false; /* letters: most bytes */
   if (c == ';' || c == '\t' || c == '\n' || c == '!' || c == '?') return true;
   if (c == '.') {
     bool db = i > 0 && isdigit((unsigned char)s[i - 1]);
@@ -445,8 +451,9 @@ static bool clause_end(const char *s, size_t i, size_t len) {
   return false;
 }
 
-static bool sentence_end(const char *s, size_t i, size_t len) {
+static inline bool sentence_end(const char *s, size_t i, size_t len) {
   char c = s[i];
+  if ((unsigned char)c > '?') return false;
   if (c == '\t' || c == '\n' || c == '!' || c == '?') return true;
   if (c == '.') {
     bool db = i > 0 && isdigit((unsigned char)s[i - 1]);
@@ -684,7 +691,7 @@ void vnx_indicators_resolve(vnx_doc *d) {
     if (!json_object_get(r->fields, "metric") ||
         json_is_null(json_object_get(r->fields, "metric"))) {
       json_t *nmv = best && best->fields ? json_object_get(best->fields, "name") : NULL;
-      json_object_set_new(r->fields, "metric",
+      json_object_set_new_nocheck(r->fields, "metric",
                           nmv && json_is_string(nmv) ? json_copy(nmv) : json_null());
     }
     /* a figure written in a cell of an indicator table (PHỤ LỤC I: "Từ
@@ -700,19 +707,19 @@ void vnx_indicators_resolve(vnx_doc *d) {
       if (col >= 0 && indicator_table_cached(t, &tinfo[sgm->table], &namec, &unitc, &sttc) &&
           col != namec && hdr &&
           hdr[0] && strlen(hdr) <= 40 && status_of_header(hdr)) {
-        json_object_set_new(r->fields, "period", vnx_json_string(hdr));
-        json_object_set_new(r->fields, "status", vnx_json_string(status_of_header(hdr)));
+        json_object_set_new_nocheck(r->fields, "period", vnx_json_string(hdr));
+        json_object_set_new_nocheck(r->fields, "status", vnx_json_string(status_of_header(hdr)));
         if (namec >= 0 && (size_t)namec < sgm->ncells && !best) {
           char *nm = row_name(d->text.s + sgm->cells[namec].start,
                               sgm->cells[namec].end - sgm->cells[namec].start);
-          if (nm) json_object_set_new(r->fields, "metric", vnx_json_string(nm));
+          if (nm) json_object_set_new_nocheck(r->fields, "metric", vnx_json_string(nm));
           free(nm);
         }
       }
     }
     if (!json_object_get(r->fields, "status")) {
       const char *st = status_before(d, r->nstart, r->nend);
-      json_object_set_new(r->fields, "status", st ? vnx_json_string(st) : json_null());
+      json_object_set_new_nocheck(r->fields, "status", st ? vnx_json_string(st) : json_null());
     }
   }
   free(metrics);

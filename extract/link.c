@@ -27,6 +27,10 @@
 
 #include "internal.h"
 
+/* The fields are set with json_object_set_new_nocheck: their keys are ASCII
+ * literals, and jansson's UTF-8 check of a key is a third of the cost of
+ * json_object_set_new. */
+
 /* ---- small helpers ------------------------------------------------------ */
 
 static const char *fget(const vnx_record *r, const char *k) {
@@ -229,9 +233,11 @@ typedef struct kindix {
   size_t n;
 } kindix;
 
-static _Thread_local const vnx_records *g_ix_recs;
-static int cmp_ix_start(const void *pa, const void *pb) {
-  const vnx_records *rs = g_ix_recs;
+/* qsort has no context argument: the records being sorted (one document
+ * at a time per thread, so a thread-local pointer) */
+static _Thread_local const vnx_records *g_sort_recs;
+static int cmp_by_start(const void *pa, const void *pb) {
+  const vnx_records *rs = g_sort_recs;
   size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
   const vnx_record *x = &rs->v[a], *y = &rs->v[b];
   if (x->nstart != y->nstart) return x->nstart < y->nstart ? -1 : 1;
@@ -243,14 +249,31 @@ static int cmp_size(const void *pa, const void *pb) {
   return a < b ? -1 : a > b;
 }
 
+/* Sorts increasing record indices by start, then index. The rules emit
+ * records about in text order: the sort is mostly a check that finds them
+ * in order already. */
+static void sort_by_start(const vnx_doc *d, size_t *v, size_t n) {
+  size_t i = 1;
+  while (i < n && d->recs.v[v[i - 1]].nstart <= d->recs.v[v[i]].nstart) i++;
+  if (i >= n) return;
+  g_sort_recs = &d->recs;
+  qsort(v, n, sizeof *v, cmp_by_start);
+}
+
+/* Sorts sizes, mostly in order already (see sort_by_start). */
+static void sort_sizes(size_t *v, size_t n) {
+  size_t i = 1;
+  while (i < n && v[i - 1] <= v[i]) i++;
+  if (i < n) qsort(v, n, sizeof *v, cmp_size);
+}
+
 /* the records [0, limit) of this kind */
 static void kindix_build(const vnx_doc *d, const char *kind, size_t limit, kindix *k) {
   k->v = vnx_xmalloc((limit + 1) * sizeof *k->v);
   k->n = 0;
   for (size_t i = 0; i < limit; i++)
     if (strcmp(d->recs.v[i].kind, kind) == 0) k->v[k->n++] = i;
-  g_ix_recs = &d->recs;
-  qsort(k->v, k->n, sizeof *k->v, cmp_ix_start);
+  sort_by_start(d, k->v, k->n);
   k->at = vnx_xmalloc((k->n + 1) * sizeof *k->at);
   for (size_t i = 0; i < k->n; i++) k->at[i] = d->recs.v[k->v[i]].nstart;
 }
@@ -447,13 +470,13 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
                             const char *norm) {
   vnx_doc *d = c->d;
   json_t *f = json_object();
-  json_object_set_new(f, "name", vnx_json_stringn(d->text.s + a, b - a));
+  json_object_set_new_nocheck(f, "name", vnx_json_stringn(d->text.s + a, b - a));
   const char *canon = canonical_of_text(c, d->text.s + a, b - a);
   if (!canon && norm) canon = canonical_of_text(c, norm, strlen(norm));
-  json_object_set_new(f, "canonical", canon ? vnx_json_string(canon) : json_null());
-  json_object_set_new(f, "role", vnx_json_string(role));
-  if (norm) json_object_set_new(f, "norm", vnx_json_string(norm));
-  if (generic_name(d, d->text.s + a, b - a, a)) json_object_set_new(f, "generic", json_true());
+  json_object_set_new_nocheck(f, "canonical", canon ? vnx_json_string(canon) : json_null());
+  json_object_set_new_nocheck(f, "role", vnx_json_string(role));
+  if (norm) json_object_set_new_nocheck(f, "norm", vnx_json_string(norm));
+  if (generic_name(d, d->text.s + a, b - a, a)) json_object_set_new_nocheck(f, "generic", json_true());
   vnx_record *r = vnx_records_add(&d->recs, "body", rule, f);
   set_span(d, r, a, b);
   ensure_drop(c);
@@ -462,7 +485,7 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
 }
 
 static void set_role(vnx_record *r, const char *role) {
-  json_object_set_new(r->fields, "role", vnx_json_string(role));
+  json_object_set_new_nocheck(r->fields, "role", vnx_json_string(role));
 }
 
 /* The "section" values: one JSON string per section path, shared by the
@@ -554,7 +577,7 @@ static void emit_member(linkctx *c, size_t a, size_t b, const char *role, bool i
     set_role(&c->d->recs.v[ex], role);
     c->drop[ex] = false;
     if (!json_object_get(c->d->recs.v[ex].fields, "generic") && generic_name(c->d, t + a, b - a, a))
-      json_object_set_new(c->d->recs.v[ex].fields, "generic", json_true());
+      json_object_set_new_nocheck(c->d->recs.v[ex].fields, "generic", json_true());
   } else {
     add_body(c, a, b, role, "link.table_column", NULL);
   }
@@ -673,17 +696,6 @@ static void table_bodies(linkctx *c) {
 
 /* ---- roles in prose ---------------------------------------------------------- */
 
-/* qsort has no context argument: the records being sorted (one document
- * at a time per thread, so a thread-local pointer) */
-static _Thread_local vnx_records *g_sort_recs;
-static int cmp_by_start_g(const void *pa, const void *pb) {
-  const vnx_records *rs = g_sort_recs;
-  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-  const vnx_record *x = &rs->v[a], *y = &rs->v[b];
-  if (x->nstart != y->nstart) return x->nstart < y->nstart ? -1 : 1;
-  return a < b ? -1 : a > b;
-}
-
 /* the text t[a, b) with spaces trimmed is one of words (or empty) */
 static bool gap_is(const char *t, size_t a, size_t b, const char *const *words) {
   while (a < b && (is_space(t[a]) || t[a] == ',')) a++;
@@ -703,9 +715,12 @@ static bool preceded_by_owner(const char *t, size_t line_start, size_t a) {
   static const char *const own[] = {"của ", "theo ", "thuộc ", "tại ", "cho ", "đối với ",
                                     "như ", "về ", "của\n", "giữa ", "trong ", "giữa\n",
                                     "Địa điểm: ", "Địa điểm thực hiện: ", NULL};
+  /* each of them ends with a space or a newline */
+  if (a <= line_start || (t[a - 1] != ' ' && t[a - 1] != '\n')) return false;
   for (int i = 0; own[i]; i++) {
     size_t k = strlen(own[i]);
-    if (a >= line_start + k && memcmp(t + a - k, own[i], k) == 0) return true;
+    if (a >= line_start + k && t[a - 2] == own[i][k - 2] && memcmp(t + a - k, own[i], k) == 0)
+      return true;
   }
   return false;
 }
@@ -931,14 +946,13 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
   size_t *idx = vnx_xmalloc((d->recs.n + 1) * sizeof *idx);
   for (size_t i = 0; i < d->recs.n; i++)
     if (is_kind(&d->recs.v[i], "body") && !c->drop[i]) idx[nb++] = i;
-  g_sort_recs = &d->recs;
-  qsort(idx, nb, sizeof *idx, cmp_by_start_g);
+  sort_by_start(d, idx, nb);
   /* the ends of all body records (dropped or not), sorted */
   size_t nends = 0;
   size_t *body_ends = vnx_xmalloc((d->recs.n + 1) * sizeof *body_ends);
   for (size_t i = 0; i < d->recs.n; i++)
     if (is_kind(&d->recs.v[i], "body")) body_ends[nends++] = d->recs.v[i].nend;
-  qsort(body_ends, nends, sizeof *body_ends, cmp_size);
+  sort_sizes(body_ends, nends);
   size_t title_seg = 0;
   for (size_t i = 0; i < S->n && i < 40; i++) {
     const vnx_seg *g = &S->v[i];
@@ -1082,7 +1096,7 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
       if (!gen && p && r->rule && strcmp(r->rule, "body.list_member") == 0 &&
           json_is_true(json_object_get(p->fields, "generic")))
         gen = true;
-      if (gen) json_object_set_new(r->fields, "generic", json_true());
+      if (gen) json_object_set_new_nocheck(r->fields, "generic", json_true());
     }
     prev = (long)i;
   }
@@ -1141,8 +1155,8 @@ static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
   char *l = lower_span(d, g->body, e);
   bool no = false;
   /* "Hải Phòng, ngày      tháng      năm 2025" */
-  char *k = strstr(l, ", ngày ");
-  if (k && n < 90 && (size_t)(k - l) < 40) {
+  char *k = n < 90 ? strstr(l, ", ngày ") : NULL;
+  if (k && (size_t)(k - l) < 40) {
     const char *q = k + strlen(", ngày ");
     bool ok = true;
     while (*q && ok) {
@@ -1202,19 +1216,89 @@ static const char *const TRAILING[] = {"các nhiệm vụ trên", "các nội du
                                        "nhiệm vụ trên", "các nhiệm vụ nêu trên",
                                        "thời gian hoàn thành", "thời hạn hoàn thành", NULL};
 
-/* The records tasks collect, by kind and position. Built after compact();
- * the task records added meanwhile are of none of these kinds, and nothing
- * changes the records indexed. */
+/* The records tasks collect, by kind and position, and what the tasks
+ * write about them. Built after compact(); the task records added meanwhile
+ * are of none of these kinds, and nothing changes the records indexed. */
+enum { L_LEAD, L_SUPPORT, L_DIRECTOR, L_REPORT_TO, L_INDICATORS, L_REFERENCES, L_DEADLINES, NLISTS };
+
+typedef struct idlist { /* record indices, in the order their ids are written */
+  size_t *v;
+  size_t n, cap;
+} idlist;
+
 typedef struct taskix {
   kindix body, indicator, reference, deadline;
+  size_t nrec;       /* records indexed: [0, nrec) */
+  signed char *role; /* per body record: its role as an index in ROLES, or -1 */
+  json_t **id;       /* per record: its id as a JSON string, made on first use; a
+                      * record is cited by many tasks (a lead-in's bodies, a
+                      * trailing deadline) and the strings are shared, never changed */
+  json_t *empty;     /* the one empty array of every empty list, shared likewise */
+  idlist list[NLISTS]; /* the lists of the task being made */
+  seccache *sec;
 } taskix;
 
-static const kindix *taskix_of(const taskix *ix, const char *kind) {
-  if (strcmp(kind, "body") == 0) return &ix->body;
-  if (strcmp(kind, "indicator") == 0) return &ix->indicator;
-  if (strcmp(kind, "reference") == 0) return &ix->reference;
-  if (strcmp(kind, "deadline") == 0) return &ix->deadline;
-  abort(); /* not indexed */
+static const char *const ROLES[4] = {"lead", "support", "director", "report_to"};
+
+static void taskix_build(vnx_doc *d, seccache *sec, taskix *ix) {
+  size_t n = d->recs.n;
+  memset(ix, 0, sizeof *ix);
+  ix->sec = sec;
+  kindix_build(d, "body", n, &ix->body);
+  kindix_build(d, "indicator", n, &ix->indicator);
+  kindix_build(d, "reference", n, &ix->reference);
+  kindix_build(d, "deadline", n, &ix->deadline);
+  ix->nrec = n;
+  ix->role = vnx_xmalloc(n + 1);
+  for (size_t i = 0; i < n; i++) {
+    const char *rr = is_kind(&d->recs.v[i], "body") ? fget(&d->recs.v[i], "role") : NULL;
+    ix->role[i] = -1;
+    for (int k = 0; rr && k < 4 && ix->role[i] < 0; k++)
+      if (strcmp(rr, ROLES[k]) == 0) ix->role[i] = (signed char)k;
+  }
+  ix->id = vnx_xcalloc(n + 1, sizeof *ix->id);
+  ix->empty = json_array();
+}
+
+static void taskix_free(taskix *ix) {
+  kindix_free(&ix->body);
+  kindix_free(&ix->indicator);
+  kindix_free(&ix->reference);
+  kindix_free(&ix->deadline);
+  for (size_t i = 0; i < ix->nrec; i++) json_decref(ix->id[i]);
+  free(ix->id);
+  free(ix->role);
+  json_decref(ix->empty);
+  for (int l = 0; l < NLISTS; l++) free(ix->list[l].v);
+}
+
+/* the id of record i, borrowed from the cache (NULL if it is not valid UTF-8) */
+static json_t *record_id(const vnx_doc *d, taskix *ix, size_t i) {
+  if (!ix->id[i]) {
+    char id[40];
+    vnx_record_id(d->stem, &d->recs.v[i], id);
+    ix->id[i] = vnx_json_string(id);
+  }
+  return ix->id[i];
+}
+
+static void idlist_push(idlist *l, size_t i) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 16;
+    l->v = vnx_xrealloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n++] = i;
+}
+
+/* the ids of the records in l as a new JSON array */
+static json_t *id_array(const vnx_doc *d, taskix *ix, const idlist *l) {
+  if (!l->n) return json_incref(ix->empty);
+  json_t *a = json_array();
+  for (size_t q = 0; q < l->n; q++) {
+    json_t *id = record_id(d, ix, l->v[q]);
+    if (id) json_array_append(a, id);
+  }
+  return a;
 }
 
 /* Does the segment consist of body names only (a heading naming who acts)? */
@@ -1238,59 +1322,54 @@ static bool only_bodies(const vnx_doc *d, const taskix *ix, const vnx_seg *g) {
   return true;
 }
 
-static const char *const ROLES[4] = {"lead", "support", "director", "report_to"};
+/* sorts record indices (a few, mostly: insertion sort below 16) */
+static void sort_indices(size_t *v, size_t n) {
+  if (n > 16) {
+    qsort(v, n, sizeof *v, cmp_size);
+    return;
+  }
+  for (size_t i = 1; i < n; i++) {
+    size_t x = v[i], j = i;
+    for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
 
-/* appends the ids of the records of a kind that start in [a, b), in record
- * order: to arr (role NULL), or those with that role; or, kind "body" and
- * by_role given, each to by_role[r] for its role ROLES[r] (what four calls
- * with the four roles give, in one pass) */
-static void ids_of_roles(vnx_doc *d, const taskix *ix, json_t *arr, json_t *const *by_role,
-                         size_t a, size_t b, const char *kind, const char *role) {
+enum { ANY_ROLE = -1, BY_ROLE = -2 };
+
+/* appends the records of k that start in [a, b), in record order: to *to
+ * (role ANY_ROLE), or those with that role (bodies, role an index in ROLES);
+ * with role BY_ROLE (bodies), each to to[its role] (to: the four role lists) */
+static void collect(const taskix *ix, const kindix *k, size_t a, size_t b, idlist *to, int role) {
   if (b <= a) return;
-  const kindix *k = taskix_of(ix, kind);
   size_t lo = kindix_lower(k, a), hi = kindix_lower(k, b);
   if (hi <= lo) return;
   size_t nsel = hi - lo;
   size_t buf[64];
   size_t *sel = nsel <= 64 ? buf : vnx_xmalloc(nsel * sizeof *sel);
   memcpy(sel, k->v + lo, nsel * sizeof *sel);
-  qsort(sel, nsel, sizeof *sel, cmp_size);
-  char id[40];
+  sort_indices(sel, nsel);
   for (size_t q = 0; q < nsel; q++) {
-    const vnx_record *r = &d->recs.v[sel[q]];
-    json_t *to = arr;
-    if (by_role) {
-      const char *rr = fget(r, "role");
-      to = NULL;
-      for (int k = 0; rr && k < 4 && !to; k++)
-        if (strcmp(rr, ROLES[k]) == 0) to = by_role[k];
-      if (!to) continue;
-    } else if (role) {
-      const char *rr = fget(r, "role");
-      if (!rr || strcmp(rr, role) != 0) continue;
-    }
-    vnx_record_id(d->stem, r, id);
-    json_array_append_new(to, vnx_json_string(id));
+    size_t i = sel[q];
+    if (role == ANY_ROLE) idlist_push(to, i);
+    else if (role == BY_ROLE && ix->role[i] >= 0) idlist_push(&to[ix->role[i]], i);
+    else if (role >= 0 && ix->role[i] == role) idlist_push(to, i);
   }
   if (sel != buf) free(sel);
 }
 
-static void ids_of(vnx_doc *d, const taskix *ix, json_t *arr, size_t a, size_t b,
-                   const char *kind, const char *role) {
-  ids_of_roles(d, ix, arr, NULL, a, b, kind, role);
+/* what a task names in [a, b): bodies by role, indicators, references, deadlines */
+static void collect_all(taskix *ix, size_t a, size_t b) {
+  collect(ix, &ix->body, a, b, &ix->list[L_LEAD], BY_ROLE);
+  collect(ix, &ix->indicator, a, b, &ix->list[L_INDICATORS], ANY_ROLE);
+  collect(ix, &ix->reference, a, b, &ix->list[L_REFERENCES], ANY_ROLE);
+  collect(ix, &ix->deadline, a, b, &ix->list[L_DEADLINES], ANY_ROLE);
 }
 
-/* the bodies in [a, b) into roles[0..4) by their role */
-static void body_ids(vnx_doc *d, const taskix *ix, json_t *const roles[4], size_t a, size_t b) {
-  ids_of_roles(d, ix, NULL, roles, a, b, "body", NULL);
-}
-
-/* the record of a kind that starts first in [a, b) (the first in record
- * order among equals), or -1 */
-static long first_of_rec_order(const taskix *ix, size_t a, size_t b,
-                               const char *kind) {
+/* the record of k that starts first in [a, b) (the first in record order
+ * among equals), or -1 */
+static long first_of_rec_order(const kindix *k, size_t a, size_t b) {
   if (b <= a) return -1;
-  const kindix *k = taskix_of(ix, kind);
   size_t lo = kindix_lower(k, a);
   if (lo < k->n && k->at[lo] < b) return (long)k->v[lo];
   return -1;
@@ -1309,21 +1388,18 @@ static void append_cell(const vnx_doc *d, const vnx_seg *g, int col, char **buf,
   (*buf)[ol + (b - a)] = 0;
 }
 
-static void make_task(vnx_doc *d, const taskix *ix, const unit *u, seccache *sc) {
+static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
   const vnx_seg *g = &S->v[u->seg];
   json_t *f = json_object();
   char *text = NULL;
+  size_t tl = 0; /* strlen(text) */
   char *product = NULL;
   bool text_whole = true, product_whole = true; /* made of spans cut at characters */
-  json_t *roles[4];
-  const char *const *RN = ROLES;
-  for (int k = 0; k < 4; k++) roles[k] = json_array();
+  idlist *roles = &ix->list[L_LEAD];
+  for (int l = 0; l < NLISTS; l++) ix->list[l].n = 0;
   long deadline = -1;
-  json_t *inds = json_array();
-  json_t *refs = json_array(); /* documents the task cites */
-  json_t *dls = json_array(); /* every deadline written in the task */
 
   if (u->row) {
     const vnx_table *tb = &S->tables[u->table];
@@ -1338,24 +1414,21 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u, seccache *sc)
       const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
       append_cell(d, rg, ctask, &text, &text_whole);
       append_cell(d, rg, cprod, &product, &product_whole);
-      body_ids(d, ix, roles, rg->start, rg->end + 1);
-      ids_of(d, ix, inds, rg->start, rg->end + 1, "indicator", NULL);
-      ids_of(d, ix, refs, rg->start, rg->end + 1, "reference", NULL);
-      ids_of(d, ix, dls, rg->start, rg->end + 1, "deadline", NULL);
+      collect_all(ix, rg->start, rg->end + 1);
       if (deadline < 0 && ctime >= 0 && (size_t)ctime < rg->ncells)
-        deadline = first_of_rec_order(ix, rg->cells[ctime].start, rg->cells[ctime].end + 1, "deadline");
+        deadline = first_of_rec_order(&ix->deadline, rg->cells[ctime].start, rg->cells[ctime].end + 1);
     }
     if (deadline < 0)
       for (size_t k = 0; k <= row->nconts && deadline < 0; k++) {
         const vnx_seg *rg = &S->v[k == 0 ? row->seg : row->conts[k - 1]];
-        deadline = first_of_rec_order(ix, rg->start, rg->end + 1, "deadline");
+        deadline = first_of_rec_order(&ix->deadline, rg->start, rg->end + 1);
       }
     if (!text) text = vnx_xstrdup("");
-    json_object_set_new(f, "label", vnx_json_string(g->label));
+    tl = strlen(text);
+    json_object_set_new_nocheck(f, "label", vnx_json_string(g->label));
   } else {
     /* the unit's own lines: footnotes and blank lines at a page break that
      * sit inside the paragraph are not part of the task */
-    size_t tl = 0;
     text = vnx_xstrdup("");
     for (size_t si = u->seg; si <= u->lastseg; si++) {
       const vnx_seg *sg = &S->v[si];
@@ -1372,45 +1445,39 @@ static void make_task(vnx_doc *d, const taskix *ix, const unit *u, seccache *sc)
         text[tl] = 0;
       }
       size_t ra = si == u->seg ? u->a : sg->start, rb = si == u->lastseg ? u->b : sg->end + 1;
-      body_ids(d, ix, roles, ra, rb);
-      ids_of(d, ix, inds, ra, rb, "indicator", NULL);
-      ids_of(d, ix, refs, ra, rb, "reference", NULL);
-      ids_of(d, ix, dls, ra, rb, "deadline", NULL);
-      if (deadline < 0) deadline = first_of_rec_order(ix, ra, rb, "deadline");
+      collect_all(ix, ra, rb);
+      if (deadline < 0) deadline = first_of_rec_order(&ix->deadline, ra, rb);
     }
     for (char *p = text; (p = memchr(p, '\n', tl - (size_t)(p - text))) != NULL; p++) *p = ' ';
     if (g->label[0] && strcmp(g->label, "-") != 0 && strcmp(g->label, "+") != 0)
-      json_object_set_new(f, "label", vnx_json_string(g->label));
+      json_object_set_new_nocheck(f, "label", vnx_json_string(g->label));
     /* inherit from lead-ins, nearest first, a role the item does not name */
     for (int r = 0; r < 4; r++) {
-      if (json_array_size(roles[r])) continue;
-      for (int li = u->nleadins - 1; li >= 0; li--) {
+      if (roles[r].n) continue;
+      for (int li = u->nleadins - 1; li >= 0 && !roles[r].n; li--) {
         const vnx_seg *lg = &S->v[u->leadins[li]];
-        ids_of(d, ix, roles[r], lg->start, lg->end, "body", RN[r]);
-        if (json_array_size(roles[r])) break;
+        collect(ix, &ix->body, lg->start, lg->end, &roles[r], r);
       }
     }
   }
   if (deadline < 0 && u->trailing >= 0) {
-    char id[40];
     deadline = u->trailing;
-    vnx_record_id(d->stem, &d->recs.v[deadline], id);
-    json_array_append_new(dls, vnx_json_string(id));
+    idlist_push(&ix->list[L_DEADLINES], (size_t)deadline);
   }
-  json_object_set_new(f, "text", vnx_json_spans(text, text_whole));
-  for (int r = 0; r < 4; r++) json_object_set_new(f, RN[r], roles[r]);
-  if (deadline >= 0) {
-    char id[40];
-    vnx_record_id(d->stem, &d->recs.v[deadline], id);
-    json_object_set_new(f, "deadline", vnx_json_string(id));
-  } else {
-    json_object_set_new(f, "deadline", json_null());
-  }
-  json_object_set_new(f, "deadlines", dls);
-  json_object_set_new(f, "indicators", inds);
-  json_object_set_new(f, "references", refs);
-  if (u->row) json_object_set_new(f, "product", product ? vnx_json_spans(product, product_whole) : json_null());
-  json_object_set_new(f, "section", section_json(sc, g->section ? g->section : ""));
+  /* (tl == strlen(text): the normalised text has no NUL) */
+  json_object_set_new_nocheck(f, "text", text_whole ? json_stringn_nocheck(text, tl)
+                                                    : vnx_json_stringn(text, tl));
+  for (int r = 0; r < 4; r++) json_object_set_new_nocheck(f, ROLES[r], id_array(d, ix, &roles[r]));
+  json_object_set_new_nocheck(f, "deadline",
+                              deadline >= 0 ? json_incref(record_id(d, ix, (size_t)deadline))
+                                            : json_null());
+  json_object_set_new_nocheck(f, "deadlines", id_array(d, ix, &ix->list[L_DEADLINES]));
+  json_object_set_new_nocheck(f, "indicators", id_array(d, ix, &ix->list[L_INDICATORS]));
+  json_object_set_new_nocheck(f, "references", id_array(d, ix, &ix->list[L_REFERENCES]));
+  if (u->row)
+    json_object_set_new_nocheck(f, "product",
+                                product ? vnx_json_spans(product, product_whole) : json_null());
+  json_object_set_new_nocheck(f, "section", section_json(ix->sec, g->section ? g->section : ""));
   free(text);
   free(product);
   vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", f);
@@ -1426,10 +1493,7 @@ static void make_tasks(vnx_doc *d, const bool *dir, seccache *sc) {
   leadin L[16];
   int nl = 0;
   taskix ix;
-  kindix_build(d, "body", d->recs.n, &ix.body);
-  kindix_build(d, "indicator", d->recs.n, &ix.indicator);
-  kindix_build(d, "reference", d->recs.n, &ix.reference);
-  kindix_build(d, "deadline", d->recs.n, &ix.deadline);
+  taskix_build(d, sc, &ix);
   int group = 0;
   size_t group_first = 0;
   long last_unit_seg = -1;
@@ -1496,7 +1560,7 @@ static void make_tasks(vnx_doc *d, const bool *dir, seccache *sc) {
     }
     /* a trailing sentence that dates the items before it */
     if (g->kind == VNX_SEG_PARA && starts_with_ci(d, g->body, e, TRAILING)) {
-      long dl = first_of_rec_order(&ix, g->start, e, "deadline");
+      long dl = first_of_rec_order(&ix.deadline, g->start, e);
       if (dl >= 0)
         for (size_t k = group_first; k < nu; k++)
           if (U[k].group == group && !U[k].row) U[k].trailing = dl;
@@ -1542,12 +1606,9 @@ static void make_tasks(vnx_doc *d, const bool *dir, seccache *sc) {
     for (int k = 0; k < u->nleadins; k++) u->leadins[k] = L[nl - u->nleadins + k].seg;
     last_unit_seg = (long)i;
   }
-  for (size_t k = 0; k < nu; k++) make_task(d, &ix, &U[k], sc);
+  for (size_t k = 0; k < nu; k++) make_task(d, &ix, &U[k]);
   free(U);
-  kindix_free(&ix.body);
-  kindix_free(&ix.indicator);
-  kindix_free(&ix.reference);
-  kindix_free(&ix.deadline);
+  taskix_free(&ix);
 }
 
 /* ---- entry point ------------------------------------------------------------------- */
@@ -1568,7 +1629,7 @@ void vnx_link(vnx_doc *d, const char *issuer) {
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (!json_object_get(r->fields, "section"))
-      json_object_set_new(r->fields, "section", section_json(&sc, vnx_section_at(d->seg, r->nstart)));
+      json_object_set_new_nocheck(r->fields, "section", section_json(&sc, vnx_section_at(d->seg, r->nstart)));
   }
   json_decref(sc.v);
   free(dir);

@@ -209,31 +209,33 @@ static int title_quarter_month(const char *s, int year) {
   return last;
 }
 
+/* Source i (title_date for i == NSOURCES). */
+static bool find_source(const char *s, size_t len, int i, ymd *out) {
+  if (i == NSOURCES) return title_date(s, out);
+  /* the opening of a notice is near the top; later "Ngày X, ..." paragraphs
+   * narrate events */
+  size_t n = (i == OPENING_SOURCE && len > OPENING_BYTES) ? OPENING_BYTES : len;
+  while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* whole characters */
+  return find_date(SOURCES[i], s, n, out);
+}
+
 void vnx_resolve_doc_date(vnx_doc *d) {
   if (!d || d->date_forced || !d->text.s) return;
   const char *s = d->text.s;
   size_t len = d->text.len;
-  ymd found[NSOURCES + 1];
-  bool have[NSOURCES + 1];
-  for (int i = 0; i < NSOURCES; i++) {
-    /* the opening of a notice is near the top; later "Ngày X, ..." paragraphs
-     * narrate events */
-    size_t n = (i == OPENING_SOURCE && len > OPENING_BYTES) ? OPENING_BYTES : len;
-    while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* whole characters */
-    have[i] = find_date(SOURCES[i], s, n, &found[i]);
-  }
-  have[NSOURCES] = title_date(s, &found[NSOURCES]);
-
-  int first = -1;
-  for (int i = 0; i <= NSOURCES && first < 0; i++)
-    if (have[i]) first = i;
-  if (first < 0) return;
-  ymd v = found[first];
+  /* The sources in order, each looked for only when the ones before it
+   * left the date (or its month) open: most documents have the place-date
+   * line, and a source not found costs a scan of the whole text. */
+  ymd v = {0, 0, 0};
+  int i = 0;
+  for (; i <= NSOURCES && !v.y; i++)
+    if (!find_source(s, len, i, &v)) v = (ymd){0, 0, 0};
+  if (!v.y) return;
   if (!v.m) {
     v.d = 0;
-    for (int i = first + 1; i <= NSOURCES; i++)
-      if (have[i] && found[i].y == v.y && found[i].m) {
-        v.m = found[i].m;
+    for (ymd w; i <= NSOURCES; i++)
+      if (find_source(s, len, i, &w) && w.y == v.y && w.m) {
+        v.m = w.m;
         break;
       }
   }

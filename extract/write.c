@@ -23,26 +23,37 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
 /* Decimal digits of v at the end of buf[0..24); returns where they start
  * (what "%llu" prints, without a call to snprintf). */
 static char *utoa_end(unsigned long long v, char *end) {
+  /* two digits a step: every span and line number goes through here */
+  static const char D2[] = "00010203040506070809101112131415161718192021222324"
+                           "25262728293031323334353637383940414243444546474849"
+                           "50515253545556575859606162636465666768697071727374"
+                           "75767778798081828384858687888990919293949596979899";
   char *p = end;
-  do {
-    *--p = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
+  while (v >= 10) {
+    unsigned d = (unsigned)(v % 100);
+    v /= 100;
+    p -= 2;
+    memcpy(p, D2 + 2 * d, 2);
+  }
+  if (v || p == end) *--p = (char)('0' + v);
   return p;
 }
 
-void vnx_record_id(const char *doc, const vnx_record *r, char out[40]) {
-  /* the span as "%zu:%zu" */
-  char span[64];
-  char *a = utoa_end(r->start, span + 24), *b = utoa_end(r->end, span + 48);
-  size_t na = (size_t)(span + 24 - a), nb = (size_t)(span + 48 - b);
-  memmove(span, a, na);
-  span[na] = ':';
-  memmove(span + na + 1, b, nb);
-  uint64_t h = 0xcbf29ce484222325ULL;
-  h = fnv1a(h, doc, strlen(doc) + 1);
+/* The hash state after the document's name: the start of the id of each of
+ * its records (computed once per document by the writer). */
+static uint64_t id_seed(const char *doc) {
+  return fnv1a(0xcbf29ce484222325ULL, doc, strlen(doc) + 1);
+}
+
+static void record_id_seeded(uint64_t h, const vnx_record *r, char out[40]) {
+  /* the span as "%zu:%zu", hashed in place */
+  char span[48];
+  char *a = utoa_end(r->start, span + 23);
+  span[23] = ':';
+  char *b = utoa_end(r->end, span + 47);
   h = fnv1a(h, r->kind, strlen(r->kind) + 1);
-  h = fnv1a(h, span, na + 1 + nb);
+  h = fnv1a(h, a, (size_t)(span + 24 - a));
+  h = fnv1a(h, b, (size_t)(span + 47 - b));
   /* "%.3s-%016llx" */
   size_t o = 0;
   while (o < 3 && r->kind[o]) {
@@ -53,6 +64,10 @@ void vnx_record_id(const char *doc, const vnx_record *r, char out[40]) {
   static const char hex[] = "0123456789abcdef";
   for (int i = 15; i >= 0; i--) out[o++] = hex[(h >> (4 * i)) & 15];
   out[o] = 0;
+}
+
+void vnx_record_id(const char *doc, const vnx_record *r, char out[40]) {
+  record_id_seeded(id_seed(doc), r, out);
 }
 
 json_t *vnx_record_json(const vnx_doc *d, const vnx_record *r) {
@@ -114,12 +129,33 @@ static inline bool plain8(const char *p) {
   return (lt20 | eq) == 0;
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* The same test for sixteen bytes (SSE2 is part of x86-64): a byte <= 0x1F
+ * is one whose unsigned maximum with 0x1F is 0x1F. */
+static inline bool plain16(const char *p) {
+  __m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(w, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
+  __m128i esc = _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(w, _mm_set1_epi8('\\')));
+  return _mm_movemask_epi8(_mm_or_si128(ctl, esc)) == 0;
+}
+#endif
+
 static void jb_str(jbuf *b, const char *p, size_t n) {
   jb_reserve(b, 6 * n + 2); /* "\u00XX" is the longest escape */
   char *o = b->s + b->len;
   *o++ = '"';
   size_t i = 0;
   while (i < n) {
+#ifdef __SSE2__
+    if (i + 16 <= n && plain16(p + i)) {
+      memcpy(o, p + i, 16);
+      o += 16;
+      i += 16;
+      continue;
+    }
+#endif
     if (i + 8 <= n && plain8(p + i)) {
       memcpy(o, p + i, 8);
       o += 8;
@@ -230,6 +266,7 @@ static const char *const ENVELOPE[] = {"id", "doc", "kind", "line", "span", "tex
  * an escaping pass each time) */
 static const char *const ENVELOPE_KEY[] = {"\"id\":",    ",\"doc\":",  ",\"kind\":", ",\"line\":",
                                            ",\"span\":", ",\"text\":", ",\"rule\":"};
+static const size_t ENVELOPE_KEY_LEN[] = {5, 7, 8, 8, 8, 8, 8};
 
 /* index of key in ENVELOPE, or -1 (by first letter: most keys are not) */
 static int envelope_index(const char *key) {
@@ -251,15 +288,32 @@ static int envelope_index(const char *key) {
   return e[i] == 0 && key[i] == 0 ? k : -1;
 }
 
+/* ,"key": -- keys are short and plain (ASCII words): copied as they are
+ * unless a byte needs escaping */
 static void jb_key(jbuf *b, const char *key, bool first) {
   size_t n = strlen(key);
-  jb_reserve(b, n + 3);
-  if (!first) b->s[b->len++] = ',';
-  jb_str(b, key, n);
+  jb_reserve(b, n + 4);
+  char *o = b->s + b->len;
+  if (!first) *o++ = ',';
+  *o++ = '"';
+  size_t i = 0;
+  for (; i < n; i++) {
+    unsigned char c = (unsigned char)key[i];
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    o[i] = (char)c;
+  }
+  if (i < n) { /* the general path */
+    b->len = (size_t)(o - 1 - b->s);
+    jb_str(b, key, n);
+    jb_reserve(b, 1);
+  } else {
+    o[n] = '"';
+    b->len = (size_t)(o + n + 1 - b->s);
+  }
   b->s[b->len++] = ':';
 }
 
-static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
+static int jb_record(jbuf *b, const vnx_doc *d, uint64_t seed, const vnx_record *r) {
   char id[40];
   /* one pass over the fields: those that take an envelope key's place,
    * and the others in order (the first 64; more are found again below) */
@@ -271,28 +325,32 @@ static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
   bool more = false;
   const char *key;
   json_t *x;
-  if (r->fields)
-    json_object_foreach(r->fields, key, x) {
-      int k = envelope_index(key);
-      if (k >= 0) {
-        env[k] = x;
-      } else if (nother < NKEEP) {
-        okey[nother] = key;
-        oval[nother++] = x;
-      } else {
-        more = true;
-      }
+  /* (json_object_foreach looks each key up again to step on: the iterator
+   * itself is enough) */
+  for (void *it = r->fields ? json_object_iter(r->fields) : NULL; it;
+       it = json_object_iter_next(r->fields, it)) {
+    key = json_object_iter_key(it);
+    x = json_object_iter_value(it);
+    int k = envelope_index(key);
+    if (k >= 0) {
+      env[k] = x;
+    } else if (nother < NKEEP) {
+      okey[nother] = key;
+      oval[nother++] = x;
+    } else {
+      more = true;
     }
+  }
   jb_put(b, "{", 1);
   for (int k = 0; k < 7; k++) {
-    jb_put(b, ENVELOPE_KEY[k], strlen(ENVELOPE_KEY[k]));
+    jb_put(b, ENVELOPE_KEY[k], ENVELOPE_KEY_LEN[k]);
     if (env[k]) {
       if (jb_value(b, env[k]) != 0) return -1;
       continue;
     }
     switch (k) {
     case 0:
-      vnx_record_id(d->stem, r, id);
+      record_id_seeded(seed, r, id);
       jb_cstr(b, id);
       break;
     case 1: jb_cstr(b, d->stem); break;
@@ -331,7 +389,8 @@ static int jb_record(jbuf *b, const vnx_doc *d, const vnx_record *r) {
 int vnx_jsonl_bytes(const vnx_doc *d, char **s, size_t *len) {
   jbuf b = {NULL, 0, 0};
   int rc = 0;
-  for (size_t i = 0; i < d->recs.n && rc == 0; i++) rc = jb_record(&b, d, &d->recs.v[i]);
+  uint64_t seed = id_seed(d->stem);
+  for (size_t i = 0; i < d->recs.n && rc == 0; i++) rc = jb_record(&b, d, seed, &d->recs.v[i]);
   if (rc != 0) {
     free(b.s);
     b.s = NULL;
