@@ -48,7 +48,8 @@ struct vnx_matcher {
   /* two lines are scanned at once (scan_pair): each has its folded text,
    * its memo of needs literals and its candidate starts per pattern */
   struct lslot {
-    char *fold;
+    char *fold;       /* fold_line's buffer */
+    const char *fv;   /* the line folded: fold, or the document's lowered text */
     size_t foldcap, fl;
     bool starts;
     signed char *memo;
@@ -82,7 +83,9 @@ struct vnx_matcher {
   pcre2_match_context *mcat; /* mc plus an offset limit at the start: one try */
   uint32_t **sp;
   size_t *nsp, *capsp;
-  unsigned char *cpsafe; /* vnx_start_cp_safe for code points below CPSAFE_N */
+  unsigned char *cpsafe; /* vnx_start_cp_safe for code points below CPSAFE_N (bit 1),
+                          * and the lowered text agrees (bit 2) */
+  unsigned char byte_kind[256]; /* plain_line: 0 plain ASCII, 2/3 a lead byte, 9 not plain */
   uint16_t *lower;       /* utf8proc_tolower for code points below CPSAFE_N */
   /* the block of lines being matched (match_block): the lines, the
    * candidate starts of each pattern per line ((line, offset in pool,
@@ -166,7 +169,14 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
       m->cpsafe[cp] = vnx_start_cp_safe(cp);
       utf8proc_int32_t lo = utf8proc_tolower((utf8proc_int32_t)cp);
       m->lower[cp] = lo >= 0 && lo < 0x10000 ? (uint16_t)lo : 0; /* 0: not tabled */
+      /* bit 2: the document's lowered text (segment.c) has this code point
+       * as fold_line makes it, so a line of such code points need not be
+       * folded again */
+      if (m->cpsafe[cp] && m->lower[cp] && vnx_lower_cp(cp) == m->lower[cp]) m->cpsafe[cp] |= 2;
     }
+    for (unsigned b = 0; b < 256; b++) /* the bytes read one by one in plain_line */
+      m->byte_kind[b] = b < 0x80 ? (b == '\v' || b == '\f' || b == '\r' ? 9 : 0)
+                        : b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : 9;
   }
   return m;
 }
@@ -429,7 +439,7 @@ static size_t fold_line(vnx_matcher *m, struct lslot *L, const char *s, size_t n
     }
     if (cp < CPSAFE_N && m->lower[cp]) {
       uint32_t lo = m->lower[cp];
-      if (!m->cpsafe[cp]) ok = false;
+      if (!(m->cpsafe[cp] & 1)) ok = false;
       if (lo < 0x80) {
         o[len++] = (unsigned char)lo;
       } else if (lo < 0x800) {
@@ -503,12 +513,42 @@ static int find(vnx_matcher *m, const pcre2_code *code, bool jit, bool cand, con
 #define BLOCK_LINES 2048
 #define BLOCK_BYTES (512 * 1024)
 
+/* Whether every code point of the line is one where the document's
+ * lowered text (segment.c, same offsets) is what fold_line would write and
+ * the start strings are exact: then the line's fold is that slice. */
+static bool plain_line(const vnx_matcher *m, const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    unsigned k = m->byte_kind[u[i]];
+    if (k == 0) {
+      i++;
+      continue;
+    }
+    if (k == 9 || i + k > n) return false;
+    uint32_t cp = k == 2 ? (uint32_t)(u[i] & 0x1F) << 6 | (u[i + 1] & 0x3F)
+                         : (uint32_t)(u[i] & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 |
+                               (u[i + 2] & 0x3F);
+    if (cp >= CPSAFE_N || !(m->cpsafe[cp] & 2)) return false;
+    i += k;
+  }
+  return true;
+}
+
 /* pass 1, first half: fold line bl into slot L and ready its start scan
  * (the start automaton runs where the fold keeps every position: starts) */
 static void scan_begin(vnx_matcher *m, struct lslot *L, uint32_t bl, vnx_doc *doc) {
   const vnx_ruleset *rs = m->rs;
+  size_t ls = m->bl[bl].ls, ll = m->bl[bl].ll;
+  const char *view = m->lower ? vnx_doc_lower_view(doc, ls, ls + ll) : NULL;
   bool safe;
-  L->fl = fold_line(m, L, doc->text.s + m->bl[bl].ls, m->bl[bl].ll, &safe);
+  if (view && plain_line(m, doc->text.s + ls, ll)) {
+    L->fv = view;
+    L->fl = ll;
+    safe = true;
+  } else {
+    L->fl = fold_line(m, L, doc->text.s + ls, ll, &safe);
+    L->fv = L->fold;
+  }
   L->starts = m->st && safe;
   m->bl[bl].starts = L->starts;
   if (L->starts) {
@@ -526,7 +566,7 @@ static void scan_begin(vnx_matcher *m, struct lslot *L, uint32_t bl, vnx_doc *do
  * here are cleared below). */
 static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
   const vnx_ruleset *rs = m->rs;
-  const char *fold = L->fold;
+  const char *fold = L->fv;
   size_t fl = L->fl;
   if (L->starts) {
     for (size_t ri = 0; ri < 2 * rs->n; ri++) {
@@ -587,10 +627,10 @@ static void scan_pair(vnx_matcher *m, vnx_doc *doc, uint32_t a, uint32_t b) {
   vnx_startbuf ba = {A->memo, A->sp, A->nsp, A->capsp};
   vnx_startbuf bb = {B->memo, B->sp, B->nsp, B->capsp};
   if (b != a && A->starts && B->starts) {
-    vnx_starts_scan2(m->st, ta, A->fold, A->fl, &ba, tb, B->fold, B->fl, &bb);
+    vnx_starts_scan2(m->st, ta, A->fv, A->fl, &ba, tb, B->fv, B->fl, &bb);
   } else {
-    if (A->starts) vnx_starts_scan(m->st, ta, A->fold, A->fl, &ba);
-    if (b != a && B->starts) vnx_starts_scan(m->st, tb, B->fold, B->fl, &bb);
+    if (A->starts) vnx_starts_scan(m->st, ta, A->fv, A->fl, &ba);
+    if (b != a && B->starts) vnx_starts_scan(m->st, tb, B->fv, B->fl, &bb);
   }
   scan_end(m, A, a);
   if (b != a) scan_end(m, B, b);

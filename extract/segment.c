@@ -56,6 +56,8 @@ static unsigned lower_cp(unsigned c) {
   return c;
 }
 
+unsigned vnx_lower_cp(unsigned c) { return lower_cp(c); }
+
 static bool is_letter_cp(unsigned c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
          (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x1E00 && c <= 0x1EFF);

@@ -101,6 +101,9 @@ int vnx_table_find_column(const vnx_table *t, const char *needle);
 
 /* Lower-case copy of s[0..n) for Latin and Vietnamese letters (malloc'd). */
 char *vnx_utf8_lower(const char *s, size_t n);
+/* The lower case of one code point as vnx_utf8_lower (and the document's
+ * lowered text) has it. */
+unsigned vnx_lower_cp(unsigned c);
 
 struct vnx_doc;
 /* vnx_utf8_lower(text + a, b - a) of the normalised text, copied from the
