@@ -55,6 +55,10 @@ struct vnx_matcher {
     signed char *memo;
     uint32_t **sp;
     size_t *nsp, *capsp;
+    /* what the last scan of this slot touched (vnx_startbuf): the
+     * patterns with candidates, the literals found */
+    uint32_t *touched, *found;
+    size_t ntouched, nfound;
   } sl[2];
   cand *c;
   size_t nc, capc;
@@ -68,6 +72,12 @@ struct vnx_matcher {
   size_t *ulen;
   size_t nu;
   size_t *nid;     /* literal indices of all rules, rule ri from nidoff[ri] */
+  /* where the scan ran, a rule passes its prefilter when it has no needs or
+   * the scan found one of them: the rules without needs, the rules whose
+   * needs are all in the automaton by literal (users[uoff[u]..uoff[u+1]]),
+   * and the rest (checked with needs_ok) */
+  uint32_t *noneeds, *other, *users, *uoff;
+  size_t nnoneeds, nother;
   size_t *nidoff;  /* rs->n + 1 entries */
   signed char *memo;
   /* the memo a line starts with when the start automaton runs: 0 for the
@@ -145,6 +155,10 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   m->memo0 = vnx_xcalloc(tot ? tot : 1, 1);
   if (rs) m->nu = vnx_needs_index(rs, m->ulit, m->nid, m->nidoff);
   for (size_t u = 0; u < m->nu; u++) m->ulen[u] = strlen(m->ulit[u]);
+  for (int k = 0; k < 2; k++) {
+    m->sl[k].touched = vnx_xcalloc(2 * nr + 1, sizeof *m->sl[k].touched);
+    m->sl[k].found = vnx_xcalloc(m->nu + 1, sizeof *m->sl[k].found);
+  }
   if (rs && nr) {
     /* VNX_NO_STARTS=1: every rule searched the plain way (to check that
      * the start strings change nothing) */
@@ -155,6 +169,27 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
     m->stops = !(nst && strcmp(nst, "1") == 0);
     for (size_t u = 0; u < m->nu; u++)
       m->memo0[u] = m->st && vnx_starts_lit(m->st, u) ? 0 : -1;
+    m->noneeds = vnx_xcalloc(nr, sizeof *m->noneeds);
+    m->other = vnx_xcalloc(nr, sizeof *m->other);
+    m->uoff = vnx_xcalloc(m->nu + 2, sizeof *m->uoff);
+    m->users = vnx_xcalloc(tot + 1, sizeof *m->users);
+    for (size_t ri = 0; ri < nr; ri++) {
+      size_t a = m->nidoff[ri], b = m->nidoff[ri + 1];
+      bool all = true;
+      for (size_t i = a; i < b; i++) all = all && m->memo0[m->nid[i]] == 0;
+      if (a == b) m->noneeds[m->nnoneeds++] = (uint32_t)ri;
+      else if (!all) m->other[m->nother++] = (uint32_t)ri;
+      else
+        for (size_t i = a; i < b; i++) m->uoff[m->nid[i] + 2]++;
+    }
+    for (size_t u = 0; u < m->nu; u++) m->uoff[u + 2] += m->uoff[u + 1];
+    for (size_t ri = 0; ri < nr; ri++) {
+      size_t a = m->nidoff[ri], b = m->nidoff[ri + 1];
+      bool all = a < b;
+      for (size_t i = a; i < b; i++) all = all && m->memo0[m->nid[i]] == 0;
+      if (all)
+        for (size_t i = a; i < b; i++) m->users[m->uoff[m->nid[i] + 1]++] = (uint32_t)ri;
+    }
     /* per pattern: rules, then the cores of rules with a prefix */
     for (int k = 0; k < 2; k++) {
       m->sl[k].sp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].sp);
@@ -221,6 +256,14 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->ulen);
   free(m->nid);
   free(m->nidoff);
+  free(m->noneeds);
+  free(m->other);
+  free(m->uoff);
+  free(m->users);
+  for (int k = 0; k < 2; k++) {
+    free(m->sl[k].touched);
+    free(m->sl[k].found);
+  }
   free(m->memo0);
   clear_claims(m);
   free(m->claims);
@@ -537,7 +580,6 @@ static bool plain_line(const vnx_matcher *m, const char *s, size_t n) {
 /* pass 1, first half: fold line bl into slot L and ready its start scan
  * (the start automaton runs where the fold keeps every position: starts) */
 static void scan_begin(vnx_matcher *m, struct lslot *L, uint32_t bl, vnx_doc *doc) {
-  const vnx_ruleset *rs = m->rs;
   size_t ls = m->bl[bl].ls, ll = m->bl[bl].ll;
   const char *view = m->lower ? vnx_doc_lower_view(doc, ls, ls + ll) : NULL;
   bool safe;
@@ -553,10 +595,19 @@ static void scan_begin(vnx_matcher *m, struct lslot *L, uint32_t bl, vnx_doc *do
   m->bl[bl].starts = L->starts;
   if (L->starts) {
     if (m->nu) memcpy(L->memo, m->memo0, m->nu);
-    for (size_t ri = 0; ri < 2 * rs->n; ri++) L->nsp[ri] = 0;
+    for (size_t k = 0; k < L->ntouched; k++) L->nsp[L->touched[k]] = 0;
+    L->ntouched = L->nfound = 0;
   } else if (m->nu) {
     memset(L->memo, -1, m->nu);
   }
+}
+
+static void al_push(vnx_u32list *l, uint32_t bl) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 64;
+    l->v = vnx_xrealloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n++] = bl;
 }
 
 /* pass 1, second half, once the scan has run: the candidates of each
@@ -569,9 +620,9 @@ static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
   const char *fold = L->fv;
   size_t fl = L->fl;
   if (L->starts) {
-    for (size_t ri = 0; ri < 2 * rs->n; ri++) {
+    for (size_t t = 0; t < L->ntouched; t++) {
+      uint32_t ri = L->touched[t];
       size_t n = L->nsp[ri];
-      if (!n) continue;
       if (m->npool + n > UINT32_MAX) { /* offsets are u32: more than any document gives */
         fprintf(stderr, "vnextract: too many candidate positions in one block\n");
         abort();
@@ -598,14 +649,20 @@ static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
       m->pairs[k >> 6] |= (uint64_t)1 << (k & 63);
     }
   }
-  for (size_t ri = 0; ri < rs->n; ri++) {
-    if (!needs_ok(m, L->memo, ri, fold, fl)) continue;
-    vnx_u32list *l = &m->al[ri];
-    if (l->n == l->cap) {
-      l->cap = l->cap ? 2 * l->cap : 64;
-      l->v = vnx_xrealloc(l->v, l->cap * sizeof *l->v);
+  if (L->starts) { /* the literals the scan found tell which rules pass */
+    for (size_t k = 0; k < m->nnoneeds; k++) al_push(&m->al[m->noneeds[k]], bl);
+    for (size_t k = 0; k < m->nother; k++)
+      if (needs_ok(m, L->memo, m->other[k], fold, fl)) al_push(&m->al[m->other[k]], bl);
+    for (size_t k = 0; k < L->nfound; k++) {
+      uint32_t u = L->found[k];
+      for (uint32_t i = m->uoff[u]; i < m->uoff[u + 1]; i++) {
+        vnx_u32list *l = &m->al[m->users[i]];
+        if (!l->n || l->v[l->n - 1] != bl) al_push(l, bl); /* once per line */
+      }
     }
-    l->v[l->n++] = bl;
+  } else {
+    for (size_t ri = 0; ri < rs->n; ri++)
+      if (needs_ok(m, L->memo, ri, fold, fl)) al_push(&m->al[ri], bl);
   }
   if (m->pairs_on) {
     for (size_t i = 0; i + 1 < fl; i++) {
@@ -624,13 +681,23 @@ static void scan_pair(vnx_matcher *m, vnx_doc *doc, uint32_t a, uint32_t b) {
   scan_begin(m, A, a, doc);
   if (b != a) scan_begin(m, B, b, doc);
   const char *ta = doc->text.s + m->bl[a].ls, *tb = doc->text.s + m->bl[b].ls;
-  vnx_startbuf ba = {A->memo, A->sp, A->nsp, A->capsp};
-  vnx_startbuf bb = {B->memo, B->sp, B->nsp, B->capsp};
+  vnx_startbuf ba = {A->memo, A->sp, A->nsp, A->capsp, A->touched, A->found, 0, 0};
+  vnx_startbuf bb = {B->memo, B->sp, B->nsp, B->capsp, B->touched, B->found, 0, 0};
   if (b != a && A->starts && B->starts) {
     vnx_starts_scan2(m->st, ta, A->fv, A->fl, &ba, tb, B->fv, B->fl, &bb);
   } else {
     if (A->starts) vnx_starts_scan(m->st, ta, A->fv, A->fl, &ba);
     if (b != a && B->starts) vnx_starts_scan(m->st, tb, B->fv, B->fl, &bb);
+  }
+  /* only where a scan ran: elsewhere the slot keeps the lists of its last
+   * scan, which its next scan_begin resets */
+  if (A->starts) {
+    A->ntouched = ba.ntouched;
+    A->nfound = ba.nfound;
+  }
+  if (b != a && B->starts) {
+    B->ntouched = bb.ntouched;
+    B->nfound = bb.nfound;
   }
   scan_end(m, A, a);
   if (b != a) scan_end(m, B, b);

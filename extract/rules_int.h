@@ -150,6 +150,11 @@ typedef struct vnx_startbuf {
   signed char *lit; /* set to 1 for each literal found (vnx_starts_lit) */
   uint32_t **v;
   size_t *n, *cap;
+  /* the rules (patterns) whose n went from 0 to 1, and the literals set to
+   * 1, in the order found: so that the caller visits only those (room for
+   * every pattern and every literal) */
+  uint32_t *touched, *found;
+  size_t ntouched, nfound;
 } vnx_startbuf;
 /* Adds to b every position of the folded line where a start string of a
  * rule begins (b->n is not reset), and marks the needs literals in it.

@@ -1204,6 +1204,7 @@ bool vnx_starts_lit(const vnx_starts *st, size_t u) { return st->litlen[u] > 0; 
 static void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
   size_t n = b->n[rule];
   uint32_t *v = b->v[rule];
+  if (!n) b->touched[b->ntouched++] = rule;
   /* starts come by the end of their string: nearly in order */
   size_t k = n;
   while (k && v[k - 1] > pos) k--;
@@ -1225,7 +1226,10 @@ static inline void scan_out(const vnx_starts *st, const unsigned char *u, const 
     const sout *o = &st->out[i];
     if (o->rule >= st->nr2) { /* a needs literal ends at e, if its bytes are there */
       uint32_t u = o->rule - st->nr2;
-      if (!b->lit[u] && memcmp(f + e + 1 - o->len, st->lit[u], o->len) == 0) b->lit[u] = 1;
+      if (!b->lit[u] && memcmp(f + e + 1 - o->len, st->lit[u], o->len) == 0) {
+        b->lit[u] = 1;
+        b->found[b->nfound++] = u;
+      }
       continue;
     }
     /* a string of len bytes ends at e; the marker stands before 0 */
