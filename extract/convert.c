@@ -413,43 +413,65 @@ bool vnx_conv_run(const vnx_ruleset *rs, int conv, const vnx_carg *a, int nargs,
   return true;
 }
 
+/* utf8proc_tolower of the code points below FOLD_N (two- and three-byte
+ * UTF-8 up to U+2BFF: every letter of Vietnamese), tabled once: folding is
+ * on the path of every gazetteer lookup (canonical, unit). */
+#define FOLD_N 0x2C00
+static uint32_t g_fold[FOLD_N];
+static pthread_once_t g_fold_once = PTHREAD_ONCE_INIT;
+
+static void fold_init(void) {
+  for (uint32_t cp = 0; cp < FOLD_N; cp++) {
+    utf8proc_int32_t lo = utf8proc_tolower((utf8proc_int32_t)cp);
+    g_fold[cp] = lo >= 0 ? (uint32_t)lo : cp;
+  }
+}
+
 /* Lower-cases s code point by code point; bytes that are not valid UTF-8
- * are copied (the normaliser has made the text valid anyway). */
+ * are copied (the normaliser has made the text valid anyway). A code point
+ * lowers to at most 3 bytes from 2 and to as many from 3 or 4, so 3n + 1
+ * bytes are room enough. */
 size_t vnx_fold_lower(const char *s, size_t n, char **buf, size_t *cap) {
-  size_t len = 0;
-  if (*cap < n + 1) {
-    *cap = n + 1 > 64 ? n + 1 : 64;
+  pthread_once(&g_fold_once, fold_init);
+  if (*cap < 3 * n + 1) {
+    *cap = 3 * n + 1 > 64 ? 3 * n + 1 : 64;
     *buf = vnx_xrealloc(*buf, *cap);
   }
-  size_t i = 0;
+  unsigned char *o = (unsigned char *)*buf;
+  const unsigned char *u = (const unsigned char *)s;
+  size_t len = 0, i = 0;
   while (i < n) {
-    if (len + 8 > *cap) {
-      *cap = *cap * 2 + 8;
-      *buf = vnx_xrealloc(*buf, *cap);
-    }
-    unsigned char c0 = (unsigned char)s[i];
+    unsigned char c0 = u[i];
     if (c0 < 0x80) { /* ASCII without a decoder call */
-      (*buf)[len++] = (char)(c0 >= 'A' && c0 <= 'Z' ? c0 + 32 : c0);
+      o[len++] = (unsigned char)(c0 >= 'A' && c0 <= 'Z' ? c0 + 32 : c0);
       i++;
       continue;
     }
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-    if (len + 8 > *cap) {
-      *cap = *cap * 2 + 8;
-      *buf = vnx_xrealloc(*buf, *cap);
+    utf8proc_int32_t cp = -1;
+    size_t k = 0;
+    /* well-formed two- and three-byte sequences below FOLD_N: the table */
+    if (c0 >= 0xC2 && c0 < 0xE0 && i + 1 < n && (u[i + 1] & 0xC0) == 0x80) {
+      cp = (utf8proc_int32_t)((c0 & 0x1F) << 6 | (u[i + 1] & 0x3F));
+      k = 2;
+    } else if ((c0 == 0xE1 || (c0 == 0xE0 && i + 1 < n && u[i + 1] >= 0xA0) ||
+                (c0 == 0xE2 && i + 1 < n && u[i + 1] < 0xB0)) &&
+               i + 2 < n && (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
+      cp = (utf8proc_int32_t)((c0 & 0x0F) << 12 | (u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F));
+      k = 3;
     }
-    if (k <= 0) {
-      (*buf)[len++] = s[i++];
+    if (k) {
+      len += (size_t)utf8proc_encode_char((utf8proc_int32_t)g_fold[cp], o + len);
+      i += k;
       continue;
     }
-    if (cp < 0x80) {
-      (*buf)[len++] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-    } else {
-      len += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), (utf8proc_uint8_t *)*buf + len);
+    utf8proc_ssize_t r = utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+    if (r <= 0) {
+      o[len++] = u[i++];
+      continue;
     }
-    i += (size_t)k;
+    len += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), o + len);
+    i += (size_t)r;
   }
-  (*buf)[len] = 0;
+  o[len] = 0;
   return len;
 }

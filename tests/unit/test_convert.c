@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <utf8proc.h>
+
 #include "rules_int.h"
 
 /* ---- numbers ----------------------------------------------------------- */
@@ -458,10 +460,39 @@ static void engine(void **state) {
   free(wb);
 }
 
+/* ---- folding ----------------------------------------------------------- */
+
+/* vnx_fold_lower reads two- and three-byte characters from a table: each
+ * code point of the planes it covers (and a few beyond) folds as
+ * utf8proc_tolower says; bytes that are not UTF-8 are copied one by one. */
+static void fold_lower(void **state) {
+  (void)state;
+  char *buf = NULL;
+  size_t cap = 0;
+  for (utf8proc_int32_t cp = 1; cp < 0x3000; cp++) {
+    if (!utf8proc_codepoint_valid(cp)) continue;
+    utf8proc_uint8_t in[8], want[8];
+    utf8proc_ssize_t n = utf8proc_encode_char(cp, in);
+    utf8proc_ssize_t wn = utf8proc_encode_char(utf8proc_tolower(cp), want);
+    size_t got = vnx_fold_lower((const char *)in, (size_t)n, &buf, &cap);
+    if (got != (size_t)wn || memcmp(buf, want, (size_t)wn) != 0)
+      fail_msg("U+%04X folds wrong", (unsigned)cp);
+  }
+  /* "Sở TÀI CHÍNH" and broken sequences: a lone lead, a lone continuation,
+   * an overlong E0 80 80, a surrogate ED A0 80, a truncated E1 BB */
+  const char *in = "S\xe1\xbb\x9f T\xc3\x80I \xc3 \x80 \xe0\x80\x80 \xed\xa0\x80 \xe1\xbb";
+  const char *want = "s\xe1\xbb\x9f t\xc3\xa0i \xc3 \x80 \xe0\x80\x80 \xed\xa0\x80 \xe1\xbb";
+  size_t got = vnx_fold_lower(in, strlen(in), &buf, &cap);
+  assert_int_equal(got, strlen(want));
+  assert_memory_equal(buf, want, got);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest t[] = {
       cmocka_unit_test(numbers_vi), cmocka_unit_test(numbers_en), cmocka_unit_test(dates),
       cmocka_unit_test(roman),      cmocka_unit_test(converters), cmocka_unit_test(engine),
+      cmocka_unit_test(fold_lower),
   };
   return cmocka_run_group_tests(t, setup, teardown);
 }
