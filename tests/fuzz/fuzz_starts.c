@@ -1,7 +1,9 @@
 /* Fuzz target: the rule engine's start strings against the plain search.
  * match.c tries a rule only where one of its start strings (read off the
- * pattern by rules_start.c) occurs; VNX_NO_STARTS=1 searches every rule
- * the plain way. Both must give the same records for any input; a
+ * pattern by rules_start.c) occurs, and a rule with a prefix not from
+ * starts that would run over a byte it never consumes (vnx_pattern_stops);
+ * VNX_NO_STARTS=1 VNX_NO_STOPS=1 searches every rule the plain way. Both
+ * must give the same records for any input; a
  * difference aborts with both outputs. The one allowed difference: a
  * pattern that hits pcre2's match limit (counted per search in one mode,
  * per anchored try in the other) — such inputs are skipped. */
@@ -42,8 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!rules) abort();
     with_starts = vnx_matcher_new(rules);
     setenv("VNX_NO_STARTS", "1", 1); /* read when a matcher is made */
+    setenv("VNX_NO_STOPS", "1", 1);
     plain = vnx_matcher_new(rules);
     unsetenv("VNX_NO_STARTS");
+    unsetenv("VNX_NO_STOPS");
   }
   char *wa, *wb;
   char *a = run(with_starts, data, size, &wa), *b = run(plain, data, size, &wb);
