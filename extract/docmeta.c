@@ -714,7 +714,7 @@ static bool is_recipients_heading(const line *l) {
   return starts(l, "Nơi nhận") || starts(l, "NƠI NHẬN");
 }
 
-void vnx_document_fields(const vnx_doc *d, json_t *f) {
+void vnx_document_fields(const vnx_doc *d, vnx_fields *f) {
   pthread_once(&g_once, compile_all);
   const char *s = d->text.s ? d->text.s : "";
   lines L = split_lines(s, d->text.s ? d->text.len : 0);
@@ -799,13 +799,13 @@ void vnx_document_fields(const vnx_doc *d, json_t *f) {
   read_issuer(&L, stop, md, &issuer);
   if (!issuer.n && authority != SIZE_MAX) name_case(&issuer, &L.v[authority]);
 
-  json_object_set_new(f, "type", sb_json(&type));
-  json_object_set_new(f, "title", sb_json(&title));
-  json_object_set_new(f, "number", sb_json(&number));
+  vnx_fields_set(f, "type", sb_json(&type));
+  vnx_fields_set(f, "title", sb_json(&title));
+  vnx_fields_set(f, "number", sb_json(&number));
   /* the date is vnx_resolve_doc_date's (the deadlines read it): kept */
-  if (!json_object_get(f, "date")) json_object_set_new(f, "date", json_null());
-  json_object_set_new(f, "place", sb_json(&place));
-  json_object_set_new(f, "issuer", sb_json(&issuer));
+  if (!vnx_fields_get(f, "date")) vnx_fields_set(f, "date", json_null());
+  vnx_fields_set(f, "place", sb_json(&place));
+  vnx_fields_set(f, "issuer", sb_json(&issuer));
 
   /* recipients and signature */
   json_t *recipients = json_array();
@@ -835,9 +835,9 @@ void vnx_document_fields(const vnx_doc *d, json_t *f) {
       }
   sbuf signer = {0}, signer_title = {0};
   if (sig != SIZE_MAX) read_signature(&L, sig, md, &signer_title, &signer);
-  json_object_set_new(f, "signer", sb_json(&signer));
-  json_object_set_new(f, "signer_title", sb_json(&signer_title));
-  json_object_set_new(f, "recipients", recipients);
+  vnx_fields_set(f, "signer", sb_json(&signer));
+  vnx_fields_set(f, "signer_title", sb_json(&signer_title));
+  vnx_fields_set(f, "recipients", recipients);
 
   pcre2_match_data_free(md);
   free(L.v);

@@ -53,7 +53,7 @@ const vnx_record *vnx_view_find(const vnx_view *v, const char *id) {
 bool vnx_view_is_span(const vnx_record *r) { return strcmp(r->kind, "document") != 0; }
 
 static const char *field_str(const vnx_record *r, const char *key) {
-  return json_string_value(json_object_get(r->fields, key));
+  return json_string_value(vnx_fields_get(&r->fields, key));
 }
 
 const char *vnx_view_body_name(const vnx_record *r) {
@@ -64,7 +64,7 @@ const char *vnx_view_body_name(const vnx_record *r) {
 }
 
 char *vnx_view_lead_names(const vnx_view *v, const vnx_record *task) {
-  json_t *lead = json_object_get(task->fields, "lead");
+  json_t *lead = vnx_fields_get(&task->fields, "lead");
   if (json_is_string(lead)) return vnx_xstrdup(json_string_value(lead));
   if (!json_is_array(lead) || json_array_size(lead) == 0) return NULL;
   char *buf = NULL;
@@ -112,14 +112,14 @@ static void put_value(FILE *out, const json_t *j) {
 }
 
 static void put_field(FILE *out, const vnx_record *r, const char *key) {
-  json_t *j = json_object_get(r->fields, key);
+  json_t *j = vnx_fields_get(&r->fields, key);
   if (j) put_value(out, j);
   else fputc('?', out);
 }
 
 static void deadline_summary(const vnx_record *r, FILE *out) {
   const char *type = field_str(r, "type");
-  json_t *st = json_object_get(r->fields, "start");
+  json_t *st = vnx_fields_get(&r->fields, "start");
   bool has_start = st && !json_is_null(st);
   if (!type) type = "?";
   fputs(type, out);
@@ -130,15 +130,15 @@ static void deadline_summary(const vnx_record *r, FILE *out) {
     fputs("every ", out);
     put_field(out, r, "every");
     if (has_start) fputs(" from ", out), put_field(out, r, "start");
-    json_t *en = json_object_get(r->fields, "end");
+    json_t *en = vnx_fields_get(&r->fields, "end");
     if (en && !json_is_null(en)) fputs(" until ", out), put_field(out, r, "end");
   } else {
     put_field(out, r, "start");
     fputs("..", out);
     put_field(out, r, "end");
   }
-  if (json_is_true(json_object_get(r->fields, "year_inferred"))) fputs(" (year inferred)", out);
-  if (json_is_true(json_object_get(r->fields, "approx"))) fputs(" (approx)", out);
+  if (json_is_true(vnx_fields_get(&r->fields, "year_inferred"))) fputs(" (year inferred)", out);
+  if (json_is_true(vnx_fields_get(&r->fields, "approx"))) fputs(" (approx)", out);
 }
 
 void vnx_view_summary(const vnx_view *v, const vnx_record *r, FILE *out) {
@@ -152,7 +152,7 @@ void vnx_view_summary(const vnx_view *v, const vnx_record *r, FILE *out) {
     if (role && *role) fprintf(out, " (%s)", role);
   } else if (strcmp(r->kind, "indicator") == 0) {
     put_field(out, r, "value");
-    json_t *u = json_object_get(r->fields, "unit");
+    json_t *u = vnx_fields_get(&r->fields, "unit");
     if (u && !json_is_null(u)) fputc(' ', out), put_value(out, u);
   } else if (strcmp(r->kind, "task") == 0) {
     const char *sec = field_str(r, "section");
@@ -164,13 +164,9 @@ void vnx_view_summary(const vnx_view *v, const vnx_record *r, FILE *out) {
     if (dl) fputs(", deadline ", out), deadline_summary(dl, out);
   } else {
     /* A kind this file does not know yet: every field, key=value. */
-    const char *key;
-    json_t *val;
-    bool first = true;
-    json_object_foreach(r->fields, key, val) {
-      fprintf(out, "%s%s=", first ? "" : " ", key);
-      put_value(out, val);
-      first = false;
+    for (uint32_t i = 0; i < r->fields.n; i++) {
+      fprintf(out, "%s%s=", i ? " " : "", r->fields.v[i].key);
+      put_value(out, r->fields.v[i].val);
     }
   }
 }
@@ -408,7 +404,7 @@ int vnx_explain_doc(const vnx_doc *d, const char *warnings, const vnx_explain_op
   fprintf(out, "==> %s", d->path);
   json_t *date = NULL;
   for (size_t i = 0; i < d->recs.n; i++)
-    if (strcmp(d->recs.v[i].kind, "document") == 0) date = json_object_get(d->recs.v[i].fields, "date");
+    if (strcmp(d->recs.v[i].kind, "document") == 0) date = vnx_fields_get(&d->recs.v[i].fields, "date");
   fprintf(out, " (date %s, %zu lines, %zu %srecords)\n",
           json_string_value(date) ? json_string_value(date) : "unknown",
           d->orig_len && d->orig[d->orig_len - 1] == '\n' ? nl - 1 : nl, e.nsel, filtered ? "matching " : "");

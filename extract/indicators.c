@@ -7,8 +7,7 @@
 #include "indicators.h"
 #include "internal.h"
 
-/* Fields are set with json_object_set_new_nocheck: the keys are ASCII
- * literals (jansson's UTF-8 check of a key is a third of the call). */
+/* The fields' keys are literals (vnx_fields borrows them). */
 
 static const char K_INDICATOR[] = "indicator";
 static const char R_TABLE[] = "indicator.table";
@@ -396,21 +395,22 @@ static void table_records(vnx_doc *d, const vnx_table *t, span **cells, size_t *
               (cn.bn && !parse_style(cs + cn.b, cn.bn, style, &v2)))
             continue;
         }
-        json_t *f = json_object();
-        json_object_set_new_nocheck(f, "value", jnum(v));
-        if (cn.bn) json_object_set_new_nocheck(f, "value_max", jnum(v2));
+        vnx_fields f = {0};
+        vnx_fields_set(&f, "value", jnum(v));
+        if (cn.bn) vnx_fields_set(&f, "value_max", jnum(v2));
         const char *u = ci[c].hunit ? ci[c].hunit : cn.pct ? "%" : unit;
-        json_object_set_new_nocheck(f, "unit", u ? vnx_json_string(u) : json_null());
-        json_object_set_new_nocheck(f, "qualifier", cn.qual == 1 ? vnx_json_string("min")
-                                            : cn.qual == 2 ? vnx_json_string("max") : json_null());
-        json_object_set_new_nocheck(f, "metric", name ? vnx_json_string(name) : json_null());
-        json_object_set_new_nocheck(f, "change", json_null());
+        vnx_fields_set(&f, "unit", u ? vnx_json_string(u) : json_null());
+        vnx_fields_set(&f, "qualifier", cn.qual == 1   ? vnx_json_string("min")
+                                        : cn.qual == 2 ? vnx_json_string("max")
+                                                       : json_null());
+        vnx_fields_set(&f, "metric", name ? vnx_json_string(name) : json_null());
+        vnx_fields_set(&f, "change", json_null());
         const char *hdr = t->header[c];
         const char *st = hdr[0] ? status_of_header(hdr) : NULL;
-        json_object_set_new_nocheck(f, "status", st ? vnx_json_string(st) : json_null());
-        json_object_set_new_nocheck(f, "period", hdr[0] ? vnx_json_string(hdr) : json_null());
-        json_object_set_new_nocheck(f, "num_style", vnx_json_string(style == 'e' ? "en" : "vi"));
-        vnx_record *rec = vnx_records_add(&d->recs, K_INDICATOR, R_TABLE, f);
+        vnx_fields_set(&f, "status", st ? vnx_json_string(st) : json_null());
+        vnx_fields_set(&f, "period", hdr[0] ? vnx_json_string(hdr) : json_null());
+        vnx_fields_set(&f, "num_style", vnx_json_string(style == 'e' ? "en" : "vi"));
+        vnx_record *rec = vnx_records_add(&d->recs, K_INDICATOR, R_TABLE, &f);
         rec->nstart = cell->start + cn.ns;
         rec->nend = cell->start + cn.ne;
         vnx_text_orig_span(&d->text, rec->nstart, rec->nend, &rec->start, &rec->end);
@@ -622,7 +622,7 @@ static void remove_records(vnx_doc *d, const bool *drop) {
   for (size_t i = 0; i < d->recs.n; i++) {
     if (drop[i]) {
       free(d->recs.v[i].text);
-      json_decref(d->recs.v[i].fields);
+      vnx_fields_free(&d->recs.v[i].fields);
       continue;
     }
     d->recs.v[o++] = d->recs.v[i];
@@ -663,9 +663,9 @@ void vnx_indicators_resolve(vnx_doc *d) {
   qsort(metrics, nm, sizeof *metrics, cmp_nstart);
   for (size_t i = 0; i < nrule; i++) {
     vnx_record *r = &d->recs.v[i];
-    if (drop[i] || !is_kind(r, K_INDICATOR) || !r->fields) continue;
-    json_t *den = json_object_get(r->fields, "denominator");
-    json_t *val = json_object_get(r->fields, "value");
+    if (drop[i] || !is_kind(r, K_INDICATOR)) continue;
+    json_t *den = vnx_fields_get(&r->fields, "denominator");
+    json_t *val = vnx_fields_get(&r->fields, "value");
     if (den && json_is_number(den) && val && json_is_number(val) &&
         json_number_value(den) < json_number_value(val)) {
       drop[i] = true;
@@ -688,11 +688,11 @@ void vnx_indicators_resolve(vnx_doc *d) {
       if (!crossed) best = m;
       break;
     }
-    if (!json_object_get(r->fields, "metric") ||
-        json_is_null(json_object_get(r->fields, "metric"))) {
-      json_t *nmv = best && best->fields ? json_object_get(best->fields, "name") : NULL;
-      json_object_set_new_nocheck(r->fields, "metric",
-                          nmv && json_is_string(nmv) ? json_copy(nmv) : json_null());
+    if (!vnx_fields_get(&r->fields, "metric") ||
+        json_is_null(vnx_fields_get(&r->fields, "metric"))) {
+      json_t *nmv = best ? vnx_fields_get(&best->fields, "name") : NULL;
+      vnx_fields_set(&r->fields, "metric",
+                     nmv && json_is_string(nmv) ? json_copy(nmv) : json_null());
     }
     /* a figure written in a cell of an indicator table (PHỤ LỤC I: "Từ
      * 45-50 tổ chức đảng"): the column header is its period, the row's
@@ -707,19 +707,19 @@ void vnx_indicators_resolve(vnx_doc *d) {
       if (col >= 0 && indicator_table_cached(t, &tinfo[sgm->table], &namec, &unitc, &sttc) &&
           col != namec && hdr &&
           hdr[0] && strlen(hdr) <= 40 && status_of_header(hdr)) {
-        json_object_set_new_nocheck(r->fields, "period", vnx_json_string(hdr));
-        json_object_set_new_nocheck(r->fields, "status", vnx_json_string(status_of_header(hdr)));
+        vnx_fields_set(&r->fields, "period", vnx_json_string(hdr));
+        vnx_fields_set(&r->fields, "status", vnx_json_string(status_of_header(hdr)));
         if (namec >= 0 && (size_t)namec < sgm->ncells && !best) {
           char *nm = row_name(d->text.s + sgm->cells[namec].start,
                               sgm->cells[namec].end - sgm->cells[namec].start);
-          if (nm) json_object_set_new_nocheck(r->fields, "metric", vnx_json_string(nm));
+          if (nm) vnx_fields_set(&r->fields, "metric", vnx_json_string(nm));
           free(nm);
         }
       }
     }
-    if (!json_object_get(r->fields, "status")) {
+    if (!vnx_fields_get(&r->fields, "status")) {
       const char *st = status_before(d, r->nstart, r->nend);
-      json_object_set_new_nocheck(r->fields, "status", st ? vnx_json_string(st) : json_null());
+      vnx_fields_set(&r->fields, "status", st ? vnx_json_string(st) : json_null());
     }
   }
   free(metrics);

@@ -24,6 +24,10 @@ json_t *vnx_json_string(const char *s);
  * was cut where vnx_text_cut holds (valid then, not checked again). */
 bool vnx_text_cut(const vnx_doc *d, size_t i);
 json_t *vnx_json_spans(const char *s, bool whole_chars);
+/* Sets every member of object o in f, in o's order (a reference each). The
+ * keys are o's own: o must outlive f (for tests that build fields with
+ * json_pack). */
+void vnx_fields_add_json(vnx_fields *f, const json_t *o);
 
 /* pipeline.c: CPU time per stage, summed over every document and thread,
  * when the environment has VNX_STAGE_TIMES=1 (vnx_stage_times_enabled);
@@ -139,7 +143,7 @@ void vnx_atomic_abort(FILE *f, char *tmp);
 
 /* docmeta.c: the document record's fields read from the text (type,
  * title, number, date, place, issuer, signer, signer_title, recipients). */
-void vnx_document_fields(const vnx_doc *d, json_t *fields);
+void vnx_document_fields(const vnx_doc *d, vnx_fields *fields);
 
 /* write_csv.c: one RFC 4180 file per record kind in a directory, each
  * written to a temporary file and renamed on close. */

@@ -27,14 +27,12 @@
 
 #include "internal.h"
 
-/* The fields are set with json_object_set_new_nocheck: their keys are ASCII
- * literals, and jansson's UTF-8 check of a key is a third of the cost of
- * json_object_set_new. */
+/* The fields' keys are literals (vnx_fields borrows them). */
 
 /* ---- small helpers ------------------------------------------------------ */
 
 static const char *fget(const vnx_record *r, const char *k) {
-  json_t *v = json_object_get(r->fields, k);
+  json_t *v = vnx_fields_get(&r->fields, k);
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
@@ -469,15 +467,15 @@ static bool generic_name(const vnx_doc *d, const char *s, size_t n, size_t a) {
 static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, const char *rule,
                             const char *norm) {
   vnx_doc *d = c->d;
-  json_t *f = json_object();
-  json_object_set_new_nocheck(f, "name", vnx_json_stringn(d->text.s + a, b - a));
+  vnx_fields f = {0};
+  vnx_fields_set(&f, "name", vnx_json_stringn(d->text.s + a, b - a));
   const char *canon = canonical_of_text(c, d->text.s + a, b - a);
   if (!canon && norm) canon = canonical_of_text(c, norm, strlen(norm));
-  json_object_set_new_nocheck(f, "canonical", canon ? vnx_json_string(canon) : json_null());
-  json_object_set_new_nocheck(f, "role", vnx_json_string(role));
-  if (norm) json_object_set_new_nocheck(f, "norm", vnx_json_string(norm));
-  if (generic_name(d, d->text.s + a, b - a, a)) json_object_set_new_nocheck(f, "generic", json_true());
-  vnx_record *r = vnx_records_add(&d->recs, "body", rule, f);
+  vnx_fields_set(&f, "canonical", canon ? vnx_json_string(canon) : json_null());
+  vnx_fields_set(&f, "role", vnx_json_string(role));
+  if (norm) vnx_fields_set(&f, "norm", vnx_json_string(norm));
+  if (generic_name(d, d->text.s + a, b - a, a)) vnx_fields_set(&f, "generic", json_true());
+  vnx_record *r = vnx_records_add(&d->recs, "body", rule, &f);
   set_span(d, r, a, b);
   ensure_drop(c);
   index_body(c, d->recs.n - 1);
@@ -485,7 +483,7 @@ static vnx_record *add_body(linkctx *c, size_t a, size_t b, const char *role, co
 }
 
 static void set_role(vnx_record *r, const char *role) {
-  json_object_set_new_nocheck(r->fields, "role", vnx_json_string(role));
+  vnx_fields_set(&r->fields, "role", vnx_json_string(role));
 }
 
 /* The "section" values: one JSON string per section path, shared by the
@@ -576,8 +574,8 @@ static void emit_member(linkctx *c, size_t a, size_t b, const char *role, bool i
   if (ex >= 0) {
     set_role(&c->d->recs.v[ex], role);
     c->drop[ex] = false;
-    if (!json_object_get(c->d->recs.v[ex].fields, "generic") && generic_name(c->d, t + a, b - a, a))
-      json_object_set_new_nocheck(c->d->recs.v[ex].fields, "generic", json_true());
+    if (!vnx_fields_get(&c->d->recs.v[ex].fields, "generic") && generic_name(c->d, t + a, b - a, a))
+      vnx_fields_set(&c->d->recs.v[ex].fields, "generic", json_true());
   } else {
     add_body(c, a, b, role, "link.table_column", NULL);
   }
@@ -1089,14 +1087,14 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
       }
     }
     /* collective references are generic wherever they are */
-    if (!json_object_get(r->fields, "generic") && r->text) {
+    if (!vnx_fields_get(&r->fields, "generic") && r->text) {
       bool gen = generic_name(d, r->text, strlen(r->text), r->nstart);
       const vnx_record *p = prev >= 0 ? &d->recs.v[prev] : NULL;
       /* "Các cơ quan công an, thanh tra, thuế": members of a generic list */
       if (!gen && p && r->rule && strcmp(r->rule, "body.list_member") == 0 &&
-          json_is_true(json_object_get(p->fields, "generic")))
+          json_is_true(vnx_fields_get(&p->fields, "generic")))
         gen = true;
-      if (gen) json_object_set_new_nocheck(r->fields, "generic", json_true());
+      if (gen) vnx_fields_set(&r->fields, "generic", json_true());
     }
     prev = (long)i;
   }
@@ -1111,7 +1109,7 @@ static void compact(linkctx *c) {
   for (size_t i = 0; i < rs->n; i++) {
     if (c->drop[i]) {
       free(rs->v[i].text);
-      json_decref(rs->v[i].fields);
+      vnx_fields_free(&rs->v[i].fields);
       continue;
     }
     rs->v[o++] = rs->v[i];
@@ -1392,7 +1390,7 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
   const struct vnx_segments *S = d->seg;
   const char *t = d->text.s;
   const vnx_seg *g = &S->v[u->seg];
-  json_t *f = json_object();
+  vnx_fields f = {0};
   char *text = NULL;
   size_t tl = 0; /* strlen(text) */
   char *product = NULL;
@@ -1425,7 +1423,7 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
       }
     if (!text) text = vnx_xstrdup("");
     tl = strlen(text);
-    json_object_set_new_nocheck(f, "label", vnx_json_string(g->label));
+    vnx_fields_set(&f, "label", vnx_json_string(g->label));
   } else {
     /* the unit's own lines: footnotes and blank lines at a page break that
      * sit inside the paragraph are not part of the task */
@@ -1450,7 +1448,7 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
     }
     for (char *p = text; (p = memchr(p, '\n', tl - (size_t)(p - text))) != NULL; p++) *p = ' ';
     if (g->label[0] && strcmp(g->label, "-") != 0 && strcmp(g->label, "+") != 0)
-      json_object_set_new_nocheck(f, "label", vnx_json_string(g->label));
+      vnx_fields_set(&f, "label", vnx_json_string(g->label));
     /* inherit from lead-ins, nearest first, a role the item does not name */
     for (int r = 0; r < 4; r++) {
       if (roles[r].n) continue;
@@ -1465,22 +1463,20 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
     idlist_push(&ix->list[L_DEADLINES], (size_t)deadline);
   }
   /* (tl == strlen(text): the normalised text has no NUL) */
-  json_object_set_new_nocheck(f, "text", text_whole ? json_stringn_nocheck(text, tl)
-                                                    : vnx_json_stringn(text, tl));
-  for (int r = 0; r < 4; r++) json_object_set_new_nocheck(f, ROLES[r], id_array(d, ix, &roles[r]));
-  json_object_set_new_nocheck(f, "deadline",
-                              deadline >= 0 ? json_incref(record_id(d, ix, (size_t)deadline))
-                                            : json_null());
-  json_object_set_new_nocheck(f, "deadlines", id_array(d, ix, &ix->list[L_DEADLINES]));
-  json_object_set_new_nocheck(f, "indicators", id_array(d, ix, &ix->list[L_INDICATORS]));
-  json_object_set_new_nocheck(f, "references", id_array(d, ix, &ix->list[L_REFERENCES]));
+  vnx_fields_set(&f, "text",
+                 text_whole ? json_stringn_nocheck(text, tl) : vnx_json_stringn(text, tl));
+  for (int r = 0; r < 4; r++) vnx_fields_set(&f, ROLES[r], id_array(d, ix, &roles[r]));
+  vnx_fields_set(&f, "deadline",
+                 deadline >= 0 ? json_incref(record_id(d, ix, (size_t)deadline)) : json_null());
+  vnx_fields_set(&f, "deadlines", id_array(d, ix, &ix->list[L_DEADLINES]));
+  vnx_fields_set(&f, "indicators", id_array(d, ix, &ix->list[L_INDICATORS]));
+  vnx_fields_set(&f, "references", id_array(d, ix, &ix->list[L_REFERENCES]));
   if (u->row)
-    json_object_set_new_nocheck(f, "product",
-                                product ? vnx_json_spans(product, product_whole) : json_null());
-  json_object_set_new_nocheck(f, "section", section_json(ix->sec, g->section ? g->section : ""));
+    vnx_fields_set(&f, "product", product ? vnx_json_spans(product, product_whole) : json_null());
+  vnx_fields_set(&f, "section", section_json(ix->sec, g->section ? g->section : ""));
   free(text);
   free(product);
-  vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", f);
+  vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", &f);
   set_span(d, rec, u->a, u->b);
   /* the record's text is the task text (not the whole span with label) */
 }
@@ -1628,8 +1624,8 @@ void vnx_link(vnx_doc *d, const char *issuer) {
   make_tasks(d, dir, &sc);
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
-    if (!json_object_get(r->fields, "section"))
-      json_object_set_new_nocheck(r->fields, "section", section_json(&sc, vnx_section_at(d->seg, r->nstart)));
+    if (!vnx_fields_get(&r->fields, "section"))
+      vnx_fields_set(&r->fields, "section", section_json(&sc, vnx_section_at(d->seg, r->nstart)));
   }
   json_decref(sc.v);
   free(dir);

@@ -374,10 +374,10 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   vnx_text_orig_span(&doc->text, nstart, nend, &ostart, &oend);
   unsigned line = vnx_doc_line_of(doc, ostart);
 
-  /* _nocheck: field names are ASCII identifiers (the loader checks them)
-   * and a group is a span of the normalised text, valid UTF-8 cut at
-   * character boundaries: jansson need not validate either again */
-  json_t *fields = json_object();
+  /* _nocheck: a group is a span of the normalised text, valid UTF-8 cut at
+   * character boundaries: jansson need not validate it again. The field
+   * names are the ruleset's, which outlives the record (vnx_fields). */
+  vnx_fields fields = {0};
   bool inferred = false;
   char *unresolved = NULL;
   for (size_t i = 0; i < r->nsets; i++) {
@@ -387,13 +387,12 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
     case VNX_SET_LIT:
       /* a copy: the ruleset's value is shared by every thread, and
        * jansson's reference count is not safe to touch concurrently */
-      json_object_set_new_nocheck(fields, st->fields[0], json_copy(st->lit));
+      vnx_fields_set(&fields, st->fields[0], json_copy(st->lit));
       break;
     case VNX_SET_GROUP:
-      json_object_set_new_nocheck(fields, st->fields[0],
-                                  group_val(&st->ref, ov, &a, &b)
-                                      ? json_stringn_nocheck(subj + a, b - a)
-                                      : json_null());
+      vnx_fields_set(&fields, st->fields[0],
+                     group_val(&st->ref, ov, &a, &b) ? json_stringn_nocheck(subj + a, b - a)
+                                                     : json_null());
       break;
     case VNX_SET_CONV: {
       vnx_carg args[VNX_MAX_ARGS];
@@ -414,11 +413,11 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
       char why[200];
       if (vnx_conv_run(rs, st->conv, args, st->nargs, doc, vals, &inferred, why, sizeof why)) {
         for (int k = 0; k < st->nfields; k++)
-          json_object_set_new_nocheck(fields, st->fields[k], vals[k] ? vals[k] : json_null());
+          vnx_fields_set(&fields, st->fields[k], vals[k] ? vals[k] : json_null());
       } else {
         for (int k = 0; k < 2; k++) json_decref(vals[k]);
         for (int k = 0; k < st->nfields; k++)
-          json_object_set_new_nocheck(fields, st->fields[k], json_null());
+          vnx_fields_set(&fields, st->fields[k], json_null());
         if (!unresolved) unresolved = vnx_xstrdup(why);
         if (warn)
           fprintf(warn, "%s:%u: warning: rule %s: %s\n", doc->path ? doc->path : "-", line, r->id,
@@ -428,12 +427,12 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
     }
     }
   }
-  if (inferred) json_object_set_new_nocheck(fields, "year_inferred", json_true());
+  if (inferred) vnx_fields_set(&fields, "year_inferred", json_true());
   if (unresolved) {
-    json_object_set_new(fields, "unresolved", json_string(unresolved));
+    vnx_fields_set(&fields, "unresolved", json_string(unresolved));
     free(unresolved);
   }
-  vnx_record *rec = vnx_records_add(&doc->recs, rs->kinds[r->kind], r->id, fields);
+  vnx_record *rec = vnx_records_add(&doc->recs, rs->kinds[r->kind], r->id, &fields);
   rec->nstart = nstart;
   rec->nend = nend;
   rec->start = ostart;
@@ -991,7 +990,7 @@ static bool record_has(const vnx_record *rec, const vnx_example *ex) {
   for (size_t k = 0; k < ex->n; k++) {
     char *got = strcmp(ex->keys[k], "text") == 0
                     ? vnx_xstrdup(rec->text ? rec->text : "")
-                    : render(json_object_get(rec->fields, ex->keys[k]));
+                    : render(vnx_fields_get(&rec->fields, ex->keys[k]));
     bool eq = strcmp(got, ex->vals[k]) == 0;
     free(got);
     if (!eq) return false;
@@ -1001,11 +1000,9 @@ static bool record_has(const vnx_record *rec, const vnx_example *ex) {
 
 static void print_record(FILE *out, const char *lead, const vnx_record *rec) {
   fprintf(out, "%stext=\"%s\"", lead, rec->text ? rec->text : "");
-  const char *key;
-  json_t *v;
-  json_object_foreach(rec->fields, key, v) {
-    char *s = render(v);
-    fprintf(out, strchr(s, ' ') ? " %s=\"%s\"" : " %s=%s", key, s);
+  for (uint32_t i = 0; i < rec->fields.n; i++) {
+    char *s = render(rec->fields.v[i].val);
+    fprintf(out, strchr(s, ' ') ? " %s=\"%s\"" : " %s=%s", rec->fields.v[i].key, s);
     free(s);
   }
   fputc('\n', out);

@@ -89,7 +89,7 @@ static void drop_internal(vnx_doc *d) {
     vnx_record *r = &d->recs.v[i];
     if (r->kind[0] == '_') {
       free(r->text);
-      json_decref(r->fields);
+      vnx_fields_free(&r->fields);
     } else {
       d->recs.v[k++] = *r;
     }
@@ -100,28 +100,26 @@ static void drop_internal(vnx_doc *d) {
 /* The document record: what the file is, before anything is extracted.
  * meta: vnx_document_fields of the document (read once, the link stage
  * needs its issuer too); its fields follow "date", which stays this one. */
-static void add_document_record(vnx_doc *d, const json_t *meta) {
+static void add_document_record(vnx_doc *d, const vnx_fields *meta) {
   char sha[65];
   vnx_sha256_hex(d->orig, d->orig_len, sha);
-  json_t *f = json_object();
+  vnx_fields f = {0};
   const char *base = strrchr(d->path, '/');
-  json_object_set_new(f, "file", json_string(base ? base + 1 : d->path));
-  json_object_set_new(f, "size", json_integer((json_int_t)d->orig_len));
-  json_object_set_new(f, "lines", json_integer((json_int_t)d->nlines));
-  json_object_set_new(f, "sha256", json_string(sha));
+  vnx_fields_set(&f, "file", json_string(base ? base + 1 : d->path));
+  vnx_fields_set(&f, "size", json_integer((json_int_t)d->orig_len));
+  vnx_fields_set(&f, "lines", json_integer((json_int_t)d->nlines));
+  vnx_fields_set(&f, "sha256", json_string(sha));
   if (d->year && d->month && d->day) {
     char iso[11];
     vnx_iso_date(iso, d->year, d->month, d->day);
-    json_object_set_new(f, "date", json_string(iso));
+    vnx_fields_set(&f, "date", json_string(iso));
   } else {
-    json_object_set_new(f, "date", json_null());
+    vnx_fields_set(&f, "date", json_null());
   }
-  const char *key;
-  json_t *v;
-  json_object_foreach((json_t *)meta, key, v) {
-    if (strcmp(key, "date") != 0) json_object_set(f, key, v);
-  }
-  vnx_record *r = vnx_records_add(&d->recs, "document", "document", f);
+  for (uint32_t i = 0; i < meta->n; i++)
+    if (strcmp(meta->v[i].key, "date") != 0)
+      vnx_fields_set(&f, meta->v[i].key, json_incref(meta->v[i].val));
+  vnx_record *r = vnx_records_add(&d->recs, "document", "document", &f);
   r->start = 0;
   r->end = d->orig_len;
   r->nstart = 0;
@@ -175,17 +173,17 @@ static int process_owned(const char *path, char *buf, size_t len,
   t = vnx_stage_clock();
   vnx_indicators_resolve(d);
   vnx_resolve(d);
-  json_t *meta = json_object();
-  vnx_document_fields(d, meta);
+  vnx_fields meta = {0};
+  vnx_document_fields(d, &meta);
   vnx_stage_add(VNX_ST_RESOLVE, t);
   t = vnx_stage_clock();
-  json_t *issuer = json_object_get(meta, "issuer");
+  json_t *issuer = vnx_fields_get(&meta, "issuer");
   vnx_link(d, json_is_string(issuer) ? json_string_value(issuer) : NULL);
   vnx_stage_add(VNX_ST_LINK, t);
   t = vnx_stage_clock();
   if (!opt->keep_internal) drop_internal(d);
-  add_document_record(d, meta);
-  json_decref(meta);
+  add_document_record(d, &meta);
+  vnx_fields_free(&meta);
   vnx_records_sort(&d->recs);
   vnx_stage_add(VNX_ST_RECORDS, t);
   return 0;

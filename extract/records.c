@@ -60,8 +60,70 @@ json_t *vnx_json_spans(const char *s, bool whole_chars) {
   return whole_chars ? json_stringn_nocheck(s, strlen(s)) : vnx_json_string(s);
 }
 
+/* ---- fields --------------------------------------------------------------
+ * A linear scan: records have about ten fields. Most keys are the same
+ * literal or ruleset string every time, so the pointer test settles a hit,
+ * and the first byte most misses, before a strcmp. */
+static vnx_field *field_find(const vnx_fields *f, const char *key) {
+  for (uint32_t i = 0; i < f->n; i++) {
+    const char *k = f->v[i].key;
+    if (k == key || (k[0] == key[0] && strcmp(k, key) == 0)) return &f->v[i];
+  }
+  return NULL;
+}
+
+void vnx_fields_set(vnx_fields *f, const char *key, json_t *val) {
+  if (!val) return;
+  if (!key) {
+    json_decref(val);
+    return;
+  }
+  vnx_field *x = field_find(f, key);
+  if (x) {
+    json_decref(x->val);
+    x->val = val;
+    return;
+  }
+  if (f->n == f->cap) {
+    f->cap = f->cap ? f->cap * 2 : 12;
+    f->v = vnx_xrealloc(f->v, f->cap * sizeof *f->v);
+  }
+  f->v[f->n].key = key;
+  f->v[f->n++].val = val;
+}
+
+json_t *vnx_fields_get(const vnx_fields *f, const char *key) {
+  vnx_field *x = f && key ? field_find(f, key) : NULL;
+  return x ? x->val : NULL;
+}
+
+int vnx_fields_del(vnx_fields *f, const char *key) {
+  vnx_field *x = f && key ? field_find(f, key) : NULL;
+  if (!x) return -1;
+  json_decref(x->val);
+  size_t i = (size_t)(x - f->v);
+  memmove(x, x + 1, (f->n - i - 1) * sizeof *x);
+  f->n--;
+  return 0;
+}
+
+void vnx_fields_free(vnx_fields *f) {
+  if (!f) return;
+  for (uint32_t i = 0; i < f->n; i++) json_decref(f->v[i].val);
+  free(f->v);
+  memset(f, 0, sizeof *f);
+}
+
+void vnx_fields_add_json(vnx_fields *f, const json_t *o) {
+  const char *key;
+  json_t *val;
+  json_object_foreach((json_t *)o, key, val) vnx_fields_set(f, key, json_incref(val));
+}
+
+/* ---- records ------------------------------------------------------------- */
+
 vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
-                            json_t *fields) {
+                            vnx_fields *fields) {
   if (rs->n == rs->cap) {
     rs->cap = rs->cap ? rs->cap * 2 : 64;
     rs->v = vnx_xrealloc(rs->v, rs->cap * sizeof *rs->v);
@@ -70,7 +132,10 @@ vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
   memset(r, 0, sizeof *r);
   r->kind = kind;
   r->rule = rule;
-  r->fields = fields ? fields : json_object();
+  if (fields) {
+    r->fields = *fields;
+    memset(fields, 0, sizeof *fields);
+  }
   return r;
 }
 
@@ -93,7 +158,7 @@ void vnx_records_free(vnx_records *rs) {
   if (!rs) return;
   for (size_t i = 0; i < rs->n; i++) {
     free(rs->v[i].text);
-    json_decref(rs->v[i].fields);
+    vnx_fields_free(&rs->v[i].fields);
   }
   free(rs->v);
   memset(rs, 0, sizeof *rs);

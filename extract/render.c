@@ -161,7 +161,7 @@ typedef struct item {
 } item;
 
 static const char *fstr(const vnx_record *r, const char *key) {
-  return r ? json_string_value(json_object_get(r->fields, key)) : NULL;
+  return r ? json_string_value(vnx_fields_get(&r->fields, key)) : NULL;
 }
 
 static void item_dates(item *it, long as_of) {
@@ -535,7 +535,7 @@ static void tx_open(void *ctx, const vnx_record *r, bool resumed) {
   text_ctx *t = ctx;
   char id[40];
   vnx_record_id(t->d->stem, r, id);
-  bool unres = json_object_get(r->fields, "unresolved") != NULL;
+  bool unres = vnx_fields_get(&r->fields, "unresolved") != NULL;
   if (t->at_line_start && r->start < t->d->orig_len) line_number(t);
   t->open[t->depth] = r;
   t->cont[t->depth++] = resumed;
@@ -596,7 +596,7 @@ static void render_doc(FILE *f, const vnx_html *h, size_t idx, const vnx_doc *d,
     else if (strcmp(r->kind, "task") == 0) e->ntask++;
     else if (strcmp(r->kind, "indicator") == 0) e->nindicator++;
     else if (strcmp(r->kind, "body") == 0) e->nbody++;
-    if (json_object_get(r->fields, "unresolved") && r->line <= d->nlines) unres[r->line] = 1;
+    if (vnx_fields_get(&r->fields, "unresolved") && r->line <= d->nlines) unres[r->line] = 1;
   }
   e->nspans = nspans;
   e->nwarn = w.n;
@@ -630,13 +630,11 @@ static void render_doc(FILE *f, const vnx_html *h, size_t idx, const vnx_doc *d,
   esc(f, d->path);
   fputs("</dd>", f);
   if (docrec) {
-    const char *key;
-    json_t *val;
-    json_object_foreach(docrec->fields, key, val) {
+    for (uint32_t i = 0; i < docrec->fields.n; i++) {
       fputs("<dt>", f);
-      esc(f, key);
+      esc(f, docrec->fields.v[i].key);
       fputs("</dt><dd>", f);
-      put_json_value(f, val);
+      put_json_value(f, docrec->fields.v[i].val);
       fputs("</dd>", f);
     }
   }

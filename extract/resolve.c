@@ -247,7 +247,7 @@ void vnx_resolve_doc_date(vnx_doc *d) {
 /* ---- post-match pass -------------------------------------------------- */
 
 static const char *field_str(const vnx_record *r, const char *key) {
-  json_t *v = r->fields ? json_object_get(r->fields, key) : NULL;
+  json_t *v = vnx_fields_get(&r->fields, key);
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
@@ -329,23 +329,23 @@ void vnx_resolve(vnx_doc *d) {
   dlindex dix = {NULL, 0, false};
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
-    if (!r->kind || strcmp(r->kind, "deadline") != 0 || !r->fields) continue;
+    if (!r->kind || strcmp(r->kind, "deadline") != 0) continue;
     char iso[11];
-    if (json_is_true(json_object_get(r->fields, "open"))) {
-      json_object_del(r->fields, "open");
-      json_object_set_new(r->fields, "end", json_null());
+    if (json_is_true(vnx_fields_get(&r->fields, "open"))) {
+      vnx_fields_del(&r->fields, "open");
+      vnx_fields_set(&r->fields, "end", json_null());
       if (field_str(r, "start")) continue;
       int y = year_before(d, &dix, i);
       if (!y) y = d->year;
       if (y) {
         vnx_iso_date(iso, y + 1, 1, 1);
-        json_object_set_new(r->fields, "start", json_string(iso));
+        vnx_fields_set(&r->fields, "start", json_string(iso));
       }
     } else if (r->text && strstr(r->text, "ác tháng còn lại") && !field_str(r, "start")) {
       int y = iso_year(field_str(r, "end"));
       if (y && y == d->year && d->month) {
         vnx_iso_date(iso, y, d->month, 1);
-        json_object_set_new(r->fields, "start", json_string(iso));
+        vnx_fields_set(&r->fields, "start", json_string(iso));
       }
     }
   }
@@ -371,7 +371,7 @@ void vnx_resolve(vnx_doc *d) {
     if (r->kind && strcmp(r->kind, "deadline") == 0) end = field_str(r, "end");
     if (end && strcmp(end, ref) < 0) {
       free(r->text);
-      json_decref(r->fields);
+      vnx_fields_free(&r->fields);
       continue;
     }
     d->recs.v[keep++] = *r;

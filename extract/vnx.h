@@ -7,7 +7,8 @@
  * pipeline.c strings the stages together; check.c compares with golden files.
  *
  * Ownership: every *_new/_load has a matching *_free; *_free(NULL) is a no-op.
- * Records carry their kind-specific fields as a jansson object they own.
+ * Records carry their kind-specific fields as an ordered list of jansson
+ * values they own (vnx_fields); the keys are borrowed (see there).
  */
 #ifndef VNX_H
 #define VNX_H
@@ -83,6 +84,36 @@ void vnx_text_orig_span(const vnx_text *t, size_t nstart, size_t nend,
 
 /* ---- records ----------------------------------------------------------- */
 
+/* A record's kind-specific fields, in the order they were first set, one
+ * value per key: what a jansson object gives (a set replaces the value in
+ * place, a del keeps the order of the rest), without its hashtable, the
+ * copy of every key and the mallocs per field; records have about ten.
+ * Values are owned. Keys are borrowed, not copied: string literals or the
+ * field names of the ruleset (vnx_set.fields). So a ruleset must outlive
+ * the records made with it, as their rule ids already require: free the
+ * documents before vnx_rules_free (every caller here does). A key built at
+ * run time must be kept alive by whoever sets it, as long as the record. */
+typedef struct vnx_field {
+  const char *key;
+  json_t *val;
+} vnx_field;
+
+typedef struct vnx_fields {
+  vnx_field *v;
+  uint32_t n, cap;
+} vnx_fields;
+
+/* Sets key to val, taking ownership of val (json_object_set_new): an
+ * existing key keeps its place. A NULL val (a failed json_string) changes
+ * nothing, as in jansson. */
+void vnx_fields_set(vnx_fields *f, const char *key, json_t *val);
+/* The value of key (borrowed), or NULL. */
+json_t *vnx_fields_get(const vnx_fields *f, const char *key);
+/* Removes key, keeping the order of the rest; -1 if it was not there. */
+int vnx_fields_del(vnx_fields *f, const char *key);
+/* Drops every value and the list. */
+void vnx_fields_free(vnx_fields *f);
+
 typedef struct vnx_record {
   const char *kind;    /* static string: "document", "deadline", "body", ... */
   size_t nstart, nend; /* span in the normalised text */
@@ -90,7 +121,7 @@ typedef struct vnx_record {
   unsigned line;       /* 1-based line of start in the original file */
   const char *rule;    /* rule id; borrowed from the ruleset or static */
   char *text;          /* normalised surface of the span (owned) */
-  json_t *fields;      /* kind-specific fields (owned) */
+  vnx_fields fields;   /* kind-specific fields */
 } vnx_record;
 
 typedef struct vnx_records {
@@ -98,9 +129,10 @@ typedef struct vnx_records {
   size_t n, cap;
 } vnx_records;
 
-/* Appends a record; takes ownership of fields (may be NULL). Returns it. */
+/* Appends a record; takes over the fields (left empty; NULL: none).
+ * Returns it. */
 vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
-                            json_t *fields);
+                            vnx_fields *fields);
 void vnx_records_sort(vnx_records *rs); /* span start, then kind */
 void vnx_records_free(vnx_records *rs);
 

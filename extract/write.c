@@ -81,9 +81,8 @@ json_t *vnx_record_json(const vnx_doc *d, const vnx_record *r) {
   json_object_set_new(o, "span", json_pack("[II]", (json_int_t)r->start, (json_int_t)r->end));
   json_object_set_new(o, "text", json_string(r->text ? r->text : ""));
   json_object_set_new(o, "rule", r->rule ? json_string(r->rule) : json_null());
-  const char *key;
-  json_t *val;
-  json_object_foreach(r->fields, key, val) json_object_set(o, key, val);
+  for (uint32_t i = 0; i < r->fields.n; i++)
+    json_object_set(o, r->fields.v[i].key, r->fields.v[i].val);
   return o;
 }
 
@@ -315,30 +314,16 @@ static void jb_key(jbuf *b, const char *key, bool first) {
 
 static int jb_record(jbuf *b, const vnx_doc *d, uint64_t seed, const vnx_record *r) {
   char id[40];
-  /* one pass over the fields: those that take an envelope key's place,
-   * and the others in order (the first 64; more are found again below) */
+  /* the fields that take an envelope key's place (bit i of inenv: field i
+   * is one; past 64 fields they are looked at again below) */
+  const vnx_fields *f = &r->fields;
   const json_t *env[7] = {NULL};
-  enum { NKEEP = 64 };
-  const char *okey[NKEEP];
-  const json_t *oval[NKEEP];
-  size_t nother = 0;
-  bool more = false;
-  const char *key;
-  json_t *x;
-  /* (json_object_foreach looks each key up again to step on: the iterator
-   * itself is enough) */
-  for (void *it = r->fields ? json_object_iter(r->fields) : NULL; it;
-       it = json_object_iter_next(r->fields, it)) {
-    key = json_object_iter_key(it);
-    x = json_object_iter_value(it);
-    int k = envelope_index(key);
+  uint64_t inenv = 0;
+  for (uint32_t i = 0; i < f->n; i++) {
+    int k = envelope_index(f->v[i].key);
     if (k >= 0) {
-      env[k] = x;
-    } else if (nother < NKEEP) {
-      okey[nother] = key;
-      oval[nother++] = x;
-    } else {
-      more = true;
+      env[k] = f->v[i].val;
+      if (i < 64) inenv |= 1ull << i;
     }
   }
   jb_put(b, "{", 1);
@@ -370,17 +355,10 @@ static int jb_record(jbuf *b, const vnx_doc *d, uint64_t seed, const vnx_record 
       break;
     }
   }
-  for (size_t f = 0; f < nother; f++) {
-    jb_key(b, okey[f], false);
-    if (jb_value(b, oval[f]) != 0) return -1;
-  }
-  if (more) {
-    size_t f = 0;
-    json_object_foreach(r->fields, key, x) {
-      if (envelope_index(key) >= 0 || f++ < NKEEP) continue;
-      jb_key(b, key, false);
-      if (jb_value(b, x) != 0) return -1;
-    }
+  for (uint32_t i = 0; i < f->n; i++) {
+    if (i < 64 ? (inenv >> i) & 1 : envelope_index(f->v[i].key) >= 0) continue;
+    jb_key(b, f->v[i].key, false);
+    if (jb_value(b, f->v[i].val) != 0) return -1;
   }
   jb_put(b, "}\n", 2);
   return 0;

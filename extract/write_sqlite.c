@@ -251,7 +251,7 @@ static int insert_record(vnx_db *h, const vnx_doc *d, const deadline_ids *di, co
                          vnx_error *err) {
   sqlite3_stmt *st = h->st[ST_REC];
   json_t *o = vnx_record_json(d, r);
-  json_t *f = r->fields;
+  const vnx_fields *f = &r->fields;
   char *js = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
   bind_json(st, 1, json_object_get(o, "id"));
   bind_text(st, 2, d->stem);
@@ -261,20 +261,20 @@ static int insert_record(vnx_db *h, const vnx_doc *d, const deadline_ids *di, co
   sqlite3_bind_int64(st, 6, (sqlite3_int64)r->end);
   bind_text(st, 7, r->text ? r->text : "");
   bind_text(st, 8, r->rule);
-  bind_json(st, 9, json_object_get(f, "role"));
-  const json_t *dates = f;
+  bind_json(st, 9, vnx_fields_get(f, "role"));
+  const vnx_fields *dates = f;
   if (is_kind(r, "task")) {
-    const vnx_record *dl = find_deadline(di, json_string_value(json_object_get(f, "deadline")));
-    dates = dl ? dl->fields : NULL;
+    const vnx_record *dl = find_deadline(di, json_string_value(vnx_fields_get(f, "deadline")));
+    dates = dl ? &dl->fields : NULL;
   }
-  bind_json(st, 10, json_object_get(dates, "start"));
-  bind_json(st, 11, json_object_get(dates, "end"));
-  bind_json(st, 12, json_object_get(f, "value"));
-  bind_json(st, 13, json_object_get(f, "value_max"));
-  bind_json(st, 14, json_object_get(f, "unit"));
-  bind_json(st, 15, json_object_get(f, "canonical"));
-  json_t *type = json_object_get(f, "type");
-  bind_json(st, 16, type ? type : json_object_get(f, "ref_type"));
+  bind_json(st, 10, vnx_fields_get(dates, "start"));
+  bind_json(st, 11, vnx_fields_get(dates, "end"));
+  bind_json(st, 12, vnx_fields_get(f, "value"));
+  bind_json(st, 13, vnx_fields_get(f, "value_max"));
+  bind_json(st, 14, vnx_fields_get(f, "unit"));
+  bind_json(st, 15, vnx_fields_get(f, "canonical"));
+  json_t *type = vnx_fields_get(f, "type");
+  bind_json(st, 16, type ? type : vnx_fields_get(f, "ref_type"));
   bind_text(st, 17, js ? js : "{}");
   int rc = step_done(h, st, err, "insert record");
   if (rc == 0 && is_kind(r, "task")) {
@@ -282,7 +282,7 @@ static int insert_record(vnx_db *h, const vnx_doc *d, const deadline_ids *di, co
     for (size_t k = 0; k < 4 && rc == 0; k++) {
       size_t i;
       json_t *b;
-      json_array_foreach(json_object_get(f, roles[k]), i, b) {
+      json_array_foreach(vnx_fields_get(f, roles[k]), i, b) {
         if (!json_is_string(b)) continue;
         bind_json(h->st[ST_LINK], 1, json_object_get(o, "id"));
         bind_json(h->st[ST_LINK], 2, b);
@@ -296,14 +296,14 @@ static int insert_record(vnx_db *h, const vnx_doc *d, const deadline_ids *di, co
   return rc;
 }
 
-static int insert_document(vnx_db *h, const vnx_doc *d, const json_t *f, const char *rsha,
+static int insert_document(vnx_db *h, const vnx_doc *d, const vnx_fields *f, const char *rsha,
                            vnx_error *err) {
   sqlite3_stmt *st = h->st[ST_DOC];
   static const char *const cols[] = {"file", "sha256", "type", "title", "number", "date",
                                      "place", "issuer", "signer", "signer_title", "recipients"};
   bind_text(st, 1, d->stem);
-  for (int i = 0; i < 11; i++) bind_json(st, i + 2, json_object_get(f, cols[i]));
-  if (!json_object_get(f, "recipients")) bind_text(st, 12, "[]");
+  for (int i = 0; i < 11; i++) bind_json(st, i + 2, vnx_fields_get(f, cols[i]));
+  if (!vnx_fields_get(f, "recipients")) bind_text(st, 12, "[]");
   bind_text(st, 13, rsha);
   return step_done(h, st, err, "insert document");
 }
@@ -312,7 +312,7 @@ int vnx_db_write_document(vnx_db *h, const vnx_doc *d, vnx_error *err) {
   const vnx_record *docrec = NULL;
   for (size_t i = 0; i < d->recs.n && !docrec; i++)
     if (is_kind(&d->recs.v[i], "document")) docrec = &d->recs.v[i];
-  const char *sha = docrec ? json_string_value(json_object_get(docrec->fields, "sha256")) : NULL;
+  const char *sha = docrec ? json_string_value(vnx_fields_get(&docrec->fields, "sha256")) : NULL;
   if (!sha) {
     vnx_error_set(err, d->path, 0, 0, "no document record to write to the database");
     return -1;
@@ -349,7 +349,7 @@ int vnx_db_write_document(vnx_db *h, const vnx_doc *d, vnx_error *err) {
 
   bind_text(h->st[ST_DELETE], 1, d->stem);
   int r = step_done(h, h->st[ST_DELETE], err, "delete document");
-  if (r == 0) r = insert_document(h, d, docrec->fields, rsha, err);
+  if (r == 0) r = insert_document(h, d, &docrec->fields, rsha, err);
   deadline_ids di;
   deadline_ids_build(d, &di);
   for (size_t i = 0; i < d->recs.n && r == 0; i++) r = insert_record(h, d, &di, &d->recs.v[i], err);

@@ -28,6 +28,9 @@ static void check(bool ok, const char *what) {
   else failed++;
 }
 
+/* the json_pack objects the fields come from: records borrow their keys */
+static json_t *keys_kept;
+
 /* Byte span of the n-th occurrence (from 1) of needle in the original. */
 static vnx_record *add(vnx_doc *d, const char *kind, const char *rule, const char *needle, json_t *fields) {
   const char *p = strstr(d->orig, needle);
@@ -35,7 +38,10 @@ static vnx_record *add(vnx_doc *d, const char *kind, const char *rule, const cha
     fprintf(stderr, "fixture: '%s' not in the text\n", needle);
     exit(2);
   }
-  vnx_record *r = vnx_records_add(&d->recs, kind, rule, fields);
+  vnx_fields f = {0};
+  vnx_fields_add_json(&f, fields);
+  json_array_append_new(keys_kept, fields);
+  vnx_record *r = vnx_records_add(&d->recs, kind, rule, &f);
   r->start = (size_t)(p - d->orig);
   r->end = r->start + strlen(needle);
   r->line = vnx_doc_line_of(d, r->start);
@@ -71,6 +77,7 @@ int main(int argc, char **argv) {
   vnx_options opt;
   memset(&opt, 0, sizeof opt);
   opt.doc_date = "2026-05-07";
+  keys_kept = json_array();
   vnx_doc d;
   vnx_error err;
   /* no matcher: every record is made here, so the rules can change freely */
@@ -172,6 +179,7 @@ int main(int argc, char **argv) {
   free(html);
 
   vnx_doc_free(&d);
+  json_decref(keys_kept);
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }

@@ -389,7 +389,7 @@ static const vnx_record *find(const vnx_doc *d, const char *rule, size_t k) {
 }
 
 static const char *field(const vnx_record *r, const char *k) {
-  json_t *v = json_object_get(r->fields, k);
+  json_t *v = vnx_fields_get(&r->fields, k);
   static char b[128];
   char *s = json_dumps(v, JSON_ENCODE_ANY);
   snprintf(b, sizeof b, "%s", s ? s : "(absent)");

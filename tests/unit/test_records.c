@@ -79,6 +79,47 @@ static void records_sort_by_start_then_kind(void **state) {
   vnx_records_free(&rs);
 }
 
+/* The fields keep a jansson object's order: a set of a present key keeps
+ * its place, a del keeps the order of the rest; checked against jansson
+ * doing the same (the writers emit fields in this order). */
+static void fields_order_as_jansson(void **state) {
+  (void)state;
+  vnx_fields f = {0};
+  json_t *o = json_object();
+  char other_b[] = "b"; /* equal to "b", not the same pointer */
+  const char *keys[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n"};
+  for (int i = 0; i < 14; i++) {
+    vnx_fields_set(&f, keys[i], json_integer(i));
+    json_object_set_new(o, keys[i], json_integer(i));
+  }
+  vnx_fields_set(&f, other_b, json_string("B"));
+  json_object_set_new(o, other_b, json_string("B"));
+  assert_int_equal(vnx_fields_del(&f, "a"), 0);
+  json_object_del(o, "a");
+  assert_int_equal(vnx_fields_del(&f, "zz"), -1);
+  vnx_fields_set(&f, "a", json_null());
+  json_object_set_new(o, "a", json_null());
+  vnx_fields_set(&f, "c", NULL); /* a failed value changes nothing */
+  json_object_set_new(o, "c", NULL);
+  assert_int_equal(f.n, json_object_size(o));
+  size_t i = 0;
+  const char *key;
+  json_t *val;
+  json_object_foreach(o, key, val) {
+    assert_string_equal(f.v[i].key, key);
+    assert_true(json_equal(f.v[i].val, val));
+    i++;
+  }
+  assert_string_equal(json_string_value(vnx_fields_get(&f, "b")), "B");
+  char other_d[] = "d";
+  assert_int_equal(json_integer_value(vnx_fields_get(&f, other_d)), 3);
+  assert_null(vnx_fields_get(&f, "zz"));
+  assert_null(vnx_fields_get(NULL, "a"));
+  json_decref(o);
+  vnx_fields_free(&f);
+  assert_int_equal(f.n, 0);
+}
+
 static void line_of_original_offsets(void **state) {
   (void)state;
   vnx_options opt = {0};
@@ -184,6 +225,7 @@ int main(void) {
       cmocka_unit_test(sha256_vectors),
       cmocka_unit_test(ids_are_stable),
       cmocka_unit_test(records_sort_by_start_then_kind),
+      cmocka_unit_test(fields_order_as_jansson),
       cmocka_unit_test(line_of_original_offsets),
       cmocka_unit_test(doc_date_option_is_validated),
       cmocka_unit_test(atomic_write_replaces_or_leaves_alone),
