@@ -7,11 +7,17 @@
 
 /* xmalloc & co: out of memory is not an input error we can report per
  * document, so these abort with a message (as cmark and jq do). */
-void *vnx_xmalloc(size_t n);
-void *vnx_xcalloc(size_t n, size_t size);
-void *vnx_xrealloc(void *p, size_t n);
-char *vnx_xstrdup(const char *s);
-char *vnx_xstrndup(const char *s, size_t n);
+/* They abort rather than return NULL: the compiler is told so. */
+#if defined(__GNUC__)
+#define VNX_NONNULL_RET __attribute__((returns_nonnull))
+#else
+#define VNX_NONNULL_RET
+#endif
+VNX_NONNULL_RET void *vnx_xmalloc(size_t n);
+VNX_NONNULL_RET void *vnx_xcalloc(size_t n, size_t size);
+VNX_NONNULL_RET void *vnx_xrealloc(void *p, size_t n);
+VNX_NONNULL_RET char *vnx_xstrdup(const char *s);
+VNX_NONNULL_RET char *vnx_xstrndup(const char *s, size_t n);
 /* Does h[0..hn) contain nd[0..nn)? (memmem, which is GNU only) */
 bool vnx_contains(const char *h, size_t hn, const char *nd, size_t nn);
 

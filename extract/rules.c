@@ -631,8 +631,10 @@ static void parse_file(loader *L, const char *dir, const char *fname) {
         bool dup = false;
         for (size_t i = 0; i < L->nrules; i++)
           if (strcmp(L->rules[i].r.id, id) == 0) {
+            /* the first rule's id (the same string): with id, gcc -O3 and
+             * the sanitizers warned of a NULL passed to %s */
             err_at(L, src, ln, (size_t)(v - line), "duplicate rule id %s (first defined at %s:%u)",
-                   id, L->rules[i].r.file, L->rules[i].r.line);
+                   L->rules[i].r.id, L->rules[i].r.file, L->rules[i].r.line);
             dup = true;
           }
         if (dup) {
