@@ -922,6 +922,23 @@ static inline bool vowel_at(const char *s, size_t len, size_t i) {
   return tone_info(dec(s, len, i, &n)) & VI_VOWEL;
 }
 
+/* Does a vowel with a modifier follow in the vowels starting at byte i?
+ * A word whose tone sits on a modified vowel with none after it in its
+ * vowel group needs no move: either it is settled (no later modified
+ * vowel, tone_word) or a later one is in another vowel group, which no
+ * syllable has. Combining marks are looked at on their own. */
+static inline bool modded_vowel_after(const char *s, size_t len, size_t i) {
+  while (i < len) {
+    unsigned char b = (unsigned char)s[i];
+    size_t n = 1;
+    unsigned f = b < 0x80 ? vl_info[b] : tone_info(dec(s, len, i, &n));
+    if (!(f & VI_VOWEL)) return false;
+    if (f & VI_MOD) return true;
+    i += n;
+  }
+  return false;
+}
+
 /* The start of the word holding the word character at q: back over word
  * characters, not before lo (a word boundary). */
 static size_t word_start(const char *s, size_t lo, size_t q) {
@@ -959,6 +976,10 @@ static void pass_tone(nbuf *in, vnx_tone_style style, nbuf *out) {
     if (q == len) break;
     size_t n;
     unsigned f = tone_info(dec(s, len, q, &n));
+    if ((f & (VI_TONE | VI_MOD)) == (VI_TONE | VI_MOD) && !modded_vowel_after(s, len, q + n)) {
+      i = q + n; /* người, được: the tone is on the last modified vowel */
+      continue;
+    }
     if (!(f & VI_MARK) && !((f & VI_TONE) && (vowel_at(s, len, q + n) || vowel_before(s, q)))) {
       i = q + n;
       continue;
