@@ -285,7 +285,8 @@ static void cp_table_init(void) {
     /* Without a canonical decomposition a lone code point is its own NFC;
      * with one, utf8proc says (composition exclusions, singletons). */
     bool self = true;
-    if (p->decomp_seqindex != UINT16_MAX) {
+    bool forced = c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF); /* see below */
+    if (!forced && p->decomp_seqindex != UINT16_MAX) {
       utf8proc_uint8_t in[4], *r = NULL;
       utf8proc_ssize_t n = utf8proc_encode_char(c, in);
       utf8proc_ssize_t rn = utf8proc_map(in, n, &r, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
@@ -294,7 +295,7 @@ static void cp_table_init(void) {
     }
     /* (below U+0300 and Latin Extended Additional NFC was never applied
      * to a lone code point; kept so, whatever utf8proc says) */
-    if (self || c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF)) f |= CPF_NFC_SELF;
+    if (self || forced) f |= CPF_NFC_SELF;
     cp_table[c] = (unsigned char)f;
   }
 }
