@@ -373,18 +373,44 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, boo
   nb_reserve(out, len - i);
   while (i < len) {
     /* Fast path: ASCII other than CR and NUL, and valid 2- and 3-byte
-     * sequences, stay in the verbatim run. */
-    unsigned char c = p[i];
-    if (c < 0x80 && c != '\r' && c != 0) {
-      i++;
-      for (; i + 16 <= len; i += 16) {
-        static const unsigned char stops[] = {'\r', 0};
-        unsigned m = high_in16(in + i) | bytes_in16(in + i, stops, 2);
-        if (m) {
-          i += lowest_bit(m);
+     * sequences, stay in the verbatim run. Sixteen bytes at a time: each
+     * non-ASCII byte of the block must start such a sequence or be one of
+     * its continuation bytes; the first byte that is none of these (or a
+     * CR or NUL) ends the block and is looked at below. */
+    while (i + 16 <= len) {
+      static const unsigned char stops[] = {'\r', 0};
+      unsigned stop = bytes_in16(in + i, stops, 2);
+      unsigned lim = stop ? lowest_bit(stop) : 16;
+      unsigned hi = high_in16(in + i) & ((1u << lim) - 1);
+      size_t next = i + lim; /* after the block (or at its stop byte) */
+      while (hi) {
+        unsigned j = lowest_bit(hi);
+        size_t q = i + j;
+        unsigned char c = p[q];
+        if (c >= 0xC2 && c < 0xE0 && q + 1 < len && (p[q + 1] & 0xC0) == 0x80) {
+          if (c >= 0xCC && nfc_suspect(((c & 0x1F) << 6) | (p[q + 1] & 0x3F))) *all_nfc = false;
+          hi &= ~(3u << j);
+          if (q + 2 > next) next = q + 2;
+        } else if (c >= 0xE1 && c < 0xF0 && c != 0xED && q + 2 < len && (p[q + 1] & 0xC0) == 0x80 &&
+                   (p[q + 2] & 0xC0) == 0x80) {
+          if ((c != 0xE1 || (p[q + 1] & 0xFC) != 0xB8) &&
+              nfc_suspect(((c & 0x0F) << 12) | ((p[q + 1] & 0x3F) << 6) | (p[q + 2] & 0x3F)))
+            *all_nfc = false;
+          hi &= ~(7u << j);
+          if (q + 3 > next) next = q + 3;
+        } else {
+          next = q; /* (valid before q) */
+          lim = 0;
           break;
         }
       }
+      i = next;
+      if (lim < 16) break;
+    }
+    if (i >= len) break;
+    unsigned char c = p[i];
+    if (c < 0x80 && c != '\r' && c != 0) {
+      i++;
       continue;
     }
     if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
