@@ -897,6 +897,23 @@ static inline unsigned tone_info(int32_t c) {
   return is_mark_cp(c) ? VI_WORD | VI_MARK : is_letter_cp(c) ? VI_WORD : 0;
 }
 
+/* tone_info of the non-ASCII code point at p (valid text: its bytes are
+ * all there), and its length *n. */
+static inline unsigned tone_info_at(const char *s, size_t *n) {
+  const unsigned char *p = (const unsigned char *)s;
+  if (p[0] < 0xE0) {
+    *n = 2;
+    return vl_info[((p[0] & 0x1F) << 6) | (p[1] & 0x3F)];
+  }
+  if (p[0] < 0xF0) {
+    *n = 3;
+    int32_t c = ((p[0] & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+    return c < VL_MAX ? vl_info[c] : tone_info(c);
+  }
+  *n = 4;
+  return tone_info(((p[0] & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F));
+}
+
 /* The word starting at a; returns its end. A quick look first: most
  * words need no change (no tone mark, or one on the only vowel or on the
  * last vowel with a modifier, and no combining mark). The others go
@@ -926,8 +943,7 @@ static size_t tone_scan(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, siz
   while (i < len) {
     unsigned char ch = (unsigned char)s[i];
     size_t m = 1;
-    int32_t c = ch < 0x80 ? ch : dec(s, len, i, &m);
-    unsigned f = tone_info(c);
+    unsigned f = ch < 0x80 ? vl_info[ch] : tone_info_at(s + i, &m);
     if (!(f & VI_WORD)) break;
     i += m;
     if (f & VI_MARK) {
@@ -974,7 +990,7 @@ static inline bool vowel_before(const char *s, size_t q) {
   if (b < 0x80) return vl_info[b] & VI_VOWEL;
   size_t k = q - 1, n;
   while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
-  return tone_info(dec(s, q, k, &n)) & VI_VOWEL;
+  return tone_info_at(s + k, &n) & VI_VOWEL;
 }
 
 /* Is the code point at byte i a vowel letter? */
@@ -983,7 +999,7 @@ static inline bool vowel_at(const char *s, size_t len, size_t i) {
   unsigned char b = (unsigned char)s[i];
   if (b < 0x80) return vl_info[b] & VI_VOWEL;
   size_t n;
-  return tone_info(dec(s, len, i, &n)) & VI_VOWEL;
+  return tone_info_at(s + i, &n) & VI_VOWEL;
 }
 
 /* Does a vowel with a modifier follow in the vowels starting at byte i?
@@ -995,7 +1011,7 @@ static inline bool modded_vowel_after(const char *s, size_t len, size_t i) {
   while (i < len) {
     unsigned char b = (unsigned char)s[i];
     size_t n = 1;
-    unsigned f = b < 0x80 ? vl_info[b] : tone_info(dec(s, len, i, &n));
+    unsigned f = b < 0x80 ? vl_info[b] : tone_info_at(s + i, &n);
     if (!(f & VI_VOWEL)) return false;
     if (f & VI_MOD) return true;
     i += n;
@@ -1014,7 +1030,7 @@ static size_t word_start(const char *s, size_t lo, size_t q) {
       if (!ascii_letter(b)) break;
     } else {
       while (k > lo && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
-      if (!(tone_info(dec(s, w, k, &n)) & VI_WORD)) break;
+      if (!(tone_info_at(s + k, &n) & VI_WORD)) break;
     }
     w = k;
   }
@@ -1039,7 +1055,11 @@ static void pass_tone(nbuf *in, vnx_tone_style style, nbuf *out) {
     size_t q = next_high(s, i, len);
     if (q == len) break;
     size_t n;
-    unsigned f = tone_info(dec(s, len, q, &n));
+    unsigned f = tone_info_at(s + q, &n);
+    if (!(f & (VI_TONE | VI_MARK))) {
+      i = q + n;
+      continue;
+    }
     if ((f & (VI_TONE | VI_MOD)) == (VI_TONE | VI_MOD) && !modded_vowel_after(s, len, q + n)) {
       i = q + n; /* người, được: the tone is on the last modified vowel */
       continue;
