@@ -360,6 +360,70 @@ static unsigned count_lines(const unsigned char *p, size_t a, size_t b) {
   return n;
 }
 
+#if defined(__SSE2__)
+/* Bit k set when p[k] (k < 16) is in [lo, hi]. */
+static inline unsigned range16(__m128i v, unsigned char lo, unsigned char hi) {
+  __m128i d = _mm_sub_epi8(v, _mm_set1_epi8((char)lo));
+  return (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_subs_epu8(d, _mm_set1_epi8((char)(hi - lo))), _mm_setzero_si128()));
+}
+
+/* Is p[i, i+16) (and i + 16 < len) all ASCII but CR and NUL, and valid
+ * 2- and 3-byte sequences other than those the decoder looks at byte by
+ * byte (lead bytes E0, ED)? Then *next is set after the block and the
+ * sequence that runs over its end, and the code points NFC may change
+ * are looked at. The continuation bytes must be exactly those the lead
+ * bytes ask for. */
+static inline bool block_valid16(const unsigned char *p, size_t i, size_t len, bool *all_nfc,
+                                 size_t *next) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+  unsigned hi = (unsigned)_mm_movemask_epi8(v);
+  __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+  if (_mm_movemask_epi8(stop)) return false;
+  if (!hi) {
+    *next = i + 16;
+    return true;
+  }
+  unsigned cont = (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80)));
+  unsigned l2 = range16(v, 0xC2, 0xDF);
+  unsigned l3 = range16(v, 0xE1, 0xEF) & ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)));
+  unsigned want = (l2 << 1) | (l3 << 1) | (l3 << 2);
+  if ((want & 0xFFFF) != cont || (l2 | l3 | cont) != hi) return false;
+  size_t end = i + 16;
+  if (want & 0x10000) {
+    if ((p[end] & 0xC0) != 0x80) return false;
+    end++;
+    if (want & 0x20000) {
+      if (end >= len || (p[end] & 0xC0) != 0x80) return false;
+      end++;
+    }
+  }
+  if (*all_nfc) {
+    /* lead bytes below CC (before U+0300) and E1 B8..BB (U+1E00..U+1EFF)
+     * need no look */
+    __m128i w = _mm_loadu_si128((const __m128i *)(p + i + 1));
+    unsigned viet = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+        _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE1)),
+        _mm_cmpeq_epi8(_mm_and_si128(w, _mm_set1_epi8((char)0xFC)), _mm_set1_epi8((char)0xB8))));
+    unsigned look = (l2 & range16(v, 0xCC, 0xDF)) | (l3 & ~viet);
+    while (look) {
+      unsigned j = lowest_bit(look);
+      const unsigned char *q = p + i + j;
+      int32_t c = q[0] < 0xE0 ? ((q[0] & 0x1F) << 6) | (q[1] & 0x3F)
+                              : ((q[0] & 0x0F) << 12) | ((q[1] & 0x3F) << 6) | (q[2] & 0x3F);
+      if (nfc_suspect(c)) {
+        *all_nfc = false;
+        break;
+      }
+      look &= look - 1;
+    }
+  }
+  *next = end;
+  return true;
+}
+#endif
+
 /* *all_nfc is left false if the NFC pass may change something; *linep is
  * moved on over the chunk only when more_chunks (and not lossy: it is only
  * for error messages). */
@@ -378,6 +442,10 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, boo
      * its continuation bytes; the first byte that is none of these (or a
      * CR or NUL) ends the block and is looked at below. */
     while (i + 16 <= len) {
+#if defined(__SSE2__)
+      /* the whole block at once, when it is all valid (the usual case) */
+      if (i + 17 <= len && block_valid16(p, i, len, all_nfc, &i)) continue;
+#endif
       static const unsigned char stops[] = {'\r', 0};
       unsigned stop = bytes_in16(in + i, stops, 2);
       unsigned lim = stop ? lowest_bit(stop) : 16;
