@@ -1744,6 +1744,19 @@ static inline void expand16(const unsigned char *s, size_t j, uint32_t d, uint32
 }
 #endif
 
+/* The map of the verbatim code point at s[j] (original byte j + d);
+ * returns its length. */
+static inline size_t expand_cp(const unsigned char *s, size_t j, uint32_t d, uint32_t *ms, uint32_t *me) {
+  unsigned char c = s[j];
+  uint32_t o = (uint32_t)j + d;
+  size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  for (size_t q = 0; q < n; q++) {
+    ms[j + q] = o;
+    me[j + q] = o + (uint32_t)n;
+  }
+  return n;
+}
+
 /* The per-byte map of b, from its runs (b->s readable to NB_SLACK bytes
  * after its end, and the byte at the end not a continuation byte). */
 static void expand_map(const nbuf *b, uint32_t *ms, uint32_t *me) {
@@ -1760,23 +1773,15 @@ static void expand_map(const nbuf *b, uint32_t *ms, uint32_t *me) {
     }
     uint32_t d = r->orig - (uint32_t)j; /* byte j is original byte j + d */
 #if defined(__SSE2__)
-    if (z - j >= 16 && j >= 2) {
+    while (j < 2 && j < z) j += expand_cp(s, j, d, ms, me); /* (expand16 reads from j - 2) */
+    if (j < z && z - j >= 16) {
       for (; j + 16 <= z; j += 16) expand16(s, j, d, ms, me);
       /* the last bytes: the sixteen that end the run (some again) */
       if (j < z) expand16(s, z - 16, d, ms, me);
       continue;
     }
 #endif
-    while (j < z) {
-      unsigned char c = s[j];
-      uint32_t o = (uint32_t)j + d;
-      size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-      for (size_t q = 0; q < n; q++) {
-        ms[j + q] = o;
-        me[j + q] = o + (uint32_t)n;
-      }
-      j += n;
-    }
+    while (j < z) j += expand_cp(s, j, d, ms, me);
   }
 }
 
