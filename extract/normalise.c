@@ -4,9 +4,9 @@
  * reads one nbuf and writes the next, and every output byte carries the
  * original byte range [ms, me) it came from. All passes are order
  * preserving, so the map stays monotonic (the footnote offsets rely on it).
- * Passes copy unchanged text in runs, and a pass that changes nothing
- * copies nothing (nb_copy's copy on write); line joining, and tone
- * placement where a word keeps its length, work in place.
+ * The map is kept as runs (mrun) and written out per byte once, at the
+ * end. Passes copy unchanged text in runs, and a pass that changes nothing
+ * copies nothing (nb_copy's copy on write); line joining works in place.
  *
  *   1. decode       validate UTF-8, BOM, CRLF/CR -> LF, NUL (lossy: U+FFFD)
  *   2. nfc          utf8proc NFC, per starter + combining marks cluster
@@ -38,32 +38,51 @@
 
 /* ---- buffer with map ---------------------------------------------------- */
 
+/* The map of a buffer is kept as runs, not per byte, while the passes run
+ * (writing and copying two uint32 per byte cost more than the passes
+ * themselves); finish() writes the per-byte arrays once. A run covers its
+ * bytes from at to the next run's at. In a verbatim run (end ==
+ * RUN_VERBATIM) the bytes are a copy of the original from orig on, each
+ * byte mapping to its code point there; in any other run every byte maps
+ * to [orig, end). Runs start on code point boundaries (the passes copy
+ * whole code points). */
+#define RUN_VERBATIM UINT32_MAX
+typedef struct mrun {
+  uint32_t at, orig, end;
+} mrun;
+
+/* bytes of slack after a buffer's text (finish reads a little past it) */
+#define NB_SLACK 32
+
 typedef struct nbuf {
   char *s;
-  uint32_t *ms, *me;
   size_t len, cap;
+  mrun *r;
+  size_t nr, rcap;
+  size_t hint; /* the run the last lookup found: most go forward a little */
   /* Copy on write: while src is set, the output so far is src[0, lazy)
    * and nothing has been written. A pass that changes nothing costs no
    * copy (most documents are NFC, many need no tone or markup change). */
-  const struct nbuf *src;
+  struct nbuf *src;
   size_t lazy;
 } nbuf;
 
 static void nb_init(nbuf *b, size_t cap) {
   if (cap < 16) cap = 16;
-  b->s = vnx_xmalloc(cap + 1);
-  b->ms = vnx_xmalloc((cap + 1) * sizeof(uint32_t));
-  b->me = vnx_xmalloc((cap + 1) * sizeof(uint32_t));
+  b->s = vnx_xmalloc(cap + NB_SLACK);
   b->len = 0;
   b->cap = cap;
+  b->rcap = 64;
+  b->r = vnx_xmalloc(b->rcap * sizeof *b->r);
+  b->nr = 0;
+  b->hint = 0;
   b->src = NULL;
   b->lazy = 0;
 }
 
 static void nb_free(nbuf *b) {
   free(b->s);
-  free(b->ms);
-  free(b->me);
+  free(b->r);
   memset(b, 0, sizeof *b);
 }
 
@@ -75,48 +94,97 @@ static inline void nb_reserve(nbuf *b, size_t extra) {
 static void nb_grow(nbuf *b, size_t extra) {
   size_t cap = b->cap * 2;
   if (cap < b->len + extra) cap = b->len + extra;
-  b->s = vnx_xrealloc(b->s, cap + 1);
-  b->ms = vnx_xrealloc(b->ms, (cap + 1) * sizeof(uint32_t));
-  b->me = vnx_xrealloc(b->me, (cap + 1) * sizeof(uint32_t));
+  b->s = vnx_xrealloc(b->s, cap + NB_SLACK);
   b->cap = cap;
 }
 
+/* Output bytes from b->len on come from orig as a run (see mrun); joined
+ * to the last run when it goes on from there. */
+static inline void run_add(nbuf *b, uint32_t orig, uint32_t end) {
+  uint32_t at = (uint32_t)b->len;
+  if (b->nr) {
+    const mrun *l = &b->r[b->nr - 1];
+    if (end == RUN_VERBATIM ? l->end == RUN_VERBATIM && l->orig + (at - l->at) == orig
+                            : l->end == end && l->orig == orig)
+      return;
+  }
+  if (b->nr == b->rcap) {
+    b->rcap *= 2;
+    b->r = vnx_xrealloc(b->r, b->rcap * sizeof *b->r);
+  }
+  b->r[b->nr++] = (mrun){at, orig, end};
+}
+
+/* The run of in holding byte j (j < in->len). */
+static inline size_t run_find(nbuf *in, size_t j) {
+  size_t k = in->hint;
+  if (k >= in->nr) k = in->nr - 1;
+  while (k > 0 && in->r[k].at > j) k--;
+  while (k + 1 < in->nr && in->r[k + 1].at <= j) k++;
+  in->hint = k;
+  return k;
+}
+
+static inline size_t run_stop(const nbuf *in, size_t k) {
+  return k + 1 < in->nr ? in->r[k + 1].at : in->len;
+}
+
+/* The original range byte j of in maps to: [nb_ms, nb_me). */
+static uint32_t nb_ms(nbuf *in, size_t j) {
+  const mrun *r = &in->r[run_find(in, j)];
+  if (r->end != RUN_VERBATIM) return r->orig;
+  size_t c = j;
+  while (c > r->at && ((unsigned char)in->s[c] & 0xC0) == 0x80) c--;
+  return r->orig + (uint32_t)(c - r->at);
+}
+static uint32_t nb_me(nbuf *in, size_t j) {
+  size_t k = run_find(in, j);
+  const mrun *r = &in->r[k];
+  if (r->end != RUN_VERBATIM) return r->end;
+  size_t c = j + 1, stop = run_stop(in, k);
+  while (c < stop && ((unsigned char)in->s[c] & 0xC0) == 0x80) c++;
+  return r->orig + (uint32_t)(c - r->at);
+}
+
+/* Appends bytes [i, i+n) of in with their map (n > 0). */
+static void copy_mapped(nbuf *b, nbuf *in, size_t i, size_t n) {
+  nb_reserve(b, n);
+  size_t k = run_find(in, i), end = i + n;
+  size_t base = b->len;
+  for (;;) {
+    const mrun *r = &in->r[k];
+    size_t from = r->at > i ? r->at : i;
+    b->len = base + (from - i);
+    run_add(b, r->end == RUN_VERBATIM ? r->orig + (uint32_t)(from - r->at) : r->orig, r->end);
+    if (run_stop(in, k) >= end) break;
+    k++;
+  }
+  in->hint = k;
+  memcpy(b->s + base, in->s + i, n);
+  b->len = base + n;
+}
+
 static void nb_materialise(nbuf *b) {
-  const nbuf *in = b->src;
+  nbuf *in = b->src;
   size_t n = b->lazy;
   b->src = NULL;
   b->len = 0;
-  nb_reserve(b, n);
-  memcpy(b->s, in->s, n);
-  memcpy(b->ms, in->ms, n * sizeof(uint32_t));
-  memcpy(b->me, in->me, n * sizeof(uint32_t));
-  b->len = n;
+  b->nr = 0;
+  b->hint = 0;
+  if (n) copy_mapped(b, in, 0, n);
 }
 
 /* n bytes that all come from original range [s, e). */
 static void nb_put(nbuf *b, const char *p, size_t n, uint32_t s, uint32_t e) {
   if (b->src) nb_materialise(b);
   nb_reserve(b, n);
+  run_add(b, s, e);
   memcpy(b->s + b->len, p, n);
-  for (size_t i = 0; i < n; i++) {
-    b->ms[b->len + i] = s;
-    b->me[b->len + i] = e;
-  }
-  b->len += n;
-}
-
-/* n bytes with their own map. */
-static void nb_put_mapped(nbuf *b, const char *p, const uint32_t *ms, const uint32_t *me, size_t n) {
-  if (b->src) nb_materialise(b);
-  nb_reserve(b, n);
-  memcpy(b->s + b->len, p, n);
-  memcpy(b->ms + b->len, ms, n * sizeof(uint32_t));
-  memcpy(b->me + b->len, me, n * sizeof(uint32_t));
   b->len += n;
 }
 
 /* Bytes [i, i+n) of in, with their own map. */
-static inline void nb_copy(nbuf *b, const nbuf *in, size_t i, size_t n) {
+static inline void nb_copy(nbuf *b, nbuf *in, size_t i, size_t n) {
   if (b->src) {
     if (b->src == in && b->lazy == i) {
       b->lazy += n;
@@ -124,18 +192,15 @@ static inline void nb_copy(nbuf *b, const nbuf *in, size_t i, size_t n) {
     }
     nb_materialise(b);
   }
+  if (n) copy_mapped(b, in, i, n);
+}
+
+/* Bytes [i, i+n) of the original input, verbatim, as they are in text. */
+static void nb_put_verbatim(nbuf *b, const char *text, size_t i, size_t n) {
+  if (!n) return;
   nb_reserve(b, n);
-  if (n <= 8) {
-    for (size_t k = 0; k < n; k++) {
-      b->s[b->len + k] = in->s[i + k];
-      b->ms[b->len + k] = in->ms[i + k];
-      b->me[b->len + k] = in->me[i + k];
-    }
-  } else {
-    memcpy(b->s + b->len, in->s + i, n);
-    memcpy(b->ms + b->len, in->ms + i, n * sizeof(uint32_t));
-    memcpy(b->me + b->len, in->me + i, n * sizeof(uint32_t));
-  }
+  run_add(b, (uint32_t)i, RUN_VERBATIM);
+  memcpy(b->s + b->len, text + i, n);
   b->len += n;
 }
 
@@ -220,7 +285,8 @@ static void cp_table_init(void) {
     /* Without a canonical decomposition a lone code point is its own NFC;
      * with one, utf8proc says (composition exclusions, singletons). */
     bool self = true;
-    if (p->decomp_seqindex != UINT16_MAX) {
+    bool forced = c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF); /* see below */
+    if (!forced && p->decomp_seqindex != UINT16_MAX) {
       utf8proc_uint8_t in[4], *r = NULL;
       utf8proc_ssize_t n = utf8proc_encode_char(c, in);
       utf8proc_ssize_t rn = utf8proc_map(in, n, &r, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
@@ -229,7 +295,7 @@ static void cp_table_init(void) {
     }
     /* (below U+0300 and Latin Extended Additional NFC was never applied
      * to a lone code point; kept so, whatever utf8proc says) */
-    if (self || c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF)) f |= CPF_NFC_SELF;
+    if (self || forced) f |= CPF_NFC_SELF;
     cp_table[c] = (unsigned char)f;
   }
 }
@@ -284,70 +350,156 @@ static inline bool nfc_suspect(int32_t c) {
   return c >= CP_TABLE || (cp_table[c] & (CPF_CONT | CPF_NFC_SELF)) != CPF_NFC_SELF;
 }
 
-/* *all_nfc is left false if the NFC pass may change something. */
-static int pass_decode(const char *in, size_t start, size_t len, bool lossy, const char *path,
-                       nbuf *out, unsigned *replaced, unsigned *linep, bool *all_nfc, vnx_error *err) {
+/* Line breaks in p[a, b): an LF, a CRLF and a lone CR are one each. The
+ * decoder counts them only for an error message and for the next chunk. */
+static unsigned count_lines(const unsigned char *p, size_t a, size_t b) {
+  unsigned n = 0;
+  for (const unsigned char *q = p + a; (q = memchr(q, '\n', (size_t)(p + b - q))) != NULL; q++) n++;
+  for (const unsigned char *q = p + a; (q = memchr(q, '\r', (size_t)(p + b - q))) != NULL; q++)
+    if (q + 1 == p + b || q[1] != '\n') n++;
+  return n;
+}
+
+#if defined(__SSE2__)
+/* Bit k set when p[k] (k < 16) is in [lo, hi]. */
+static inline unsigned range16(__m128i v, unsigned char lo, unsigned char hi) {
+  __m128i d = _mm_sub_epi8(v, _mm_set1_epi8((char)lo));
+  return (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_subs_epu8(d, _mm_set1_epi8((char)(hi - lo))), _mm_setzero_si128()));
+}
+
+/* Is p[i, i+16) (and i + 16 < len) all ASCII but CR and NUL, and valid
+ * 2- and 3-byte sequences other than those the decoder looks at byte by
+ * byte (lead bytes E0, ED)? Then *next is set after the block and the
+ * sequence that runs over its end, and the code points NFC may change
+ * are looked at. The continuation bytes must be exactly those the lead
+ * bytes ask for. */
+static inline bool block_valid16(const unsigned char *p, size_t i, size_t len, bool *all_nfc,
+                                 size_t *next) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+  unsigned hi = (unsigned)_mm_movemask_epi8(v);
+  __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+  if (_mm_movemask_epi8(stop)) return false;
+  if (!hi) {
+    *next = i + 16;
+    return true;
+  }
+  unsigned cont = (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80)));
+  unsigned l2 = range16(v, 0xC2, 0xDF);
+  unsigned l3 = range16(v, 0xE1, 0xEF) & ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)));
+  unsigned want = (l2 << 1) | (l3 << 1) | (l3 << 2);
+  if ((want & 0xFFFF) != cont || (l2 | l3 | cont) != hi) return false;
+  size_t end = i + 16;
+  if (want & 0x10000) {
+    if ((p[end] & 0xC0) != 0x80) return false;
+    end++;
+    if (want & 0x20000) {
+      if (end >= len || (p[end] & 0xC0) != 0x80) return false;
+      end++;
+    }
+  }
+  if (*all_nfc) {
+    /* lead bytes below CC (before U+0300) and E1 B8..BB (U+1E00..U+1EFF)
+     * need no look */
+    __m128i w = _mm_loadu_si128((const __m128i *)(p + i + 1));
+    unsigned viet = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+        _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE1)),
+        _mm_cmpeq_epi8(_mm_and_si128(w, _mm_set1_epi8((char)0xFC)), _mm_set1_epi8((char)0xB8))));
+    unsigned look = (l2 & range16(v, 0xCC, 0xDF)) | (l3 & ~viet);
+    while (look) {
+      unsigned j = lowest_bit(look);
+      const unsigned char *q = p + i + j;
+      int32_t c = q[0] < 0xE0 ? ((q[0] & 0x1F) << 6) | (q[1] & 0x3F)
+                              : ((q[0] & 0x0F) << 12) | ((q[1] & 0x3F) << 6) | (q[2] & 0x3F);
+      if (nfc_suspect(c)) {
+        *all_nfc = false;
+        break;
+      }
+      look &= look - 1;
+    }
+  }
+  *next = end;
+  return true;
+}
+#endif
+
+/* *all_nfc is left false if the NFC pass may change something; *linep is
+ * moved on over the chunk only when more_chunks (and not lossy: it is only
+ * for error messages). */
+static int pass_decode(const char *in, size_t start, size_t len, bool lossy, bool more_chunks,
+                       const char *path, nbuf *out, unsigned *replaced, unsigned *linep,
+                       bool *all_nfc, vnx_error *err) {
   const unsigned char *p = (const unsigned char *)in;
   size_t i = start;
-  unsigned line = *linep;
   if (i == 0 && len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
+  size_t run = i; /* [run, i) is valid text not yet written: it is copied as it is */
+  nb_reserve(out, len - i);
   while (i < len) {
-    /* Fast path: printable ASCII and valid 2- and 3-byte sequences are
-     * copied as they are, each byte mapping to its code point. Room for
-     * all the rest of the input is reserved first (only U+FFFD for a
-     * single bad byte makes the output longer). */
-    nb_reserve(out, len - i);
-    {
-      char *o = out->s;
-      uint32_t *ms = out->ms, *me = out->me;
-      size_t ol = out->len;
-      while (i < len) {
-        unsigned char c = p[i];
-        if (c >= 0x20 && c < 0x80) {
-          o[ol] = (char)c;
-          ms[ol] = (uint32_t)i;
-          me[ol++] = (uint32_t)i + 1;
-          i++;
-        } else if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
-          if (c >= 0xCC && nfc_suspect(((c & 0x1F) << 6) | (p[i + 1] & 0x3F))) *all_nfc = false;
-          o[ol] = (char)c;
-          o[ol + 1] = (char)p[i + 1];
-          ms[ol] = ms[ol + 1] = (uint32_t)i;
-          me[ol] = me[ol + 1] = (uint32_t)i + 2;
-          ol += 2;
-          i += 2;
-        } else if (c >= 0xE1 && c < 0xF0 && c != 0xED && i + 2 < len && (p[i + 1] & 0xC0) == 0x80 &&
-                   (p[i + 2] & 0xC0) == 0x80) {
-          /* (E0 overlongs and ED surrogates take the slow path) */
-          if ((c != 0xE1 || (p[i + 1] & 0xFC) != 0xB8) &&
-              nfc_suspect(((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)))
+    /* Fast path: ASCII other than CR and NUL, and valid 2- and 3-byte
+     * sequences, stay in the verbatim run. Sixteen bytes at a time: each
+     * non-ASCII byte of the block must start such a sequence or be one of
+     * its continuation bytes; the first byte that is none of these (or a
+     * CR or NUL) ends the block and is looked at below. */
+    while (i + 16 <= len) {
+#if defined(__SSE2__)
+      /* the whole block at once, when it is all valid (the usual case) */
+      if (i + 17 <= len && block_valid16(p, i, len, all_nfc, &i)) continue;
+#endif
+      static const unsigned char stops[] = {'\r', 0};
+      unsigned stop = bytes_in16(in + i, stops, 2);
+      unsigned lim = stop ? lowest_bit(stop) : 16;
+      unsigned hi = high_in16(in + i) & ((1u << lim) - 1);
+      size_t next = i + lim; /* after the block (or at its stop byte) */
+      while (hi) {
+        unsigned j = lowest_bit(hi);
+        size_t q = i + j;
+        unsigned char c = p[q];
+        if (c >= 0xC2 && c < 0xE0 && q + 1 < len && (p[q + 1] & 0xC0) == 0x80) {
+          if (c >= 0xCC && nfc_suspect(((c & 0x1F) << 6) | (p[q + 1] & 0x3F))) *all_nfc = false;
+          hi &= ~(3u << j);
+          if (q + 2 > next) next = q + 2;
+        } else if (c >= 0xE1 && c < 0xF0 && c != 0xED && q + 2 < len && (p[q + 1] & 0xC0) == 0x80 &&
+                   (p[q + 2] & 0xC0) == 0x80) {
+          if ((c != 0xE1 || (p[q + 1] & 0xFC) != 0xB8) &&
+              nfc_suspect(((c & 0x0F) << 12) | ((p[q + 1] & 0x3F) << 6) | (p[q + 2] & 0x3F)))
             *all_nfc = false;
-          o[ol] = (char)c;
-          o[ol + 1] = (char)p[i + 1];
-          o[ol + 2] = (char)p[i + 2];
-          ms[ol] = ms[ol + 1] = ms[ol + 2] = (uint32_t)i;
-          me[ol] = me[ol + 1] = me[ol + 2] = (uint32_t)i + 3;
-          ol += 3;
-          i += 3;
+          hi &= ~(7u << j);
+          if (q + 3 > next) next = q + 3;
         } else {
+          next = q; /* (valid before q) */
+          lim = 0;
           break;
         }
       }
-      out->len = ol;
+      i = next;
+      if (lim < 16) break;
     }
     if (i >= len) break;
     unsigned char c = p[i];
-    if (c == '\r') {
-      size_t e = (i + 1 < len && p[i + 1] == '\n') ? i + 2 : i + 1;
-      nb_put(out, "\n", 1, (uint32_t)i, (uint32_t)e);
-      line++;
-      i = e;
+    if (c < 0x80 && c != '\r' && c != 0) {
+      i++;
       continue;
     }
-    if (c == '\n') line++;
-    if (c < 0x80 && c != 0) {
-      nb_put(out, (const char *)p + i, 1, (uint32_t)i, (uint32_t)i + 1);
-      i++;
+    if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+      if (c >= 0xCC && nfc_suspect(((c & 0x1F) << 6) | (p[i + 1] & 0x3F))) *all_nfc = false;
+      i += 2;
+      continue;
+    }
+    if (c >= 0xE1 && c < 0xF0 && c != 0xED && i + 2 < len && (p[i + 1] & 0xC0) == 0x80 &&
+        (p[i + 2] & 0xC0) == 0x80) {
+      /* (E0 overlongs and ED surrogates take the slow path) */
+      if ((c != 0xE1 || (p[i + 1] & 0xFC) != 0xB8) &&
+          nfc_suspect(((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)))
+        *all_nfc = false;
+      i += 3;
+      continue;
+    }
+    if (c == '\r') {
+      size_t e = (i + 1 < len && p[i + 1] == '\n') ? i + 2 : i + 1;
+      nb_put_verbatim(out, in, run, i - run);
+      nb_put(out, "\n", 1, (uint32_t)i, (uint32_t)e);
+      i = run = e;
       continue;
     }
     const char *why = NULL;
@@ -390,22 +542,24 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
     }
     if (why) {
       if (!lossy) {
-        vnx_error_set(err, path, line, i, "%s", why);
+        vnx_error_set(err, path, *linep + count_lines(p, start, i), i, "%s", why);
         return -1;
       }
+      nb_put_verbatim(out, in, run, i - run);
       nb_put(out, "\xEF\xBF\xBD", 3, (uint32_t)i, (uint32_t)(i + n));
       *all_nfc = false; /* (not worth a look) */
       (*replaced)++;
-      i += n;
+      i = run = i + n;
       continue;
     }
-    /* U+FEFF at the very start only is a BOM; later it is a zero-width
+    /* E0, ED and 4-byte sequences: valid, and copied as they are.
+     * U+FEFF at the very start only is a BOM; later it is a zero-width
      * no-break space, folded by the layout pass. */
-    if (n > 1) *all_nfc = false; /* E0, ED and 4-byte sequences */
-    nb_put(out, (const char *)p + i, n, (uint32_t)i, (uint32_t)(i + n));
+    *all_nfc = false;
     i += n;
   }
-  *linep = line;
+  nb_put_verbatim(out, in, run, i - run);
+  if (more_chunks && !lossy) *linep += count_lines(p, start, len);
   return 0;
 }
 
@@ -417,7 +571,7 @@ static int pass_decode(const char *in, size_t start, size_t len, bool lossy, con
  * cluster. A lone code point that is its own NFC (cp_table) is copied
  * as it is, in runs. Starter-starter compositions (Hangul jamo) are not
  * joined across clusters; documents in scope do not have them. */
-static void pass_nfc(const nbuf *in, nbuf *out) {
+static void pass_nfc(nbuf *in, nbuf *out) {
   size_t i = 0, len = in->len, run = 0;
   const char *s = in->s;
   while (i < len) {
@@ -462,7 +616,7 @@ static void pass_nfc(const nbuf *in, nbuf *out) {
     } else if ((size_t)rn == e - st && memcmp(r, s + st, e - st) == 0) {
       nb_copy(out, in, st, e - st);
     } else {
-      nb_put(out, (const char *)r, (size_t)rn, in->ms[st], in->me[e - 1]);
+      nb_put(out, (const char *)r, (size_t)rn, nb_ms(in, st), nb_me(in, e - 1));
     }
     free(r);
     run = e;
@@ -694,9 +848,8 @@ static int tone_target(const vletter *L, int n, vnx_tone_style style) {
 /* The word starting at a (letters and combining marks); returns its end
  * b. If its tone mark sits on a non-canonical vowel or combining marks
  * were left over by NFC (a tone typed before the circumflex), rewrites it
- * (*rewritten): in place in in when its length stays (the word stays in
- * the caller's unchanged run), else by writing in[*run, a) and the word
- * to out and setting *run to b; otherwise writes nothing. Each output
+ * (*rewritten) by writing in[*run, a) and the word to out and setting
+ * *run to b; otherwise writes nothing. Each output
  * letter maps to the original range of its input letter. */
 static size_t tone_word(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, size_t *run,
                         bool *rewritten) {
@@ -792,37 +945,16 @@ static size_t tone_word(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, siz
   }
   /* the word as rewritten: an unchanged letter with its own map, a
    * changed one mapping to its input letter's range */
-  char ws[TW_MAX * 4];
-  uint32_t wms[TW_MAX * 4], wme[TW_MAX * 4];
-  size_t wl = 0;
+  *rewritten = true;
+  if (a > *run) nb_copy(out, in, *run, a - *run);
   for (int k = 0; k < n; k++) {
-    size_t from = wl;
     if (!changed[k]) {
-      for (size_t j = ls[k]; j < le[k]; j++, wl++) {
-        ws[wl] = in->s[j];
-        wms[wl] = in->ms[j];
-        wme[wl] = in->me[j];
-      }
+      nb_copy(out, in, ls[k], le[k] - ls[k]);
     } else {
-      wl += enc(cp[k], ws + wl);
-      for (size_t j = from; j < wl; j++) {
-        wms[j] = in->ms[ls[k]];
-        wme[j] = in->me[le[k] - 1];
-      }
+      char u[4];
+      nb_put(out, u, enc(cp[k], u), nb_ms(in, ls[k]), nb_me(in, le[k] - 1));
     }
   }
-  *rewritten = true;
-  if (wl == b - a) {
-    /* the usual case (a tone moved between two vowels of the same
-     * length): rewritten in place, where the unchanged run goes on, so a
-     * pass that changes nothing else copies nothing */
-    memcpy(in->s + a, ws, wl);
-    memcpy(in->ms + a, wms, wl * sizeof(uint32_t));
-    memcpy(in->me + a, wme, wl * sizeof(uint32_t));
-    return b;
-  }
-  if (a > *run) nb_copy(out, in, *run, a - *run);
-  nb_put_mapped(out, ws, wms, wme, wl);
   *run = b;
   return b;
 }
@@ -831,6 +963,23 @@ static size_t tone_word(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, siz
 static inline unsigned tone_info(int32_t c) {
   if (c < VL_MAX) return vl_info[c];
   return is_mark_cp(c) ? VI_WORD | VI_MARK : is_letter_cp(c) ? VI_WORD : 0;
+}
+
+/* tone_info of the non-ASCII code point at p (valid text: its bytes are
+ * all there), and its length *n. */
+static inline unsigned tone_info_at(const char *s, size_t *n) {
+  const unsigned char *p = (const unsigned char *)s;
+  if (p[0] < 0xE0) {
+    *n = 2;
+    return vl_info[((p[0] & 0x1F) << 6) | (p[1] & 0x3F)];
+  }
+  if (p[0] < 0xF0) {
+    *n = 3;
+    int32_t c = ((p[0] & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+    return c < VL_MAX ? vl_info[c] : tone_info(c);
+  }
+  *n = 4;
+  return tone_info(((p[0] & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F));
 }
 
 /* The word starting at a; returns its end. A quick look first: most
@@ -862,8 +1011,7 @@ static size_t tone_scan(nbuf *in, size_t a, vnx_tone_style style, nbuf *out, siz
   while (i < len) {
     unsigned char ch = (unsigned char)s[i];
     size_t m = 1;
-    int32_t c = ch < 0x80 ? ch : dec(s, len, i, &m);
-    unsigned f = tone_info(c);
+    unsigned f = ch < 0x80 ? vl_info[ch] : tone_info_at(s + i, &m);
     if (!(f & VI_WORD)) break;
     i += m;
     if (f & VI_MARK) {
@@ -910,7 +1058,7 @@ static inline bool vowel_before(const char *s, size_t q) {
   if (b < 0x80) return vl_info[b] & VI_VOWEL;
   size_t k = q - 1, n;
   while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
-  return tone_info(dec(s, q, k, &n)) & VI_VOWEL;
+  return tone_info_at(s + k, &n) & VI_VOWEL;
 }
 
 /* Is the code point at byte i a vowel letter? */
@@ -919,7 +1067,24 @@ static inline bool vowel_at(const char *s, size_t len, size_t i) {
   unsigned char b = (unsigned char)s[i];
   if (b < 0x80) return vl_info[b] & VI_VOWEL;
   size_t n;
-  return tone_info(dec(s, len, i, &n)) & VI_VOWEL;
+  return tone_info_at(s + i, &n) & VI_VOWEL;
+}
+
+/* Does a vowel with a modifier follow in the vowels starting at byte i?
+ * A word whose tone sits on a modified vowel with none after it in its
+ * vowel group needs no move: either it is settled (no later modified
+ * vowel, tone_word) or a later one is in another vowel group, which no
+ * syllable has. Combining marks are looked at on their own. */
+static inline bool modded_vowel_after(const char *s, size_t len, size_t i) {
+  while (i < len) {
+    unsigned char b = (unsigned char)s[i];
+    size_t n = 1;
+    unsigned f = b < 0x80 ? vl_info[b] : tone_info_at(s + i, &n);
+    if (!(f & VI_VOWEL)) return false;
+    if (f & VI_MOD) return true;
+    i += n;
+  }
+  return false;
 }
 
 /* The start of the word holding the word character at q: back over word
@@ -933,7 +1098,7 @@ static size_t word_start(const char *s, size_t lo, size_t q) {
       if (!ascii_letter(b)) break;
     } else {
       while (k > lo && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
-      if (!(tone_info(dec(s, w, k, &n)) & VI_WORD)) break;
+      if (!(tone_info_at(s + k, &n) & VI_WORD)) break;
     }
     w = k;
   }
@@ -958,7 +1123,15 @@ static void pass_tone(nbuf *in, vnx_tone_style style, nbuf *out) {
     size_t q = next_high(s, i, len);
     if (q == len) break;
     size_t n;
-    unsigned f = tone_info(dec(s, len, q, &n));
+    unsigned f = tone_info_at(s + q, &n);
+    if (!(f & (VI_TONE | VI_MARK))) {
+      i = q + n;
+      continue;
+    }
+    if ((f & (VI_TONE | VI_MOD)) == (VI_TONE | VI_MOD) && !modded_vowel_after(s, len, q + n)) {
+      i = q + n; /* người, được: the tone is on the last modified vowel */
+      continue;
+    }
     if (!(f & VI_MARK) && !((f & VI_TONE) && (vowel_at(s, len, q + n) || vowel_before(s, q)))) {
       i = q + n;
       continue;
@@ -1010,7 +1183,7 @@ static int32_t prev_cp(const char *s, size_t lo, size_t i) {
 }
 
 /* Copy-on-change: [*run, upto) is unchanged input not yet written. */
-static inline void run_flush(nbuf *out, const nbuf *in, size_t *run, size_t upto) {
+static inline void run_flush(nbuf *out, nbuf *in, size_t *run, size_t upto) {
   if (upto > *run) nb_copy(out, in, *run, upto - *run);
 }
 
@@ -1040,7 +1213,7 @@ static size_t next_markup_stop(const char *s, size_t i, size_t b) {
  * becomes a space. Underscore runs other than "__" (form
  * blanks "____") are kept. Superscripts after m/km/cm/dm/hm (m², km³) are
  * units, turned into ASCII digits, not footnotes. */
-static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *mv, size_t *run) {
+static void markup_inline(nbuf *in, size_t a, size_t b, nbuf *out, markv *mv, size_t *run) {
   const char *s = in->s;
   size_t i = a;
   while (i < b) {
@@ -1061,7 +1234,7 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
       if (drop) {
         run_flush(out, in, run, i);
         if (ch == '*' && rl >= 2 && (pan || pc == ')') && (nan_ || nc == '('))
-          nb_put(out, " ", 1, in->ms[i], in->me[j - 1]); /* "THÔNG BÁO**Ý KIẾN": a lost break */
+          nb_put(out, " ", 1, nb_ms(in, i), nb_me(in, j - 1)); /* "THÔNG BÁO**Ý KIẾN": a lost break */
         *run = j;
       }
       i = j;
@@ -1096,9 +1269,9 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
         run_flush(out, in, run, i);
         if (unit) {
           char dg = (char)('0' + num);
-          nb_put(out, &dg, 1, in->ms[i], in->me[j - 1]);
+          nb_put(out, &dg, 1, nb_ms(in, i), nb_me(in, j - 1));
         } else {
-          mark_add(mv, num, in->ms[i]);
+          mark_add(mv, num, nb_ms(in, i));
         }
         i = j;
         *run = j;
@@ -1117,7 +1290,7 @@ static void markup_inline(const nbuf *in, size_t a, size_t b, nbuf *out, markv *
  * the number is kept visible as "[1] " (mapping to the superscript), so the
  * segmenter can still find the footnote by its number and the output has no
  * superscript digits. */
-static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
+static void pass_markup(nbuf *in, nbuf *out, markv *mv) {
   const char *s = in->s;
   size_t len = in->len, ls = 0, run = 0;
   while (ls < len) {
@@ -1146,7 +1319,7 @@ static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
           size_t a = c0, z = c1;
           while (a < z && is_hspace((unsigned char)s[a])) a++;
           while (z > a && is_hspace((unsigned char)s[z - 1])) z--;
-          if (!first) nb_put(out, "\t", 1, in->ms[c0 - 1], in->me[c0 - 1]);
+          if (!first) nb_put(out, "\t", 1, nb_ms(in, c0 - 1), nb_me(in, c0 - 1));
           first = false;
           run = a;
           markup_inline(in, a, z, out, mv, &run);
@@ -1181,11 +1354,11 @@ static void pass_markup(const nbuf *in, nbuf *out, markv *mv) {
             if (num < 100000) num = num * 10 + (unsigned)dd;
             j += m;
           }
-          mark_add(mv, num, in->ms[ts]);
+          mark_add(mv, num, nb_ms(in, ts));
           char tag[24];
           int tl = snprintf(tag, sizeof tag, "[%u] ", num);
           run_flush(out, in, &run, ts);
-          nb_put(out, tag, (size_t)tl, in->ms[ts], in->me[j - 1]);
+          nb_put(out, tag, (size_t)tl, nb_ms(in, ts), nb_me(in, j - 1));
           while (j < te && is_hspace((unsigned char)s[j])) j++;
           run = j;
           markup_inline(in, j, le, out, mv, &run);
@@ -1219,7 +1392,7 @@ static bool is_fold_space(int32_t c) {
 static const unsigned char chars_stop[256] = {[' '] = 1, ['\n'] = 3, [0xC2] = 3,
                                               [0xE2] = 3, [0xE3] = 3, [0xEF] = 3};
 
-static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) {
+static void pass_chars(nbuf *in, nbuf *out, bool **trail, size_t *nlines) {
   const char *s = in->s;
   size_t len = in->len, i = 0, ln = 0, cap = 64;
   bool *tr = vnx_xcalloc(cap, sizeof(bool));
@@ -1256,7 +1429,7 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
       /* one plain space between words stays as it is */
       if (line_start || i - sp != 1 || s[sp] != ' ') {
         if (sp > run) nb_copy(out, in, run, sp - run);
-        if (!line_start) nb_put(out, " ", 1, in->ms[sp], in->me[i - 1]);
+        if (!line_start) nb_put(out, " ", 1, nb_ms(in, sp), nb_me(in, i - 1));
         run = i;
       }
       sp = SIZE_MAX;
@@ -1301,7 +1474,7 @@ static void pass_chars(const nbuf *in, nbuf *out, bool **trail, size_t *nlines) 
     else if (c == 0x2018 || c == 0x2019 || c == 0x201A || c == 0x201B) rep = "'";
     if (rep) {
       if (i > run) nb_copy(out, in, run, i - run);
-      nb_put(out, rep, strlen(rep), in->ms[i], in->me[i + n - 1]);
+      nb_put(out, rep, strlen(rep), nb_ms(in, i), nb_me(in, i + n - 1));
       run = i + n;
     }
     i += n;
@@ -1516,7 +1689,7 @@ static void pass_join(nbuf *in, const bool *trail, size_t nlines) {
 
 /* Pass plumbing: *cur is the input; the pass writes to *spare lazily;
  * if it changed nothing, *cur stays, else the two are swapped. */
-static void pass_begin(nbuf *out, const nbuf *in) {
+static void pass_begin(nbuf *out, nbuf *in) {
   out->len = 0;
   out->src = in;
   out->lazy = 0;
@@ -1534,15 +1707,99 @@ static void pass_end(nbuf **cur, nbuf **spare) {
   *cur = out;
 }
 
+#if defined(__SSE2__)
+/* 0xFF where p[k] (k < 16) is a UTF-8 continuation byte */
+static inline __m128i cont16(const unsigned char *p) {
+  __m128i v = _mm_loadu_si128((const __m128i *)p);
+  return _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80));
+}
+
+/* o[k] = base + x[k] for the sixteen unsigned bytes x[k] */
+static inline void store_widened(uint32_t *o, __m128i x, __m128i base) {
+  __m128i z = _mm_setzero_si128();
+  __m128i lo = _mm_unpacklo_epi8(x, z), hi = _mm_unpackhi_epi8(x, z);
+  _mm_storeu_si128((__m128i *)o, _mm_add_epi32(base, _mm_unpacklo_epi16(lo, z)));
+  _mm_storeu_si128((__m128i *)(o + 4), _mm_add_epi32(base, _mm_unpackhi_epi16(lo, z)));
+  _mm_storeu_si128((__m128i *)(o + 8), _mm_add_epi32(base, _mm_unpacklo_epi16(hi, z)));
+  _mm_storeu_si128((__m128i *)(o + 12), _mm_add_epi32(base, _mm_unpackhi_epi16(hi, z)));
+}
+
+/* The map of the sixteen verbatim bytes from s[j] on (j >= 2, the text
+ * readable to s[j + 18]), byte j being original byte j + d: each maps to
+ * its code point, found from the continuation bytes up to three before
+ * and after it. */
+static inline void expand16(const unsigned char *s, size_t j, uint32_t d, uint32_t *ms, uint32_t *me) {
+  __m128i c0 = cont16(s + j), c1 = cont16(s + j - 1), c2 = cont16(s + j - 2);
+  __m128i f1 = cont16(s + j + 1), f2 = cont16(s + j + 2), f3 = cont16(s + j + 3);
+  __m128i c01 = _mm_and_si128(c0, c1), f12 = _mm_and_si128(f1, f2);
+  /* minus the number of continuation bytes before / after byte k in its
+   * code point (masks are -1) */
+  __m128i back = _mm_add_epi8(_mm_add_epi8(c0, c01), _mm_and_si128(c01, c2));
+  __m128i fwd = _mm_add_epi8(_mm_add_epi8(f1, f12), _mm_and_si128(f12, f3));
+  /* offsets from j - 3, so that they are not negative */
+  __m128i k3 = _mm_setr_epi8(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18);
+  __m128i base = _mm_set1_epi32((int)((uint32_t)j + d - 3));
+  store_widened(ms + j, _mm_add_epi8(k3, back), base);
+  store_widened(me + j, _mm_sub_epi8(_mm_add_epi8(k3, _mm_set1_epi8(1)), fwd), base);
+}
+#endif
+
+/* The map of the verbatim code point at s[j] (original byte j + d);
+ * returns its length. */
+static inline size_t expand_cp(const unsigned char *s, size_t j, uint32_t d, uint32_t *ms, uint32_t *me) {
+  unsigned char c = s[j];
+  uint32_t o = (uint32_t)j + d;
+  size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  for (size_t q = 0; q < n; q++) {
+    ms[j + q] = o;
+    me[j + q] = o + (uint32_t)n;
+  }
+  return n;
+}
+
+/* The per-byte map of b, from its runs (b->s readable to NB_SLACK bytes
+ * after its end, and the byte at the end not a continuation byte). */
+static void expand_map(const nbuf *b, uint32_t *ms, uint32_t *me) {
+  const unsigned char *s = (const unsigned char *)b->s;
+  for (size_t k = 0; k < b->nr; k++) {
+    const mrun *r = &b->r[k];
+    size_t j = r->at, z = run_stop(b, k);
+    if (r->end != RUN_VERBATIM) {
+      for (; j < z; j++) {
+        ms[j] = r->orig;
+        me[j] = r->end;
+      }
+      continue;
+    }
+    uint32_t d = r->orig - (uint32_t)j; /* byte j is original byte j + d */
+#if defined(__SSE2__)
+    while (j < 2 && j < z) j += expand_cp(s, j, d, ms, me); /* (expand16 reads from j - 2) */
+    if (j < z && z - j >= 16) {
+      for (; j + 16 <= z; j += 16) expand16(s, j, d, ms, me);
+      /* the last bytes: the sixteen that end the run (some again) */
+      if (j < z) expand16(s, z - 16, d, ms, me);
+      continue;
+    }
+#endif
+    while (j < z) j += expand_cp(s, j, d, ms, me);
+  }
+}
+
+/* Hands b's text and its per-byte map to out; b's runs are freed. */
 static void finish(nbuf *b, size_t orig_len, vnx_text *out) {
   nb_reserve(b, 1);
-  b->s[b->len] = 0;
-  b->ms[b->len] = b->me[b->len] = (uint32_t)orig_len;
+  memset(b->s + b->len, 0, 4); /* (expand16 reads up to here) */
+  uint32_t *ms = vnx_xmalloc((b->len + 1) * sizeof(uint32_t));
+  uint32_t *me = vnx_xmalloc((b->len + 1) * sizeof(uint32_t));
+  expand_map(b, ms, me);
+  ms[b->len] = me[b->len] = (uint32_t)orig_len;
   out->s = b->s;
   out->len = b->len;
-  out->map_start = b->ms;
-  out->map_end = b->me;
+  out->map_start = ms;
+  out->map_end = me;
   out->orig_len = orig_len;
+  free(b->r);
+  b->r = NULL;
 }
 
 int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_text *out,
@@ -1581,9 +1838,9 @@ int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_t
     }
     cur = &a;
     spare = &b;
-    a.len = b.len = 0;
+    a.len = b.len = a.nr = b.nr = a.hint = b.hint = 0;
     bool all_nfc = true;
-    if (pass_decode(in, pos, end, opt->lossy, opt->path ? opt->path : "", cur, &replaced, &line, &all_nfc,
+    if (pass_decode(in, pos, end, opt->lossy, end < len, opt->path ? opt->path : "", cur, &replaced, &line, &all_nfc,
                     err) < 0) {
       nb_free(&a);
       nb_free(&b);
@@ -1660,7 +1917,7 @@ char *vnx_normalise_string(const char *s, vnx_tone_style style) {
   unsigned replaced = 0, line = 1;
   vnx_error err;
   bool all_nfc = true;
-  if (pass_decode(s, 0, len, false, "", &a, &replaced, &line, &all_nfc, &err) < 0) {
+  if (pass_decode(s, 0, len, false, false, "", &a, &replaced, &line, &all_nfc, &err) < 0) {
     nb_free(&a);
     nb_free(&b);
     return NULL;

@@ -261,6 +261,64 @@ static void corpus_offset_map(void **state) {
   assert_int_equal(nbad, 0);
 }
 
+/* Text the passes leave as it is: every byte maps to its own code point,
+ * and a bad byte is reported at its offset and line, wherever the
+ * sequences fall in the sixteen-byte blocks the decoder and the map
+ * expansion work in (a sequence may run over a block's end). */
+static void verbatim_map_blocks(void **state) {
+  (void)state;
+  const char *pieces[] = {"a", "\xC6\xB0" /* ư */, "\xE1\xBB\x87" /* ệ */, "\xF0\x9F\x98\x80",
+                          ".\n" /* (not joined) */};
+  vnx_norm_options opt = {VNX_TONE_CLASSIC, false, "blocks.txt"};
+  for (int pad = 0; pad < 20; pad++) {
+    for (int rot = 0; rot < 5; rot++) {
+      char buf[160];
+      size_t n = 0;
+      unsigned lines = 1;
+      for (int k = 0; k < pad; k++) buf[n++] = 'x';
+      for (int k = 0; n < 120; k++) {
+        const char *p = pieces[(k + rot) % 5];
+        lines += p[0] == '.';
+        memcpy(buf + n, p, strlen(p));
+        n += strlen(p);
+      }
+      vnx_text t;
+      vnx_error err;
+      assert_int_equal(vnx_normalise(buf, n, &opt, &t, &err), 0);
+      assert_int_equal(t.len, n);
+      assert_memory_equal(t.s, buf, n);
+      for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)buf[i];
+        size_t cl = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        for (size_t q = i; q < i + cl; q++) {
+          assert_int_equal(t.map_start[q], i);
+          assert_int_equal(t.map_end[q], i + cl);
+        }
+        i += cl;
+      }
+      vnx_text_free(&t);
+      /* a stray continuation byte after it all */
+      buf[n] = (char)0x80;
+      memset(&err, 0, sizeof err);
+      assert_int_equal(vnx_normalise(buf, n + 1, &opt, &t, &err), -1);
+      assert_int_equal(err.byte, n);
+      assert_int_equal(err.line, lines);
+      /* a sequence cut short by an ASCII byte, at each place of a block */
+      for (size_t at = (size_t)pad; at + 3 < n; at++) {
+        if (((unsigned char)buf[at] & 0xC0) != 0x80) continue;
+        char cut[160];
+        memcpy(cut, buf, n);
+        cut[at] = 'z';
+        size_t lead = at;
+        while (((unsigned char)cut[lead] & 0xC0) != 0xC0) lead--;
+        memset(&err, 0, sizeof err);
+        assert_int_equal(vnx_normalise(cut, n, &opt, &t, &err), -1);
+        assert_int_equal(err.byte, lead);
+      }
+    }
+  }
+}
+
 /* ---- errors, lossy, BOM, line ends, marks ------------------------------- */
 
 static void invalid_utf8_error(void **state) {
@@ -358,6 +416,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(table_cases),
     cmocka_unit_test(corpus_offset_map),
+    cmocka_unit_test(verbatim_map_blocks),
     cmocka_unit_test(invalid_utf8_error),
     cmocka_unit_test(nul_byte_error),
     cmocka_unit_test(lossy_replacement),
