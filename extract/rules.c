@@ -1046,7 +1046,8 @@ static bool expand_frag(loader *L, frag *f) {
     int ec;
     PCRE2_SIZE eoff;
     pcre2_code *c = pcre2_compile((PCRE2_SPTR)(out.s ? out.s : ""), out.len,
-                                  PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES, &ec, &eoff, NULL);
+                                  PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | PCRE2_NEVER_BACKSLASH_C,
+                                  &ec, &eoff, NULL);
     if (!c) {
       PCRE2_UCHAR msg[256];
       pcre2_get_error_message(ec, msg, sizeof msg);
@@ -1398,7 +1399,10 @@ static void compile_one(cpool *P, size_t k, pcre2_compile_context *cctx) {
   if (!j->ok || (core && !j->core_ok)) return;
   const xbuf *x = core ? &j->cx : &j->x;
   pcre2_code **c = core ? &r->core : &r->code;
-  uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | (r->caseless ? PCRE2_CASELESS : 0);
+  /* NEVER_BACKSLASH_C: \C would cut a character, and record values are
+   * written as the valid UTF-8 the normaliser made */
+  uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | PCRE2_NEVER_BACKSLASH_C |
+                  (r->caseless ? PCRE2_CASELESS : 0);
   PCRE2_SIZE eoff;
   /* With a prefix, the whole pattern is only tried up to where its pattern
    * lines match on their own, and a rule with start strings is tried only

@@ -646,9 +646,19 @@ static sset read_group_text(reader *R) {
       R->p += 2;
       assertion = true;
     } else if (c == '<' || c == '\'' || (c == 'P' && R->p + 1 < R->end && R->p[1] == '<')) {
+      /* a named group: a name, then its closing > or '; anything else
+       * ((?<*...), a non-atomic lookbehind) is not read */
       char close = c == '\'' ? '\'' : '>';
-      while (R->p < R->end && *R->p != close) R->p++;
-      if (R->p < R->end) R->p++;
+      const char *n = R->p + (c == 'P' ? 2 : 1), *e = n;
+      if (e < R->end && ((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') || *e == '_'))
+        while (e < R->end && ((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') ||
+                              (*e >= '0' && *e <= '9') || *e == '_'))
+          e++;
+      if (e == n || e >= R->end || *e != close) {
+        R->err = true;
+        return set_any();
+      }
+      R->p = e + 1;
     } else if (c == '&' || c == 'R' || c == 'P' || c == '+' || (c >= '0' && c <= '9') ||
                (c == '-' && R->p + 1 < R->end && R->p[1] >= '0' && R->p[1] <= '9')) {
       /* a subroutine call or recursion: any text */
@@ -1329,11 +1339,28 @@ static void add_range(uint64_t s[2], unsigned a, unsigned b) {
 
 static void add_all(uint64_t s[2]) { s[0] = s[1] = ~(uint64_t)0; }
 
+/* Under (?i) the Kelvin sign U+212A matches k and K, and the long s U+017F
+ * s and S (pcre2's case folding): the only characters beyond ASCII that
+ * match ASCII letters. Where a set lists what a negated class excludes, they
+ * add nothing (listing less keeps the complement a superset). */
+static void add_kelvin_long_s(uint64_t s[2], bool listing) {
+  if (listing) return;
+  add_ci(s, 'k');
+  add_ci(s, 's');
+}
+
+static void add_multibyte(uint64_t s[2], const char *p, size_t n, bool listing) {
+  if ((n == 3 && memcmp(p, "\xE2\x84\xAA", 3) == 0) || (n == 2 && memcmp(p, "\xC5\xBF", 2) == 0))
+    add_kelvin_long_s(s, listing);
+}
+
 /* The ASCII set of the escape at R->p (just after the backslash), added to
  * s; exact: the set is exactly right (classes \d \s \w \p{L} \p{N} and
- * literal escapes), else s gets a superset. Returns the code point of a
+ * literal escapes), else s gets a superset. A literal escape adds both
+ * cases of a letter, except where the set lists what a negated class
+ * excludes (listing: its own byte only). Returns the code point of a
  * literal escape (for a range), or -1. */
-static long escape_set(ereader *R, uint64_t s[2], bool *exact) {
+static long escape_set(ereader *R, uint64_t s[2], bool *exact, bool in_class, bool listing) {
   *exact = true;
   if (R->p >= R->end) {
     R->unknown = true;
@@ -1351,6 +1378,12 @@ static long escape_set(ereader *R, uint64_t s[2], bool *exact) {
   case 'f': set_bit(s, '\f'); return '\f';
   case 'e': set_bit(s, 27); return 27;
   case 'a': set_bit(s, 7); return 7;
+  case 'b':
+    if (in_class) { /* [\b] is a backspace */
+      set_bit(s, 8);
+      return 8;
+    }
+    return -1; /* a word boundary: no byte */
   case 'x': {
     unsigned long v = 0;
     if (R->p < R->end && *R->p == '{') {
@@ -1369,7 +1402,12 @@ static long escape_set(ereader *R, uint64_t s[2], bool *exact) {
         k++;
       }
     }
-    if (v < 128) add_ci(s, (unsigned)v);
+    if (v < 128) {
+      if (listing) set_bit(s, (unsigned)v);
+      else add_ci(s, (unsigned)v);
+    } else if (v == 0x212A || v == 0x17F) {
+      add_kelvin_long_s(s, listing);
+    }
     return (long)v;
   }
   case 'p':
@@ -1414,13 +1452,14 @@ static long escape_set(ereader *R, uint64_t s[2], bool *exact) {
       R->unknown = true;
       return -1;
     }
-    if (isalnum((unsigned char)c)) { /* \b \B \A \z \Z \G \K: no byte; \D \S \W \N \R \X \C ...: any */
-      if (strchr("bBAzZGK", c)) return -1;
+    if (isalnum((unsigned char)c)) { /* \B \A \z \Z \G \K: no byte; \D \S \W \N \R \X \C ...: any */
+      if (strchr("BAzZGK", c)) return -1;
       *exact = false;
       add_all(s);
       return -1;
     }
-    add_ci(s, (unsigned char)c); /* an escaped punctuation mark is itself */
+    if (listing) set_bit(s, (unsigned char)c); /* an escaped punctuation mark is itself */
+    else add_ci(s, (unsigned char)c);
     return (unsigned char)c;
   }
 }
@@ -1460,7 +1499,7 @@ static void read_eclass(ereader *R) {
       R->p++;
       bool exact;
       uint64_t es[2] = {0, 0};
-      cp = escape_set(R, es, &exact);
+      cp = escape_set(R, es, &exact, true, neg);
       if (!exact) inexact = true;
       s[0] |= es[0];
       s[1] |= es[1];
@@ -1471,7 +1510,7 @@ static void read_eclass(ereader *R) {
         R->p++;
         bool exact;
         uint64_t es[2] = {0, 0};
-        hi = escape_set(R, es, &exact);
+        hi = escape_set(R, es, &exact, true, neg);
       } else {
         hi = (unsigned char)*R->p++;
         if (hi >= 0x80) hi = 0x10FFFF; /* a multibyte end: up to it */
@@ -1480,6 +1519,8 @@ static void read_eclass(ereader *R) {
         R->unknown = true;
         return;
       }
+      if (prev >= 0x80 || hi >= 0x80) /* a range beyond ASCII may hold ſ or the Kelvin sign */
+        add_kelvin_long_s(s, neg);
       add_range(s, (unsigned)prev, (unsigned)(hi < 127 ? hi : 127));
       if (!neg) /* other case of the range (superset) */
         for (long k = prev; k <= hi && k < 128; k++) add_ci(s, (unsigned)k);
@@ -1492,7 +1533,9 @@ static void read_eclass(ereader *R) {
         if (neg) set_bit(s, c);
         else add_ci(s, c);
       } else {
+        const char *mb = R->p - 1;
         while (R->p < R->end && ((unsigned char)*R->p & 0xC0) == 0x80) R->p++;
+        add_multibyte(s, mb, (size_t)(R->p - mb), neg);
         cp = 0x80; /* a range from a multibyte character stays above ASCII */
       }
     }
@@ -1534,7 +1577,7 @@ static bool read_eats(ereader *R) {
       }
       uint64_t s[2] = {0, 0};
       bool exact;
-      escape_set(R, s, &exact);
+      escape_set(R, s, &exact, false, false);
       ereader_eat(R, s);
     } else if (c == '[') {
       R->p++;
@@ -1578,7 +1621,16 @@ static bool read_eats(ereader *R) {
           R->unknown = true; /* conditions, backreferences, callouts */
           break;
         } else if (*q == '<' || *q == '\'' || (*q == 'P' && q + 1 < R->end && q[1] == '<')) {
-          if (R->look) R->group_in_look = true; /* a named group */
+          /* a named group, only with a name and its closing > or ': else
+           * something this reader does not follow ((?<*...), ...) */
+          const char *n = q + (*q == 'P' ? 2 : 1), *e = n;
+          if (e < R->end && (isalpha((unsigned char)*e) || *e == '_'))
+            while (e < R->end && (isalnum((unsigned char)*e) || *e == '_')) e++;
+          if (e == n || e >= R->end || *e != (*q == '\'' ? '\'' : '>')) {
+            R->unknown = true;
+            break;
+          }
+          if (R->look) R->group_in_look = true;
         } else if (*q != ':' && *q != '|' && *q != '>') {
           /* options: "(?i)" sets them, "(?i:" opens a group */
           const char *e = q;
@@ -1606,17 +1658,11 @@ static bool read_eats(ereader *R) {
         R->p++;
         if (*R->p == '<' && R->p + 1 < R->end && (R->p[1] == '=' || R->p[1] == '!')) R->p += 2;
         else if (*R->p == '=' || *R->p == '!' || *R->p == ':' || *R->p == '|' || *R->p == '>') R->p++;
-        else if (*R->p == '<' || *R->p == '\'' || *R->p == 'P') {
-          const char *e = R->p;
-          while (e < R->end && *e != '>' && *e != '\'' ) e++;
-          if (*R->p == '\'') { /* (?'name' */
-            e = memchr(R->p + 1, '\'', (size_t)(R->end - R->p - 1));
-          }
-          if (!e || e >= R->end) {
-            R->unknown = true;
-            break;
-          }
-          R->p = e + 1;
+        else if (*R->p == '<' || *R->p == '\'' || *R->p == 'P') { /* checked above */
+          char close = *R->p == '\'' ? '\'' : '>';
+          R->p++;
+          while (*R->p != close) R->p++;
+          R->p++;
         } else {
           while (R->p < R->end && *R->p != ':') R->p++;
           R->p++;
@@ -1629,10 +1675,15 @@ static bool read_eats(ereader *R) {
         break;
       }
       if (stack[--depth]) R->look--;
-    } else if (c == '{') { /* a quantifier {n}, {n,}, {n,m}; else a literal */
-      const char *q = R->p + 1;
-      while (q < R->end && (isdigit((unsigned char)*q) || *q == ',')) q++;
-      if (q < R->end && *q == '}' && q > R->p + 1) {
+    } else if (c == '{') { /* a quantifier {n}, {n,}, {n,m}; else literal text */
+      const char *q = R->p + 1, *d = q;
+      while (q < R->end && isdigit((unsigned char)*q)) q++;
+      bool quant = q > d;
+      if (quant && q < R->end && *q == ',') {
+        q++;
+        while (q < R->end && isdigit((unsigned char)*q)) q++;
+      }
+      if (quant && q < R->end && *q == '}') {
         R->p = q + 1;
       } else {
         uint64_t s[2] = {0, 0};
@@ -1647,9 +1698,15 @@ static bool read_eats(ereader *R) {
       R->p++;
     } else if (strchr("|*+?^$", c)) {
       R->p++;
+    } else if (c >= 0x80) { /* a multibyte character: ASCII only by case (ſ, K) */
+      const char *mb = R->p++;
+      while (R->p < R->end && ((unsigned char)*R->p & 0xC0) == 0x80) R->p++;
+      uint64_t s[2] = {0, 0};
+      add_multibyte(s, mb, (size_t)(R->p - mb), false);
+      ereader_eat(R, s);
     } else {
       uint64_t s[2] = {0, 0};
-      add_ci(s, c); /* bytes of a multibyte character are not ASCII: nothing */
+      add_ci(s, c);
       ereader_eat(R, s);
       R->p++;
     }

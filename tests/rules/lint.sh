@@ -132,6 +132,16 @@ add_rule zz_lint.rules "rule lint.prefix_option_scoped
 run_lint
 if [ "$st" -eq 0 ]; then ok; else bad "(?i:...) in a prefix: lint exited $st, want 0"; head -5 "$TMP/err"; fi
 
+# \C matches one byte and can cut a character: refused (record values are
+# written as valid UTF-8 without checking them again)
+fresh
+add_rule zz_lint.rules "rule lint.backslash_c
+  kind      deadline
+  needs     x
+  pattern   x(?<g>\\C)"
+run_lint
+expect_diag "\\C refused" "$TMP/copy/zz_lint.rules" 4 "C is not allowed|is disabled|not supported"
+
 fresh
 add_rule zz_lint.rules "rule lint.dup
   kind      deadline

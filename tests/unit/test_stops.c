@@ -80,12 +80,38 @@ static void what_it_does_not_follow(void **state) {
   check("(?<g>x;)(?:,(?&g))?", "x;,", ".");
 }
 
+/* What a first version of the reader got wrong (a review found them): each
+ * made a byte the pattern consumes a stop, and lost matches. */
+static void review_cases(void **state) {
+  (void)state;
+  /* pcre2 10.42 reads "{,2}" and "{1,2,3}" as text, not as a quantifier */
+  check("a{,2}bq", "a{,2}bq", ";");
+  check("a{1,2,3}", "a{1,2,3}", ";");
+  check("a{2}b{3,}c{1,4}", "abc", "{},;");
+  /* a negated class lists an escaped letter as itself only: A is consumed */
+  check("z[^\\x61]w", "zwA", "a");
+  check("[^\\x41-\\x5a]", "az;", "AZ");
+  /* a backspace in a class */
+  uint64_t s[2];
+  assert_true(stops("[\\b]x", s));
+  assert_false(has(s, 8));
+  /* "(?<" that is not a name: not followed */
+  assert_false(stops("(?<*\\w)[^;]*;\\s*(?<span>xy)", s));
+  assert_false(stops("(?<1a>x)", s));
+  /* the Kelvin sign and the long s match k and s under (?i) */
+  check("(?i)\xE2\x84\xAA", "kK", ";");
+  check("(?i)\xC5\xBF", "sS", ";");
+  check("(?i)\\x{212A}", "kK", ";");
+  check("[\xC3\x80-\xE1\xBB\xB9]", "kKsS", ";.");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(literals_and_case),
       cmocka_unit_test(classes),
       cmocka_unit_test(lookarounds_consume_nothing),
       cmocka_unit_test(what_it_does_not_follow),
+      cmocka_unit_test(review_cases),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
