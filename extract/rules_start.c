@@ -1557,6 +1557,18 @@ static void read_eclass(ereader *R) {
   ereader_eat(R, s);
 }
 
+/* R->p just past the ')' that ends the item at q (a comment, a call); false
+ * (unknown) if there is none */
+static bool skip_past_close(ereader *R, const char *q) {
+  const char *e = memchr(q, ')', (size_t)(R->end - q));
+  if (!e) {
+    R->unknown = true;
+    return false;
+  }
+  R->p = e + 1;
+  return true;
+}
+
 /* The whole pattern; false when the reader cannot tell. */
 static bool read_eats(ereader *R) {
   bool stack[256]; /* per open group: is it a lookaround */
@@ -1596,12 +1608,7 @@ static bool read_eats(ereader *R) {
           break;
         }
         if (*q == '#') { /* a comment */
-          const char *e = memchr(q, ')', (size_t)(R->end - q));
-          if (!e) {
-            R->unknown = true;
-            break;
-          }
-          R->p = e + 1;
+          if (!skip_past_close(R, q)) break;
           continue;
         }
         if (*q == '=' || *q == '!' || (*q == '<' && q + 1 < R->end && (q[1] == '=' || q[1] == '!'))) {
@@ -1610,12 +1617,7 @@ static bool read_eats(ereader *R) {
                    (*q == '-' && q + 1 < R->end && isdigit((unsigned char)q[1])) ||
                    (*q == 'P' && q + 1 < R->end && q[1] == '>')) {
           R->calls = true; /* a call: no bytes of its own here */
-          const char *e = memchr(q, ')', (size_t)(R->end - q));
-          if (!e) {
-            R->unknown = true;
-            break;
-          }
-          R->p = e + 1;
+          if (!skip_past_close(R, q)) break;
           continue;
         } else if (*q == '(' || (*q == 'P' && q + 1 < R->end && q[1] == '=') || *q == 'C') {
           R->unknown = true; /* conditions, backreferences, callouts */
