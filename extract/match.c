@@ -107,12 +107,20 @@ struct vnx_matcher {
   size_t npool, cappool;
   vnx_u32list *cs; /* 2 * rs->n */
   vnx_u32list *al; /* rs->n */
-  struct lwarn { uint32_t line; char *msg; } *lw;
+  struct lwarn { uint32_t line; uint32_t rule; char *msg; } *lw;
   size_t nlw, caplw;
   size_t *cnt;
   size_t capcnt;
   cand *c2;
   size_t capc2;
+  /* pass 2 order: the rules that make records (index order), then the
+   * skip rules; lazy: a skip rule runs only on lines where a rule of its
+   * kind made a candidate (kmask per line: the kinds that did) */
+  uint32_t *order;
+  size_t nkeep; /* order[0..nkeep): rules that make records */
+  bool lazy;
+  uint32_t *kmask;
+  size_t capkmask;
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -196,6 +204,15 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
       m->sl[k].nsp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].nsp);
       m->sl[k].capsp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].capsp);
     }
+    m->order = vnx_xcalloc(nr, sizeof *m->order);
+    for (size_t ri = 0; ri < nr; ri++)
+      if (!rs->rules[ri].skip) m->order[m->nkeep++] = (uint32_t)ri;
+    for (size_t ri = 0, k = m->nkeep; ri < nr; ri++)
+      if (rs->rules[ri].skip) m->order[k++] = (uint32_t)ri;
+    /* VNX_ALL_SKIPS=1: skip rules run on every line (to check that running
+     * them only where they can matter changes nothing) */
+    const char *as = getenv("VNX_ALL_SKIPS");
+    m->lazy = rs->nkinds <= 32 && !(as && strcmp(as, "1") == 0);
     m->cs = vnx_xcalloc(2 * nr, sizeof *m->cs);
     m->al = vnx_xcalloc(nr, sizeof *m->al);
     m->cpsafe = vnx_xcalloc(CPSAFE_N, 1);
@@ -237,6 +254,8 @@ void vnx_matcher_free(vnx_matcher *m) {
     for (size_t i = 0; i < m->rs->n; i++) free(m->al[i].v);
   free(m->cs);
   free(m->al);
+  free(m->order);
+  free(m->kmask);
   free(m->bl);
   free(m->pool);
   for (size_t i = 0; i < m->nlw; i++) free(m->lw[i].msg);
@@ -276,6 +295,7 @@ size_t vnx_matcher_hits(const vnx_matcher *m, size_t i) {
 
 void vnx_matcher_profile(vnx_matcher *m) {
   if (m && m->rs && !m->ns) m->ns = vnx_xcalloc(m->rs->n ? m->rs->n : 1, sizeof *m->ns);
+  if (m) m->lazy = false; /* coverage counts every match of a skip rule */
 }
 
 uint64_t vnx_matcher_ns(const vnx_matcher *m, size_t i) {
@@ -717,12 +737,13 @@ static const uint32_t *cands_of(const vnx_matcher *m, const vnx_u32list *l, size
 
 /* A limit or an error of pcre2 on line bl, printed with the line's records
  * in pass 3. */
-static void keep_warning(vnx_matcher *m, uint32_t bl, char *msg) {
+static void keep_warning(vnx_matcher *m, uint32_t bl, uint32_t rule, char *msg) {
   if (m->nlw == m->caplw) {
     m->caplw = m->caplw ? 2 * m->caplw : 8;
     m->lw = vnx_xrealloc(m->lw, m->caplw * sizeof *m->lw);
   }
   m->lw[m->nlw].line = bl;
+  m->lw[m->nlw].rule = rule;
   m->lw[m->nlw].msg = msg;
   m->nlw++;
 }
@@ -805,7 +826,7 @@ static int match_rule(vnx_matcher *m, vnx_doc *doc, size_t ri, FILE *warn) {
           buf[0] = 0;
           if (k > 0) snprintf(buf, (size_t)k + 1, LIMIT_FMT, path, line, r->id, why, (const char *)msg);
 #undef LIMIT_FMT
-          keep_warning(m, bl, buf);
+          keep_warning(m, bl, (uint32_t)ri, buf);
         }
         limits++;
         break;
@@ -871,6 +892,17 @@ static void resolve_line(vnx_matcher *m, vnx_doc *doc, uint32_t bl, size_t a, si
   }
 }
 
+/* kmask[bl]: the kinds of the candidates found so far on line bl (the rules
+ * that make records have run) */
+static void kinds_by_line(vnx_matcher *m, uint32_t nbl) {
+  if (m->capkmask < nbl) {
+    m->capkmask = nbl;
+    m->kmask = vnx_xrealloc(m->kmask, m->capkmask * sizeof *m->kmask);
+  }
+  memset(m->kmask, 0, (size_t)nbl * sizeof *m->kmask);
+  for (size_t i = 0; i < m->nc; i++) m->kmask[m->c[i].line] |= (uint32_t)1 << m->c[i].kind;
+}
+
 static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   const vnx_ruleset *rs = m->rs;
   int limits = 0;
@@ -879,7 +911,19 @@ static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   for (size_t ri = 0; ri < 2 * rs->n; ri++) m->cs[ri].n = 0;
   for (size_t ri = 0; ri < rs->n; ri++) m->al[ri].n = 0;
   for (uint32_t bl = 0; bl < nbl; bl += 2) scan_pair(m, doc, bl, bl + 1 < nbl ? bl + 1 : bl);
-  for (size_t ri = 0; ri < rs->n; ri++) {
+  for (size_t k = 0; k < rs->n; k++) {
+    size_t ri = m->order[k];
+    if (m->lazy && k == m->nkeep) kinds_by_line(m, nbl);
+    if (m->lazy && k >= m->nkeep) {
+      /* A skip rule's match only keeps candidates of its kind from being
+       * accepted (resolve_line): on a line with none, it changes nothing. */
+      vnx_u32list *al = &m->al[ri];
+      uint32_t bit = (uint32_t)1 << rs->rules[ri].kind;
+      size_t w = 0;
+      for (size_t a = 0; a < al->n; a++)
+        if (m->kmask[al->v[a]] & bit) al->v[w++] = al->v[a];
+      al->n = w;
+    }
     struct timespec t0;
     if (m->ns) clock_gettime(CLOCK_MONOTONIC, &t0);
     limits += match_rule(m, doc, ri, warn);
@@ -910,12 +954,16 @@ static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   m->capc = m->capc2;
   m->capc2 = tc;
   /* cnt[bl] is now the end of line bl's candidates */
-  /* the warnings of pass 2 came rule by rule: by line, a line's keeping
-   * their rule order (a stable insertion sort: there are few) */
+  /* the warnings of pass 2 came rule by rule (skip rules last): by line,
+   * then rule, as a line-by-line run gives them (an insertion sort: there
+   * are few; a rule warns at most once a line) */
   for (size_t i = 1; i < m->nlw; i++) {
     struct lwarn x = m->lw[i];
     size_t j = i;
-    for (; j > 0 && m->lw[j - 1].line > x.line; j--) m->lw[j] = m->lw[j - 1];
+    for (; j > 0 && (m->lw[j - 1].line > x.line ||
+                     (m->lw[j - 1].line == x.line && m->lw[j - 1].rule > x.rule));
+         j--)
+      m->lw[j] = m->lw[j - 1];
     m->lw[j] = x;
   }
   size_t a = 0, w = 0;
@@ -1011,6 +1059,7 @@ static void print_record(FILE *out, const char *lead, const vnx_record *rec) {
 int vnx_rules_test(const vnx_ruleset *rs, FILE *out) {
   vnx_matcher *m = vnx_matcher_new(rs);
   m->trace = true;
+  m->lazy = false; /* the examples of a skip rule are its own matches */
   int fails = 0, passes = 0;
   for (size_t i = 0; i < rs->n; i++) {
     const vnx_rule *r = &rs->rules[i];
