@@ -108,6 +108,10 @@ void vnx_resolve(vnx_doc *d);
 /* link.c: task records and their links. issuer: the document's (the
  * "issuer" of vnx_document_fields), or NULL. */
 void vnx_link(vnx_doc *d, const char *issuer);
+/* link.c: the parts that assign work and the segments where link can keep
+ * a body (d->seg->directive, d->seg->body_scope), from the segments alone:
+ * run before the rules, so that the body rules skip the rest (match.c). */
+void vnx_link_scope(vnx_doc *d);
 
 /* convert.c: date and number primitives shared by converters and tests. */
 int vnx_days_in_month(int y, int m);

@@ -773,6 +773,8 @@ static bool caps_segment(const vnx_doc *d, const vnx_seg *g) {
   const char *t = d->text.s;
   size_t a = g->body, b = seg_text_end(t, g);
   if (b <= a || b - a > 300) return false; /* a header line is short */
+  for (size_t k = a; k < b; k++) /* a small ASCII letter: not capitals (saves the copy) */
+    if (t[k] >= 'a' && t[k] <= 'z') return false;
   char *l = lower_span(d, a, b);
   bool ok = strlen(l) == b - a;
   size_t upper = 0, words = 1;
@@ -936,6 +938,23 @@ static bool is_issuer(const vnx_doc *d, const vnx_record *r, const char *issuer_
   return ok;
 }
 
+/* The heading that says what the document is ("THÔNG BÁO", "KẾ HOẠCH"):
+ * what is above it is the issuer's header; 0 if none. */
+static size_t title_segment(const vnx_doc *d) {
+  const struct vnx_segments *S = d->seg;
+  const char *t = d->text.s;
+  for (size_t i = 0; i < S->n && i < 40; i++) {
+    const vnx_seg *g = &S->v[i];
+    if (g->kind != VNX_SEG_HEADING || g->label[0]) continue;
+    static const char *const TITLES[] = {"THÔNG BÁO", "BÁO CÁO", "KẾ HOẠCH", "QUYẾT ĐỊNH",
+                                         "NGHỊ QUYẾT", "CHƯƠNG TRÌNH", "HƯỚNG DẪN", "CHỈ THỊ",
+                                         "CÔNG ĐIỆN", "KẾT LUẬN", "TỜ TRÌNH", "CÔNG VĂN", NULL};
+    for (int k = 0; TITLES[k]; k++)
+      if (strncmp(t + g->body, TITLES[k], strlen(TITLES[k])) == 0) return i;
+  }
+  return 0;
+}
+
 static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
   vnx_doc *d = c->d;
   const struct vnx_segments *S = d->seg;
@@ -951,18 +970,7 @@ static void prose_bodies(linkctx *c, const bool *dir, const char *issuer) {
   for (size_t i = 0; i < d->recs.n; i++)
     if (is_kind(&d->recs.v[i], "body")) body_ends[nends++] = d->recs.v[i].nend;
   sort_sizes(body_ends, nends);
-  size_t title_seg = 0;
-  for (size_t i = 0; i < S->n && i < 40; i++) {
-    const vnx_seg *g = &S->v[i];
-    if (g->kind != VNX_SEG_HEADING || g->label[0]) continue;
-    static const char *const TITLES[] = {"THÔNG BÁO", "BÁO CÁO", "KẾ HOẠCH", "QUYẾT ĐỊNH",
-                                         "NGHỊ QUYẾT", "CHƯƠNG TRÌNH", "HƯỚNG DẪN", "CHỈ THỊ",
-                                         "CÔNG ĐIỆN", "KẾT LUẬN", "TỜ TRÌNH", "CÔNG VĂN", NULL};
-    bool hit = false;
-    for (int k = 0; TITLES[k] && !hit; k++)
-      hit = strncmp(t + g->body, TITLES[k], strlen(TITLES[k])) == 0;
-    if (hit) { title_seg = i; break; }
-  }
+  size_t title_seg = title_segment(d);
   size_t pre_end = preamble_end(d);
   char *issuer_lower = issuer ? vnx_utf8_lower(issuer, strlen(issuer)) : NULL;
   /* "X, Y chỉ đạo": the cue after the last member of a list directs them all */
@@ -1609,6 +1617,50 @@ static void make_tasks(vnx_doc *d, const bool *dir, seccache *sc) {
 
 /* ---- entry point ------------------------------------------------------------------- */
 
+/* Where prose_bodies can keep a body record: the same tests it drops by
+ * (directive part; not the header above the title, the legal basis or a
+ * line in capitals; table cells by their part alone), taken before any
+ * record exists. A body it drops can still matter to one it keeps in two
+ * ways, and the scope keeps those: a list whose next member continues
+ * a paragraph after a page break pairs the two ("X, / Y chỉ đạo"), so
+ * every segment from a kept one to its continuation (or back) is in; and
+ * a table with a body column names bodies that take the canonical name of
+ * a body of the same text anywhere (add_body), so then everything is. */
+void vnx_link_scope(vnx_doc *d) {
+  struct vnx_segments *S = d->seg;
+  if (!S) return;
+  free(S->directive);
+  free(S->body_scope);
+  S->directive = mark_directives(d);
+  S->body_scope = NULL;
+  for (size_t ti = 0; ti < S->ntables; ti++) {
+    const vnx_table *tb = &S->tables[ti];
+    if (vnx_table_find_column(tb, "chỉ đạo") >= 0 || vnx_table_find_column(tb, "chủ trì") >= 0 ||
+        vnx_table_find_column(tb, "phối hợp") >= 0)
+      return;
+  }
+  const bool *dir = S->directive;
+  bool *keep = vnx_xcalloc(S->n + 1, sizeof *keep);
+  size_t title_seg = title_segment(d), pre_end = preamble_end(d);
+  for (size_t i = 0; i < S->n; i++) {
+    const vnx_seg *g = &S->v[i];
+    if (g->table >= 0 && g->kind != VNX_SEG_TABLE_HEADER) keep[i] = dir[i];
+    else keep[i] = dir[i] && i >= title_seg && i >= pre_end && !caps_segment(d, g);
+  }
+  for (bool more = true; more;) {
+    more = false;
+    for (size_t i = 0; i < S->n; i++) {
+      const vnx_seg *g = &S->v[i];
+      if (!g->cont || g->prev_text < 0 || (size_t)g->prev_text >= i) continue;
+      size_t p = (size_t)g->prev_text;
+      if (!keep[i] && !keep[p]) continue;
+      for (size_t k = p; k <= i; k++)
+        if (!keep[k]) keep[k] = more = true;
+    }
+  }
+  S->body_scope = keep;
+}
+
 void vnx_link(vnx_doc *d, const char *issuer) {
   if (!d->seg) return;
   linkctx c = {d, NULL, 0, {0}, {0}};
@@ -1616,7 +1668,9 @@ void vnx_link(vnx_doc *d, const char *issuer) {
   rhash_init(&c.body_span);
   rhash_init(&c.body_canon);
   for (size_t i = 0; i < d->recs.n; i++) index_body(&c, i);
-  bool *dir = mark_directives(d);
+  bool *dir = d->seg->directive;
+  d->seg->directive = NULL; /* ours now (freed below) */
+  if (!dir) dir = mark_directives(d);
   table_bodies(&c);
   prose_bodies(&c, dir, issuer);
   compact(&c);

@@ -121,6 +121,13 @@ struct vnx_matcher {
   bool lazy;
   uint32_t *kmask;
   size_t capkmask;
+  /* the body rules run only on the lines where link.c can keep a body
+   * (doc->seg->body_scope): kind index of "body" (-1: none), and whether
+   * to (not in rules coverage and rules test, nor with VNX_ALL_BODIES=1) */
+  int body_kind;
+  bool scoped;
+  bool *lscope; /* per line of the block */
+  size_t caplscope;
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -213,6 +220,11 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
      * them only where they can matter changes nothing) */
     const char *as = getenv("VNX_ALL_SKIPS");
     m->lazy = rs->nkinds <= 32 && !(as && strcmp(as, "1") == 0);
+    m->body_kind = -1;
+    for (size_t k = 0; k < rs->nkinds; k++)
+      if (strcmp(rs->kinds[k], "body") == 0) m->body_kind = (int)k;
+    const char *ab = getenv("VNX_ALL_BODIES");
+    m->scoped = !(ab && strcmp(ab, "1") == 0);
     m->cs = vnx_xcalloc(2 * nr, sizeof *m->cs);
     m->al = vnx_xcalloc(nr, sizeof *m->al);
     m->cpsafe = vnx_xcalloc(CPSAFE_N, 1);
@@ -256,6 +268,7 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->al);
   free(m->order);
   free(m->kmask);
+  free(m->lscope);
   free(m->bl);
   free(m->pool);
   for (size_t i = 0; i < m->nlw; i++) free(m->lw[i].msg);
@@ -295,7 +308,7 @@ size_t vnx_matcher_hits(const vnx_matcher *m, size_t i) {
 
 void vnx_matcher_profile(vnx_matcher *m) {
   if (m && m->rs && !m->ns) m->ns = vnx_xcalloc(m->rs->n ? m->rs->n : 1, sizeof *m->ns);
-  if (m) m->lazy = false; /* coverage counts every match of a skip rule */
+  if (m) m->lazy = m->scoped = false; /* coverage counts every match */
 }
 
 uint64_t vnx_matcher_ns(const vnx_matcher *m, size_t i) {
@@ -903,16 +916,41 @@ static void kinds_by_line(vnx_matcher *m, uint32_t nbl) {
   for (size_t i = 0; i < m->nc; i++) m->kmask[m->c[i].line] |= (uint32_t)1 << m->c[i].kind;
 }
 
+/* lscope[bl]: whether a body found on line bl can be kept by link.c (the
+ * body_scope of the line's segment) */
+static void body_lines(vnx_matcher *m, const vnx_doc *doc, uint32_t nbl) {
+  if (m->caplscope < nbl) {
+    m->caplscope = nbl;
+    m->lscope = vnx_xrealloc(m->lscope, m->caplscope * sizeof *m->lscope);
+  }
+  const struct vnx_segments *S = doc->seg;
+  for (uint32_t bl = 0; bl < nbl; bl++) {
+    long si = vnx_segment_index(S, m->bl[bl].ls);
+    m->lscope[bl] = si < 0 || S->body_scope[si];
+  }
+}
+
 static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   const vnx_ruleset *rs = m->rs;
   int limits = 0;
   uint32_t nbl = (uint32_t)m->nbl;
+  bool scope = m->scoped && m->body_kind >= 0 && doc->seg && doc->seg->body_scope;
   m->npool = m->nc = m->nov = m->nlw = 0;
   for (size_t ri = 0; ri < 2 * rs->n; ri++) m->cs[ri].n = 0;
   for (size_t ri = 0; ri < rs->n; ri++) m->al[ri].n = 0;
   for (uint32_t bl = 0; bl < nbl; bl += 2) scan_pair(m, doc, bl, bl + 1 < nbl ? bl + 1 : bl);
+  if (scope) body_lines(m, doc, nbl);
   for (size_t k = 0; k < rs->n; k++) {
     size_t ri = m->order[k];
+    if (scope && rs->rules[ri].kind == m->body_kind) {
+      /* link.c drops every body outside its scope, and what is dropped
+       * there changes nothing it keeps (vnx_link_scope) */
+      vnx_u32list *al = &m->al[ri];
+      size_t w = 0;
+      for (size_t a = 0; a < al->n; a++)
+        if (m->lscope[al->v[a]]) al->v[w++] = al->v[a];
+      al->n = w;
+    }
     if (m->lazy && k == m->nkeep) kinds_by_line(m, nbl);
     if (m->lazy && k >= m->nkeep) {
       /* A skip rule's match only keeps candidates of its kind from being
@@ -1059,7 +1097,7 @@ static void print_record(FILE *out, const char *lead, const vnx_record *rec) {
 int vnx_rules_test(const vnx_ruleset *rs, FILE *out) {
   vnx_matcher *m = vnx_matcher_new(rs);
   m->trace = true;
-  m->lazy = false; /* the examples of a skip rule are its own matches */
+  m->lazy = m->scoped = false; /* the examples of a skip rule are its own matches */
   int fails = 0, passes = 0;
   for (size_t i = 0; i < rs->n; i++) {
     const vnx_rule *r = &rs->rules[i];

@@ -166,6 +166,7 @@ static int process_owned(const char *path, char *buf, size_t len,
   t = vnx_stage_clock();
   vnx_resolve_doc_date(d);
   vnx_segment(d);
+  vnx_link_scope(d);
   vnx_stage_add(VNX_ST_SEGMENT, t);
   t = vnx_stage_clock();
   if (m) vnx_rules_match(m, d, warn);

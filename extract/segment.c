@@ -867,6 +867,8 @@ void vnx_segments_free(struct vnx_segments *s) {
   for (size_t i = 0; i < s->n; i++) free(s->v[i].cells);
   for (size_t i = 0; i < s->npaths; i++) free(s->paths[i]);
   free(s->paths);
+  free(s->directive);
+  free(s->body_scope);
   free(s->v);
   for (size_t i = 0; i < s->ntables; i++) {
     vnx_table *tb = &s->tables[i];

@@ -83,6 +83,11 @@ struct vnx_segments {
   char *lower; /* the text lower-cased, same offsets (NULL: not possible) */
   char **paths; /* the section paths segments point to (a run of segments shares one) */
   size_t npaths, cappaths;
+  /* per segment, set by vnx_link_scope (link.c) before the rules run:
+   * inside the parts of the document that assign work; and whether a body
+   * found there can be kept (body_scope NULL: anywhere) */
+  bool *directive;
+  bool *body_scope;
 };
 
 /* The segment (line) holding normalised offset noffset, or NULL. */
