@@ -1381,9 +1381,14 @@ static void expand_rule(loader *L, prule *p, cjob *j) {
 typedef struct cpool {
   prule *rules; /* the patterns go into rules[].r */
   cjob *jobs;
-  size_t njobs; /* 2 per rule: its pattern, its core */
+  size_t njobs; /* 2 per rule: its pattern, its core; and the start strings (view) */
   atomic_size_t next;
   bool jit;
+  /* The start strings (vnx_starts_new) read only what expand_rule set (the
+   * expanded patterns, options, needs, examples): with a view of the rules
+   * they are job 0, taken first as the longest, beside the compiles. */
+  const vnx_ruleset *view;
+  vnx_starts *starts;
 } cpool;
 
 typedef struct cworker {
@@ -1430,6 +1435,13 @@ static void *compile_worker(void *arg) {
   for (;;) {
     size_t k = atomic_fetch_add(&w->P->next, 1);
     if (k >= w->P->njobs) break;
+    if (w->P->view) {
+      if (k == 0) {
+        w->P->starts = vnx_starts_new(w->P->view);
+        continue;
+      }
+      k--;
+    }
     compile_one(w->P, k, cctx);
   }
   pcre2_compile_context_free(cctx);
@@ -1443,8 +1455,9 @@ static int g_load_threads = 0; /* 0: the online CPUs */
 
 void vnx_rules_set_threads(int n) { g_load_threads = n < 0 ? 0 : n; }
 
-static void compile_all(vnx_ruleset *rs, prule *rules, cjob *jobs, size_t n) {
-  cpool P = {rules, jobs, 2 * n, 0, true};
+static vnx_starts *compile_all(vnx_ruleset *rs, prule *rules, cjob *jobs, size_t n,
+                               const vnx_ruleset *view) {
+  cpool P = {rules, jobs, 2 * n + (view != NULL), 0, true, view, NULL};
   atomic_init(&P.next, 0);
   const char *nojit = getenv("VNX_NO_JIT");
   P.jit = !nojit || strcmp(nojit, "1") != 0;
@@ -1472,6 +1485,7 @@ static void compile_all(vnx_ruleset *rs, prule *rules, cjob *jobs, size_t n) {
   for (size_t i = 1; i <= started; i++) pthread_join(w[i].t, NULL);
   free(w);
   for (size_t i = 0; i < rs->nblocks; i++) blk_release(&rs->blocks[i]);
+  return P.starts;
 }
 
 /* The rule's checks, in rule order, once its patterns are compiled. */
@@ -1675,7 +1689,16 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
   cjob *jobs = vnx_xcalloc(L.nrules ? L.nrules : 1, sizeof *jobs);
   for (size_t i = 0; i < L.nrules; i++)
     if (!L.rules[i].bad) expand_rule(&L, &L.rules[i], &jobs[i]);
-  compile_all(rs, L.rules, jobs, L.nrules);
+  /* the rules as expanded, for the start strings (none after an error:
+   * the ruleset is thrown away) */
+  vnx_ruleset view = {0};
+  if (!L.nerr) {
+    view.rules = vnx_xcalloc(L.nrules ? L.nrules : 1, sizeof *view.rules);
+    for (size_t i = 0; i < L.nrules; i++) view.rules[i] = L.rules[i].r;
+    view.n = L.nrules;
+  }
+  vnx_starts *starts = compile_all(rs, L.rules, jobs, L.nrules, L.nerr ? NULL : &view);
+  free(view.rules);
   for (size_t i = 0; i < L.nrules; i++) {
     prule *p = &L.rules[i];
     if (!p->bad) check_rule(&L, p, &jobs[i]);
@@ -1695,6 +1718,7 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
   *nerrors = L.nerr;
   free(jobs);
   if (L.nerr) {
+    vnx_starts_free(starts);
     vnx_rules_free(rs);
     return NULL;
   }
@@ -1706,9 +1730,10 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
     if (r->core) pcre2_pattern_info(r->core, PCRE2_INFO_JITSIZE, &cjs);
     r->jit = js > 0 && (!r->core || cjs > 0);
   }
-  /* Serial: its memo of group sets is shared by the patterns ({BD_BODY} in
-   * every body rule); one memo per thread cost more CPU than it saved. */
-  rs->starts = vnx_starts_new(rs);
+  /* One job (compile_all): its memo of group sets is shared by the patterns
+   * ({BD_BODY} in every body rule); one memo per thread cost more CPU than
+   * it saved. */
+  rs->starts = starts ? starts : vnx_starts_new(rs);
   for (size_t i = 0; i < rs->n; i++) {
     vnx_rule *r = &rs->rules[i];
     if (r->core && r->expanded)
