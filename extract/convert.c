@@ -388,7 +388,9 @@ bool vnx_conv_run(const vnx_ruleset *rs, int conv, const vnx_carg *a, int nargs,
     }
     const char *c = g ? vnx_gaz_lookup(g, a[0].s, a[0].n) : NULL;
     if (c) {
-      out[0] = vnx_json_string(c);
+      /* a canonical form was normalised when the gazetteer was loaded, and
+       * the loader rejects a form that is not valid UTF-8 */
+      out[0] = json_stringn_nocheck(c, strlen(c));
     } else if (conv == C_CANONICAL) {
       out[0] = json_null(); /* "or null": not an error */
     } else {
@@ -427,6 +429,28 @@ static void fold_init(void) {
   }
 }
 
+/* utf8proc_encode_char for the folded code points of the table, without
+ * a library call; it writes U+FFFE and U+FFFF as one byte each, so those
+ * and anything above stay with it */
+static inline size_t put_folded(unsigned char *o, uint32_t c) {
+  if (c < 0x80) {
+    o[0] = (unsigned char)c;
+    return 1;
+  }
+  if (c < 0x800) {
+    o[0] = (unsigned char)(0xC0 | c >> 6);
+    o[1] = (unsigned char)(0x80 | (c & 0x3F));
+    return 2;
+  }
+  if (c < 0xFFFE) {
+    o[0] = (unsigned char)(0xE0 | c >> 12);
+    o[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (c & 0x3F));
+    return 3;
+  }
+  return (size_t)utf8proc_encode_char((utf8proc_int32_t)c, o);
+}
+
 /* Lower-cases s code point by code point; bytes that are not valid UTF-8
  * are copied (the normaliser has made the text valid anyway). A code point
  * lowers to at most 3 bytes from 2 and to as many from 3 or 4, so 3n + 1
@@ -460,7 +484,7 @@ size_t vnx_fold_lower(const char *s, size_t n, char **buf, size_t *cap) {
       k = 3;
     }
     if (k) {
-      len += (size_t)utf8proc_encode_char((utf8proc_int32_t)g_fold[cp], o + len);
+      len += put_folded(o + len, g_fold[cp]);
       i += k;
       continue;
     }
