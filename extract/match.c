@@ -128,8 +128,10 @@ struct vnx_matcher {
   bool scoped;
   bool *lscope; /* per line of the block */
   size_t caplscope;
-  /* pass 3: the original line of the last record made (vnx_doc_line_from) */
+  /* pass 3: the original line of the last record made (vnx_doc_line_from),
+   * and what canonical()/unit() found before */
   size_t line_cur;
+  vnx_gaz_memo *gmemo;
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -155,6 +157,7 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   pcre2_set_depth_limit(m->mc, VNX_DEPTH_LIMIT);
   pcre2_set_heap_limit(m->mc, VNX_HEAP_LIMIT);
   if (m->js) pcre2_jit_stack_assign(m->mc, NULL, m->js);
+  m->gmemo = vnx_gaz_memo_new();
   m->mclim = pcre2_match_context_copy(m->mc);
   m->mcat = pcre2_match_context_copy(m->mc);
   if (!m->mclim || !m->mcat) {
@@ -249,6 +252,7 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
 
 void vnx_matcher_free(vnx_matcher *m) {
   if (!m) return;
+  vnx_gaz_memo_free(m->gmemo);
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mc);
   pcre2_match_context_free(m->mclim);
@@ -446,7 +450,8 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
       }
       json_t *vals[2] = {NULL, NULL};
       char why[200];
-      if (vnx_conv_run(rs, st->conv, args, st->nargs, doc, vals, &inferred, why, sizeof why)) {
+      if (vnx_conv_run(rs, st->conv, args, st->nargs, doc, m->gmemo, vals, &inferred, why,
+                       sizeof why)) {
         for (int k = 0; k < st->nfields; k++)
           vnx_fields_set(&fields, st->fields[k], vals[k] ? vals[k] : json_null());
       } else {
