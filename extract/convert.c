@@ -286,9 +286,90 @@ static json_t *jnumber(double v) {
   return json_real(v);
 }
 
+/* ---- gazetteer memo ------------------------------------------------------
+ * Open addressing over (gazetteer, text) -> canonical form or NULL; the
+ * gazetteers do not change while a matcher lives, so an answer stays
+ * right. Bounded: past MEMO_MAX texts, or for a long one, the lookup is
+ * simply made again. */
+#define MEMO_MAX 8192
+#define MEMO_TEXT_MAX 256
+
+struct vnx_gaz_memo {
+  struct memo_slot {
+    uint64_t h;
+    const vnx_gazetteer *g; /* NULL: empty */
+    char *s;
+    size_t n;
+    const char *canon;
+  } *v;
+  size_t cap, n; /* cap: a power of two */
+};
+
+vnx_gaz_memo *vnx_gaz_memo_new(void) {
+  vnx_gaz_memo *m = vnx_xcalloc(1, sizeof *m);
+  m->cap = 256;
+  m->v = vnx_xcalloc(m->cap, sizeof *m->v);
+  return m;
+}
+
+void vnx_gaz_memo_free(vnx_gaz_memo *m) {
+  if (!m) return;
+  for (size_t i = 0; i < m->cap; i++) free(m->v[i].s);
+  free(m->v);
+  free(m);
+}
+
+static uint64_t memo_hash(const vnx_gazetteer *g, const char *s, size_t n) {
+  uint64_t h = (uint64_t)(uintptr_t)g * 0x9E3779B97F4A7C15ULL ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  for (; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+  h ^= h >> 29;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 32);
+}
+
+static void memo_put(vnx_gaz_memo *m, const struct memo_slot *e) {
+  size_t mask = m->cap - 1;
+  size_t p = (size_t)e->h & mask;
+  while (m->v[p].g) p = (p + 1) & mask;
+  m->v[p] = *e;
+  m->n++;
+}
+
+static const char *gaz_lookup(vnx_gaz_memo *m, const vnx_gazetteer *g, const char *s, size_t n) {
+  if (!m || n > MEMO_TEXT_MAX) return vnx_gaz_lookup(g, s, n);
+  uint64_t h = memo_hash(g, s, n);
+  size_t mask = m->cap - 1;
+  for (size_t p = (size_t)h & mask; m->v[p].g; p = (p + 1) & mask) {
+    const struct memo_slot *e = &m->v[p];
+    if (e->h == h && e->g == g && e->n == n && memcmp(e->s, s, n) == 0) return e->canon;
+  }
+  const char *canon = vnx_gaz_lookup(g, s, n);
+  if (m->n >= MEMO_MAX) return canon;
+  if (2 * (m->n + 1) > m->cap) {
+    struct memo_slot *old = m->v;
+    size_t ocap = m->cap;
+    m->cap *= 2;
+    m->n = 0;
+    m->v = vnx_xcalloc(m->cap, sizeof *m->v);
+    for (size_t i = 0; i < ocap; i++)
+      if (old[i].g) memo_put(m, &old[i]);
+    free(old);
+  }
+  struct memo_slot e = {h, g, vnx_xstrndup(s, n), n, canon};
+  memo_put(m, &e);
+  return canon;
+}
+
 bool vnx_conv_run(const vnx_ruleset *rs, int conv, const vnx_carg *a, int nargs,
-                  const vnx_doc *doc, json_t **out, bool *year_inferred, char *why,
-                  size_t whylen) {
+                  const vnx_doc *doc, vnx_gaz_memo *memo, json_t **out, bool *year_inferred,
+                  char *why, size_t whylen) {
   int y = 0, m = 0, d = 0, q = 0;
   bool inf = false;
   why[0] = 0;
@@ -386,9 +467,11 @@ bool vnx_conv_run(const vnx_ruleset *rs, int conv, const vnx_carg *a, int nargs,
       snprintf(why, whylen, "no unit");
       return false;
     }
-    const char *c = g ? vnx_gaz_lookup(g, a[0].s, a[0].n) : NULL;
+    const char *c = g ? gaz_lookup(memo, g, a[0].s, a[0].n) : NULL;
     if (c) {
-      out[0] = vnx_json_string(c);
+      /* a canonical form was normalised when the gazetteer was loaded, and
+       * the loader rejects a form that is not valid UTF-8 */
+      out[0] = json_stringn_nocheck(c, strlen(c));
     } else if (conv == C_CANONICAL) {
       out[0] = json_null(); /* "or null": not an error */
     } else {
@@ -427,6 +510,28 @@ static void fold_init(void) {
   }
 }
 
+/* utf8proc_encode_char for the folded code points of the table, without
+ * a library call; it writes U+FFFE and U+FFFF as one byte each, so those
+ * and anything above stay with it */
+static inline size_t put_folded(unsigned char *o, uint32_t c) {
+  if (c < 0x80) {
+    o[0] = (unsigned char)c;
+    return 1;
+  }
+  if (c < 0x800) {
+    o[0] = (unsigned char)(0xC0 | c >> 6);
+    o[1] = (unsigned char)(0x80 | (c & 0x3F));
+    return 2;
+  }
+  if (c < 0xFFFE) {
+    o[0] = (unsigned char)(0xE0 | c >> 12);
+    o[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (c & 0x3F));
+    return 3;
+  }
+  return (size_t)utf8proc_encode_char((utf8proc_int32_t)c, o);
+}
+
 /* Lower-cases s code point by code point; bytes that are not valid UTF-8
  * are copied (the normaliser has made the text valid anyway). A code point
  * lowers to at most 3 bytes from 2 and to as many from 3 or 4, so 3n + 1
@@ -460,7 +565,7 @@ size_t vnx_fold_lower(const char *s, size_t n, char **buf, size_t *cap) {
       k = 3;
     }
     if (k) {
-      len += (size_t)utf8proc_encode_char((utf8proc_int32_t)g_fold[cp], o + len);
+      len += put_folded(o + len, g_fold[cp]);
       i += k;
       continue;
     }

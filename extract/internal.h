@@ -35,6 +35,10 @@ json_t *vnx_json_spans(const char *s, bool whole_chars);
  * json_pack). */
 void vnx_fields_add_json(vnx_fields *f, const json_t *o);
 
+/* pipeline.c: vnx_doc_line_of for offsets that mostly come in order (a
+ * stage's records): *cur is the line index found last (0 to start). */
+unsigned vnx_doc_line_from(const vnx_doc *d, size_t byte, size_t *cur);
+
 /* pipeline.c: CPU time per stage, summed over every document and thread,
  * when the environment has VNX_STAGE_TIMES=1 (vnx_stage_times_enabled);
  * vnx_stage_times_print writes one line of them. For profiling: which

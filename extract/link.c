@@ -270,7 +270,7 @@ static void kindix_build(const vnx_doc *d, const char *kind, size_t limit, kindi
   k->v = vnx_xmalloc((limit + 1) * sizeof *k->v);
   k->n = 0;
   for (size_t i = 0; i < limit; i++)
-    if (strcmp(d->recs.v[i].kind, kind) == 0) k->v[k->n++] = i;
+    if (d->recs.v[i].kind[0] == kind[0] && strcmp(d->recs.v[i].kind, kind) == 0) k->v[k->n++] = i;
   sort_by_start(d, k->v, k->n);
   k->at = vnx_xmalloc((k->n + 1) * sizeof *k->at);
   for (size_t i = 0; i < k->n; i++) k->at[i] = d->recs.v[k->v[i]].nstart;
@@ -488,20 +488,54 @@ static void set_role(vnx_record *r, const char *role) {
 
 /* The "section" values: one JSON string per section path, shared by the
  * records in it (json_incref) instead of a string made, written and freed
- * per record. A run of segments shares one path string and records come
- * in about text order, so the path last asked for is usually it. */
+ * per record. Segments share their path strings, so a path is known by its
+ * pointer: the last one asked for (records come in about text order), else
+ * a table of every path met (the tasks and bodies made here come after the
+ * records of the rules, and go over the sections again). */
 typedef struct seccache {
-  const char *path;
+  const char *path; /* the last one asked for */
   json_t *v;
+  const char **paths; /* open addressing; NULL: empty */
+  json_t **vals;
+  size_t cap, n;      /* cap: a power of two, or 0 */
 } seccache;
 
 static json_t *section_json(seccache *c, const char *path) {
-  if (!c->v || c->path != path) {
-    json_decref(c->v);
-    c->path = path;
-    c->v = vnx_json_string(path);
+  if (!path) return NULL;
+  if (c->path == path) return json_incref(c->v);
+  if (2 * (c->n + 1) > c->cap) {
+    seccache o = *c;
+    c->cap = o.cap ? 2 * o.cap : 64;
+    c->n = 0;
+    c->paths = vnx_xcalloc(c->cap, sizeof *c->paths);
+    c->vals = vnx_xcalloc(c->cap, sizeof *c->vals);
+    for (size_t i = 0; i < o.cap; i++) {
+      if (!o.paths[i]) continue;
+      size_t p = (size_t)mix64((uint64_t)(uintptr_t)o.paths[i]) & (c->cap - 1);
+      while (c->paths[p]) p = (p + 1) & (c->cap - 1);
+      c->paths[p] = o.paths[i];
+      c->vals[p] = o.vals[i];
+      c->n++;
+    }
+    free(o.paths);
+    free(o.vals);
   }
+  size_t p = (size_t)mix64((uint64_t)(uintptr_t)path) & (c->cap - 1);
+  while (c->paths[p] && c->paths[p] != path) p = (p + 1) & (c->cap - 1);
+  if (!c->paths[p]) {
+    c->paths[p] = path;
+    c->vals[p] = vnx_json_string(path); /* NULL if not valid UTF-8: no field */
+    c->n++;
+  }
+  c->path = path;
+  c->v = c->vals[p];
   return json_incref(c->v);
+}
+
+static void seccache_free(seccache *c) {
+  for (size_t i = 0; i < c->cap; i++) json_decref(c->vals[i]);
+  free(c->paths);
+  free(c->vals);
 }
 
 /* ---- table body columns ----------------------------------------------------- */
@@ -700,7 +734,8 @@ static bool gap_is(const char *t, size_t a, size_t b, const char *const *words) 
   while (b > a && (is_space(t[b - 1]) || t[b - 1] == ',')) b--;
   if (a == b) return true;
   for (int i = 0; words[i]; i++)
-    if (strlen(words[i]) == b - a && memcmp(t + a, words[i], b - a) == 0) return true;
+    if (words[i][0] == t[a] && strlen(words[i]) == b - a && memcmp(t + a, words[i], b - a) == 0)
+      return true;
   return false;
 }
 
@@ -710,14 +745,17 @@ static const char *const SUBJECT_GAPS[] = {"Giao", "Các đồng chí", "Đồng
                                            "Các", "Mời", NULL};
 
 static bool preceded_by_owner(const char *t, size_t line_start, size_t a) {
-  static const char *const own[] = {"của ", "theo ", "thuộc ", "tại ", "cho ", "đối với ",
-                                    "như ", "về ", "của\n", "giữa ", "trong ", "giữa\n",
-                                    "Địa điểm: ", "Địa điểm thực hiện: ", NULL};
+#define W(s) {s, sizeof s - 1} /* with its length: asked for every body */
+  static const struct { const char *s; size_t n; } own[] = {
+      W("của "), W("theo "), W("thuộc "), W("tại "), W("cho "), W("đối với "),
+      W("như "), W("về "), W("của\n"), W("giữa "), W("trong "), W("giữa\n"),
+      W("Địa điểm: "), W("Địa điểm thực hiện: ")};
+#undef W
   /* each of them ends with a space or a newline */
   if (a <= line_start || (t[a - 1] != ' ' && t[a - 1] != '\n')) return false;
-  for (int i = 0; own[i]; i++) {
-    size_t k = strlen(own[i]);
-    if (a >= line_start + k && t[a - 2] == own[i][k - 2] && memcmp(t + a - k, own[i], k) == 0)
+  for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
+    size_t k = own[i].n;
+    if (a >= line_start + k && t[a - 2] == own[i].s[k - 2] && memcmp(t + a - k, own[i].s, k) == 0)
       return true;
   }
   return false;
@@ -1198,7 +1236,7 @@ static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
                                         "quyết định này có hiệu lực", "chỉ thị này có hiệu lực",
                                         "kế hoạch này có hiệu lực", NULL};
   for (int i = 0; !no && APPROVE[i]; i++)
-    if (strncmp(l, APPROVE[i], strlen(APPROVE[i])) == 0) no = true;
+    if (l[0] == APPROVE[i][0] && strncmp(l, APPROVE[i], strlen(APPROVE[i])) == 0) no = true;
   /* the title of a part: "Nhiệm vụ cụ thể về ...", no sentence end */
   if (!no && g->kind == VNX_SEG_HEADING && n < 200 && t[e - 1] != '.' && t[e - 1] != ';') {
     static const char *const TITLE[] = {"nhiệm vụ", "các nhiệm vụ", "giải pháp", "phương hướng",
@@ -1283,7 +1321,11 @@ static json_t *record_id(const vnx_doc *d, taskix *ix, size_t i) {
   if (!ix->id[i]) {
     char id[40];
     vnx_record_id(d->stem, &d->recs.v[i], id);
-    ix->id[i] = vnx_json_string(id);
+    /* "kin-0123456789abcdef": ASCII when the kind's first three bytes are */
+    const unsigned char *k = (const unsigned char *)d->recs.v[i].kind;
+    bool ascii = true;
+    for (int q = 0; q < 3 && k[q]; q++) ascii = ascii && k[q] < 0x80;
+    ix->id[i] = ascii ? json_stringn_nocheck(id, strlen(id)) : vnx_json_string(id);
   }
   return ix->id[i];
 }
@@ -1674,14 +1716,14 @@ void vnx_link(vnx_doc *d, const char *issuer) {
   table_bodies(&c);
   prose_bodies(&c, dir, issuer);
   compact(&c);
-  seccache sc = {NULL, NULL};
+  seccache sc = {0};
   make_tasks(d, dir, &sc);
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (!vnx_fields_get(&r->fields, "section"))
       vnx_fields_set(&r->fields, "section", section_json(&sc, vnx_section_at(d->seg, r->nstart)));
   }
-  json_decref(sc.v);
+  seccache_free(&sc);
   free(dir);
   free(c.drop);
   rhash_free(&c.body_span);

@@ -128,6 +128,10 @@ struct vnx_matcher {
   bool scoped;
   bool *lscope; /* per line of the block */
   size_t caplscope;
+  /* pass 3: the original line of the last record made (vnx_doc_line_from),
+   * and what canonical()/unit() found before */
+  size_t line_cur;
+  vnx_gaz_memo *gmemo;
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -153,6 +157,7 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   pcre2_set_depth_limit(m->mc, VNX_DEPTH_LIMIT);
   pcre2_set_heap_limit(m->mc, VNX_HEAP_LIMIT);
   if (m->js) pcre2_jit_stack_assign(m->mc, NULL, m->js);
+  m->gmemo = vnx_gaz_memo_new();
   m->mclim = pcre2_match_context_copy(m->mc);
   m->mcat = pcre2_match_context_copy(m->mc);
   if (!m->mclim || !m->mcat) {
@@ -247,6 +252,7 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
 
 void vnx_matcher_free(vnx_matcher *m) {
   if (!m) return;
+  vnx_gaz_memo_free(m->gmemo);
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mc);
   pcre2_match_context_free(m->mclim);
@@ -405,7 +411,7 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   if (r->span.n) group_val(&r->span, ov, &ss, &se);
   size_t nstart = ls + ss, nend = ls + se, ostart, oend;
   vnx_text_orig_span(&doc->text, nstart, nend, &ostart, &oend);
-  unsigned line = vnx_doc_line_of(doc, ostart);
+  unsigned line = vnx_doc_line_from(doc, ostart, &m->line_cur);
 
   /* _nocheck: a group is a span of the normalised text, valid UTF-8 cut at
    * character boundaries: jansson need not validate it again. The field
@@ -444,7 +450,8 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
       }
       json_t *vals[2] = {NULL, NULL};
       char why[200];
-      if (vnx_conv_run(rs, st->conv, args, st->nargs, doc, vals, &inferred, why, sizeof why)) {
+      if (vnx_conv_run(rs, st->conv, args, st->nargs, doc, m->gmemo, vals, &inferred, why,
+                       sizeof why)) {
         for (int k = 0; k < st->nfields; k++)
           vnx_fields_set(&fields, st->fields[k], vals[k] ? vals[k] : json_null());
       } else {
@@ -858,6 +865,22 @@ static int match_rule(vnx_matcher *m, vnx_doc *doc, size_t ri, FILE *warn) {
   return limits;
 }
 
+/* qsort's order for the candidates of a line, which are few: glibc's qsort
+ * is a merge sort, stable, and so is an insertion sort, without a call per
+ * comparison; many candidates go to qsort still */
+static inline void sort_cands(cand *v, size_t n, int (*cmp)(const void *, const void *)) {
+  if (n > 32) {
+    qsort(v, n, sizeof *v, cmp);
+    return;
+  }
+  for (size_t i = 1; i < n; i++) {
+    cand x = v[i];
+    size_t j = i;
+    for (; j > 0 && cmp(&v[j - 1], &x) > 0; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
 /* pass 3: the candidates of line bl (m->c[a..b)): per kind, the greedy
  * choice without overlaps, then records in the order of the line */
 static void resolve_line(vnx_matcher *m, vnx_doc *doc, uint32_t bl, size_t a, size_t b,
@@ -867,7 +890,7 @@ static void resolve_line(vnx_matcher *m, vnx_doc *doc, uint32_t bl, size_t a, si
   const char *subj = doc->text.s + ls;
   cand *cv = m->c + a;
   size_t nc = b - a;
-  qsort(cv, nc, sizeof *cv, cmp_cand);
+  sort_cands(cv, nc, cmp_cand);
   if (m->occcap < ll) {
     m->occcap = ll;
     m->occ = vnx_xrealloc(m->occ, ll);
@@ -881,14 +904,11 @@ static void resolve_line(vnx_matcher *m, vnx_doc *doc, uint32_t bl, size_t a, si
       memset(m->occ, 0, ll);
       kind = c->kind;
     }
-    bool free_ = true;
-    for (size_t k = c->s; k < c->e && free_; k++)
-      if (m->occ[k]) free_ = false;
-    if (!free_) continue;
+    if (c->e > c->s && memchr(m->occ + c->s, 1, c->e - c->s)) continue;
     memset(m->occ + c->s, 1, c->e - c->s);
     cv[nacc++] = *c;
   }
-  qsort(cv, nacc, sizeof *cv, cmp_start);
+  sort_cands(cv, nacc, cmp_start);
   for (size_t i = 0; i < nacc; i++) {
     const cand *c = &cv[i];
     m->hits[c->rule]++;
@@ -1023,6 +1043,7 @@ int vnx_rules_match(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   const char *s = doc->text.s;
   size_t len = doc->text.len, ls = 0, bytes = 0;
   m->nbl = 0;
+  m->line_cur = 0;
   while (ls <= len) {
     const char *nl = memchr(s + ls, '\n', len - ls);
     size_t le = nl ? (size_t)(nl - s) : len;

@@ -57,6 +57,21 @@ unsigned vnx_doc_line_of(const vnx_doc *d, size_t byte) {
   return (unsigned)(lo + 1);
 }
 
+unsigned vnx_doc_line_from(const vnx_doc *d, size_t byte, size_t *cur) {
+  size_t k = *cur;
+  /* the line of the last answer or one of the next few, else a search */
+  if (k < d->nlines && d->line_starts[k] <= byte) {
+    for (int step = 0; step < 4 && k + 1 < d->nlines && d->line_starts[k + 1] <= byte; step++) k++;
+    if (k + 1 >= d->nlines || d->line_starts[k + 1] > byte) {
+      *cur = k;
+      return (unsigned)(k + 1);
+    }
+  }
+  unsigned line = vnx_doc_line_of(d, byte);
+  *cur = line - 1;
+  return line;
+}
+
 static void index_lines(vnx_doc *d) {
   size_t cap = 256;
   d->line_starts = vnx_xmalloc(cap * sizeof *d->line_starts);

@@ -293,10 +293,9 @@ static char *parse_quoted(const char **pp) {
 
 /* ---- gazetteers -------------------------------------------------------- */
 
-/* Folded lookup key: lower case, whitespace runs as one space, trimmed. */
-static char *fold_key(const char *s, size_t n) {
-  char *buf = NULL;
-  size_t cap = 0, len = vnx_fold_lower(s, n, &buf, &cap);
+/* buf[0..len) made a lookup key in place: whitespace runs as one space,
+ * trimmed, NUL-terminated; returns its length */
+static size_t squeeze_spaces(char *buf, size_t len) {
   size_t o = 0;
   bool sp = true;
   for (size_t i = 0; i < len; i++) {
@@ -310,8 +309,15 @@ static char *fold_key(const char *s, size_t n) {
     }
   }
   while (o && buf[o - 1] == ' ') o--;
-  if (!buf) buf = vnx_xstrdup("");
   buf[o] = 0;
+  return o;
+}
+
+/* Folded lookup key: lower case, whitespace runs as one space, trimmed. */
+static char *fold_key(const char *s, size_t n) {
+  char *buf = NULL;
+  size_t cap = 0, len = vnx_fold_lower(s, n, &buf, &cap);
+  squeeze_spaces(buf, len);
   return buf;
 }
 
@@ -326,17 +332,29 @@ static int cmp_len_desc(const void *a, const void *b) {
   return strcmp(x, y);
 }
 
+/* (asked at every canonical()/unit() call: the first letter settles most
+ * names before a strcasecmp, which folds case as tolower does) */
 const vnx_gazetteer *vnx_rules_gaz(const vnx_ruleset *rs, const char *name) {
+  int c0 = tolower((unsigned char)name[0]);
   for (size_t i = 0; rs && i < rs->ngaz; i++)
-    if (strcasecmp(rs->gaz[i].name, name) == 0) return &rs->gaz[i];
+    if (tolower((unsigned char)rs->gaz[i].name[0]) == c0 && strcasecmp(rs->gaz[i].name, name) == 0)
+      return &rs->gaz[i];
   return NULL;
 }
 
+/* On the path of every canonical()/unit() call: the key is folded into a
+ * buffer on the stack when it fits (vnx_fold_lower grows its buffer only
+ * when cap is less than 3n + 1). */
 const char *vnx_gaz_lookup(const vnx_gazetteer *g, const char *s, size_t n) {
-  char *k = fold_key(s, n);
-  vnx_gaz_entry key = {k, NULL};
+  char stack[512];
+  char *buf = stack;
+  size_t cap = sizeof stack;
+  if (3 * n + 1 > cap) buf = NULL, cap = 0;
+  size_t len = vnx_fold_lower(s, n, &buf, &cap);
+  squeeze_spaces(buf, len);
+  vnx_gaz_entry key = {buf, NULL};
   const vnx_gaz_entry *e = bsearch(&key, g->idx, g->nidx, sizeof *g->idx, cmp_entry);
-  free(k);
+  if (buf != stack) free(buf);
   return e ? e->canon : NULL;
 }
 

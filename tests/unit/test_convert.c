@@ -295,6 +295,7 @@ static int teardown(void **state) {
 /* Runs converter name on string arguments (NULL = unset group); returns the
  * values rendered as "a|b" or "FAIL: reason". */
 static char result[256];
+static vnx_gaz_memo *memo; /* passed to vnx_conv_run (NULL: none) */
 static const char *conv(const char *name, bool *inferred, int nargs, ...) {
   vnx_doc doc;
   memset(&doc, 0, sizeof doc);
@@ -314,7 +315,7 @@ static const char *conv(const char *name, bool *inferred, int nargs, ...) {
   json_t *out[2] = {NULL, NULL};
   char why[200];
   bool inf = false;
-  if (!vnx_conv_run(rs, c, a, nargs, &doc, out, &inf, why, sizeof why)) {
+  if (!vnx_conv_run(rs, c, a, nargs, &doc, memo, out, &inf, why, sizeof why)) {
     snprintf(result, sizeof result, "FAIL: %s", why);
     return result;
   }
@@ -378,6 +379,17 @@ static void converters(void **state) {
   assert_string_equal(conv("canonical", NULL, 2, "con", "units"), "null");
   assert_string_equal(conv("lower", NULL, 1, "ỦY BAN Nhân Dân"), "\"ủy ban nhân dân\"");
   assert_int_equal(vnx_conv_find("nope"), -1);
+  /* the same answers with a memo: looked up the first time, remembered after */
+  memo = vnx_gaz_memo_new();
+  for (int k = 0; k < 2; k++) {
+    assert_string_equal(conv("unit", NULL, 1, "Tỉ  đồng"), "\"tỷ đồng\"");
+    assert_string_equal(conv("unit", NULL, 1, "tỷ đồng"), "\"tỷ đồng\"");
+    assert_string_equal(conv("unit", NULL, 1, "con"), "FAIL: unknown unit: con");
+    assert_string_equal(conv("canonical", NULL, 2, "ngàn tỷ đồng", "units"), "\"nghìn tỷ đồng\"");
+    assert_string_equal(conv("canonical", NULL, 2, "con", "units"), "null");
+  }
+  vnx_gaz_memo_free(memo);
+  memo = NULL;
 }
 
 /* ---- the engine end to end --------------------------------------------- */
