@@ -144,22 +144,30 @@ bool vnx_starts_lit(const vnx_starts *st, size_t u);
 /* Whether pcre2's caseless matching of cp agrees with utf8proc_tolower and
  * lower-casing keeps its UTF-8 length. */
 bool vnx_start_cp_safe(uint32_t cp);
-/* The candidate starts of one line, per rule: ascending, no duplicates;
- * and which needs literals the folded line contains. */
+/* The candidate starts of one pattern: v[base .. n) are those of the line
+ * being scanned, ascending, no duplicates; v[0 .. base) is the caller's
+ * (the pattern's starts on earlier lines, kept there so that they need no
+ * copy). skip: the caller wants none on this line (its scan drops them). */
+typedef struct vnx_startlist {
+  uint32_t *v;
+  uint32_t base, n, cap;
+  bool skip;
+} vnx_startlist;
+/* The candidate starts of one line, per pattern, and which needs literals
+ * the folded line contains. */
 typedef struct vnx_startbuf {
   signed char *lit; /* set to 1 for each literal found (vnx_starts_lit) */
-  uint32_t **v;
-  size_t *n, *cap;
-  /* the rules (patterns) whose n went from 0 to 1, and the literals set to
-   * 1, in the order found: so that the caller visits only those (room for
-   * every pattern and every literal) */
+  vnx_startlist *sp;
+  /* the patterns whose n went from base to base + 1, and the literals set
+   * to 1, in the order found: so that the caller visits only those (room
+   * for every pattern and every literal) */
   uint32_t *touched, *found;
   size_t ntouched, nfound;
 } vnx_startbuf;
 /* Adds to b every position of the folded line where a start string of a
- * rule begins (b->n is not reset), and marks the needs literals in it.
- * line is the line itself (same length: only lines where vnx_start_cp_safe
- * holds everywhere). */
+ * pattern begins (into v[base .. n), empty before), and marks the needs
+ * literals in it. line is the line itself (same length: only lines where
+ * vnx_start_cp_safe holds everywhere). */
 void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
                      vnx_startbuf *b);
 /* The same for two lines at once (what each gets is what vnx_starts_scan

@@ -1211,21 +1211,41 @@ bool vnx_starts_has(const vnx_starts *st, size_t rule) { return st->has[rule]; }
 
 bool vnx_starts_lit(const vnx_starts *st, size_t u) { return st->litlen[u] > 0; }
 
-static void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
-  size_t n = b->n[rule];
-  uint32_t *v = b->v[rule];
-  if (!n) b->touched[b->ntouched++] = rule;
-  /* starts come by the end of their string: nearly in order */
-  size_t k = n;
-  while (k && v[k - 1] > pos) k--;
-  if (k && v[k - 1] == pos) return;
-  if (n == b->cap[rule]) {
-    b->cap[rule] = n ? 2 * n : 16;
-    v = b->v[rule] = vnx_xrealloc(v, b->cap[rule] * sizeof *v);
-  }
+/* A start that does not come after the line's last one so far: in its
+ * place, unless it is there already. */
+static void insert_start(vnx_startlist *l, uint32_t pos) {
+  uint32_t n = l->n, *v = l->v;
+  uint32_t k = n;
+  while (k > l->base && v[k - 1] > pos) k--;
+  if (k > l->base && v[k - 1] == pos) return;
   memmove(v + k + 1, v + k, (n - k) * sizeof *v);
-  v[k] = (uint32_t)pos;
-  b->n[rule] = n + 1;
+  v[k] = pos;
+  l->n = n + 1;
+}
+
+static void grow_starts(vnx_startlist *l) {
+  if (l->cap == UINT32_MAX) { /* positions are u32: more than any block gives */
+    fprintf(stderr, "vnextract: too many candidate positions in one block\n");
+    abort();
+  }
+  l->cap = l->cap ? (l->cap > UINT32_MAX / 2 ? UINT32_MAX : 2 * l->cap) : 16;
+  l->v = vnx_xrealloc(l->v, l->cap * sizeof *l->v);
+}
+
+static inline void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
+  vnx_startlist *l = &b->sp[rule];
+  if (l->skip) return;
+  uint32_t n = l->n;
+  if (n == l->cap) grow_starts(l);
+  if (n == l->base) {
+    b->touched[b->ntouched++] = rule;
+  } else if (l->v[n - 1] >= pos) {
+    /* starts come by the end of their string: nearly in order */
+    insert_start(l, (uint32_t)pos);
+    return;
+  }
+  l->v[n] = (uint32_t)pos;
+  l->n = n + 1;
 }
 
 /* The outputs of state s, reached after byte e of the folded line f (u:
