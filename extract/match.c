@@ -45,9 +45,9 @@ struct vnx_matcher {
   bool stops; /* use vnx_rule.stop (VNX_NO_STOPS=1 turns it off) */
   size_t *hits;
   uint64_t *ns;  /* time per rule when profiling (rules coverage), else NULL */
-  /* two lines are scanned at once (scan_pair), the even lines of the
-   * block in slot 0, the odd ones in slot 1: each has its folded text, its
-   * memo of needs literals and the candidate starts per pattern of all its
+  /* VNX_SCAN_LINES lines are scanned at once (scan_lines), line bl of the
+   * block in slot bl % VNX_SCAN_LINES: each has its folded text, its memo
+   * of needs literals and the candidate starts per pattern of all its
    * lines in the block (sb.sp: pass 2 reads them there) */
   struct lslot {
     char *fold;       /* fold_line's buffer */
@@ -57,7 +57,7 @@ struct vnx_matcher {
     signed char *memo; /* sb.lit */
     vnx_startbuf sb;
     bool bodyoff; /* the body patterns have skip set */
-  } sl[2];
+  } sl[VNX_SCAN_LINES];
   cand *c;
   size_t nc, capc;
   PCRE2_SIZE *ov;
@@ -94,7 +94,7 @@ struct vnx_matcher {
   uint16_t *lower;       /* utf8proc_tolower for code points below CPSAFE_N */
   /* the block of lines being matched (match_block): the lines, the
    * candidate starts of each pattern per line ((line, offset, count)
-   * triples; the offset is in the line's slot, sl[line & 1].sb.sp), the
+   * triples; the offset is in the line's slot's sb.sp), the
    * lines each rule's prefilter let through, the warnings of pass 2, and
    * the candidates sorted by line */
   struct bline { size_t ls, ll; bool starts; } *bl;
@@ -165,11 +165,11 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   m->ulen = vnx_xcalloc(tot ? tot : 1, sizeof *m->ulen);
   m->nid = vnx_xcalloc(tot ? tot : 1, sizeof *m->nid);
   m->nidoff = vnx_xcalloc(nr + 1, sizeof *m->nidoff);
-  for (int k = 0; k < 2; k++) m->sl[k].memo = vnx_xcalloc(tot ? tot : 1, 1);
+  for (int k = 0; k < VNX_SCAN_LINES; k++) m->sl[k].memo = vnx_xcalloc(tot ? tot : 1, 1);
   m->memo0 = vnx_xcalloc(tot ? tot : 1, 1);
   if (rs) m->nu = vnx_needs_index(rs, m->ulit, m->nid, m->nidoff);
   for (size_t u = 0; u < m->nu; u++) m->ulen[u] = strlen(m->ulit[u]);
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; k < VNX_SCAN_LINES; k++) {
     m->sl[k].sb.lit = m->sl[k].memo;
     m->sl[k].sb.touched = vnx_xcalloc(2 * nr + 1, sizeof *m->sl[k].sb.touched);
     m->sl[k].sb.found = vnx_xcalloc(m->nu + 1, sizeof *m->sl[k].sb.found);
@@ -206,7 +206,8 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
         for (size_t i = a; i < b; i++) m->users[m->uoff[m->nid[i] + 1]++] = (uint32_t)ri;
     }
     /* per pattern: rules, then the cores of rules with a prefix */
-    for (int k = 0; k < 2; k++) m->sl[k].sb.sp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].sb.sp);
+    for (int k = 0; k < VNX_SCAN_LINES; k++)
+      m->sl[k].sb.sp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].sb.sp);
     m->order = vnx_xcalloc(nr, sizeof *m->order);
     for (size_t ri = 0; ri < nr; ri++)
       if (!rs->rules[ri].skip) m->order[m->nkeep++] = (uint32_t)ri;
@@ -255,7 +256,7 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_context_free(m->mc);
   pcre2_match_context_free(m->mclim);
   pcre2_match_context_free(m->mcat);
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; k < VNX_SCAN_LINES; k++) {
     if (m->sl[k].sb.sp)
       for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->sl[k].sb.sp[i].v);
     free(m->sl[k].sb.sp);
@@ -295,9 +296,10 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->other);
   free(m->uoff);
   free(m->users);
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; k < VNX_SCAN_LINES; k++) {
     free(m->sl[k].sb.touched);
     free(m->sl[k].sb.found);
+    free(m->sl[k].sb.ev);
   }
   free(m->memo0);
   clear_claims(m);
@@ -715,22 +717,24 @@ static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
   }
 }
 
-/* pass 1 for lines a and b (b == a: one line): the start automaton walks
- * both lines in one loop, so that the table lookups of one line overlap
- * those of the other (one walk alone waits on each lookup) */
-static void scan_pair(vnx_matcher *m, vnx_doc *doc, uint32_t a, uint32_t b) {
-  struct lslot *A = &m->sl[0], *B = &m->sl[1];
-  scan_begin(m, A, a, doc);
-  if (b != a) scan_begin(m, B, b, doc);
-  const char *ta = doc->text.s + m->bl[a].ls, *tb = doc->text.s + m->bl[b].ls;
-  if (b != a && A->starts && B->starts) {
-    vnx_starts_scan2(m->st, ta, A->fv, A->fl, &A->sb, tb, B->fv, B->fl, &B->sb);
-  } else {
-    if (A->starts) vnx_starts_scan(m->st, ta, A->fv, A->fl, &A->sb);
-    if (b != a && B->starts) vnx_starts_scan(m->st, tb, B->fv, B->fl, &B->sb);
+/* pass 1 for the k lines from bl (a multiple of VNX_SCAN_LINES: line bl + j
+ * in slot j): the start automaton walks them together
+ * (vnx_starts_scan_lines) */
+static void scan_lines(vnx_matcher *m, vnx_doc *doc, uint32_t bl, uint32_t k) {
+  const char *line[VNX_SCAN_LINES], *fold[VNX_SCAN_LINES];
+  size_t n[VNX_SCAN_LINES], ns = 0;
+  vnx_startbuf *b[VNX_SCAN_LINES];
+  for (uint32_t j = 0; j < k; j++) {
+    struct lslot *L = &m->sl[j];
+    scan_begin(m, L, bl + j, doc);
+    if (!L->starts) continue;
+    line[ns] = doc->text.s + m->bl[bl + j].ls;
+    fold[ns] = L->fv;
+    n[ns] = L->fl;
+    b[ns++] = &L->sb;
   }
-  scan_end(m, A, a);
-  if (b != a) scan_end(m, B, b);
+  if (ns) vnx_starts_scan_lines(m->st, ns, line, fold, n, b);
+  for (uint32_t j = 0; j < k; j++) scan_end(m, &m->sl[j], bl + j);
 }
 
 /* The candidates of pattern list l on line bl ((line, offset, count)
@@ -741,7 +745,7 @@ static const uint32_t *cands_of(const vnx_matcher *m, size_t pi, size_t *k, uint
   while (*k < l->n && l->v[*k] < bl) *k += 3;
   if (*k < l->n && l->v[*k] == bl) {
     *n = l->v[*k + 2];
-    return m->sl[bl & 1].sb.sp[pi].v + l->v[*k + 1];
+    return m->sl[bl % VNX_SCAN_LINES].sb.sp[pi].v + l->v[*k + 1];
   }
   *n = 0;
   return NULL;
@@ -937,11 +941,12 @@ static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   m->nc = m->nov = m->nlw = 0;
   for (size_t ri = 0; ri < 2 * rs->n; ri++) {
     m->cs[ri].n = 0;
-    for (int k = 0; k < 2; k++) m->sl[k].sb.sp[ri].base = m->sl[k].sb.sp[ri].n = 0;
+    for (int k = 0; k < VNX_SCAN_LINES; k++) m->sl[k].sb.sp[ri].base = m->sl[k].sb.sp[ri].n = 0;
   }
   for (size_t ri = 0; ri < rs->n; ri++) m->al[ri].n = 0;
   if (m->scope) body_lines(m, doc, nbl);
-  for (uint32_t bl = 0; bl < nbl; bl += 2) scan_pair(m, doc, bl, bl + 1 < nbl ? bl + 1 : bl);
+  for (uint32_t bl = 0; bl < nbl; bl += VNX_SCAN_LINES)
+    scan_lines(m, doc, bl, nbl - bl < VNX_SCAN_LINES ? nbl - bl : VNX_SCAN_LINES);
   for (size_t k = 0; k < rs->n; k++) {
     size_t ri = m->order[k];
     if (m->lazy && k == m->nkeep) kinds_by_line(m, nbl);

@@ -163,6 +163,8 @@ typedef struct vnx_startbuf {
    * for every pattern and every literal) */
   uint32_t *touched, *found;
   size_t ntouched, nfound;
+  uint64_t *ev; /* the scan's own scratch (the caller frees it) */
+  size_t nev, evcap;
 } vnx_startbuf;
 /* Adds to b every position of the folded line where a start string of a
  * pattern begins (into v[base .. n), empty before), and marks the needs
@@ -170,11 +172,13 @@ typedef struct vnx_startbuf {
  * vnx_start_cp_safe holds everywhere). */
 void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
                      vnx_startbuf *b);
-/* The same for two lines at once (what each gets is what vnx_starts_scan
- * gives it): the two walks interleave, one waits less on the table. */
-void vnx_starts_scan2(const vnx_starts *st, const char *line1, const char *fold1, size_t n1,
-                      vnx_startbuf *b1, const char *line2, const char *fold2, size_t n2,
-                      vnx_startbuf *b2);
+/* The same for k lines, each with its own b (what each gets is what
+ * vnx_starts_scan gives it): a few walks interleave, so that the table
+ * lookups of one overlap those of the others (one walk alone waits on each
+ * lookup). match.c scans the lines of a block VNX_SCAN_LINES at a time. */
+#define VNX_SCAN_LINES 8
+void vnx_starts_scan_lines(const vnx_starts *st, size_t k, const char *const *line,
+                           const char *const *fold, const size_t *n, vnx_startbuf *const *b);
 
 /* The ASCII bytes pattern pat can never consume outside lookarounds (an
  * over-approximation of what it consumes, complemented); false if none or
