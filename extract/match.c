@@ -299,7 +299,7 @@ void vnx_matcher_free(vnx_matcher *m) {
   for (int k = 0; k < VNX_SCAN_LINES; k++) {
     free(m->sl[k].sb.touched);
     free(m->sl[k].sb.found);
-    free(m->sl[k].sb.ev);
+    free(m->sl[k].sb.xs);
   }
   free(m->memo0);
   clear_claims(m);

@@ -163,8 +163,8 @@ typedef struct vnx_startbuf {
    * for every pattern and every literal) */
   uint32_t *touched, *found;
   size_t ntouched, nfound;
-  uint64_t *ev; /* the scan's own scratch (the caller frees it) */
-  size_t nev, evcap;
+  uint16_t *xs; /* the scan's own scratch (the caller frees it) */
+  size_t xscap;
 } vnx_startbuf;
 /* Adds to b every position of the folded line where a start string of a
  * pattern begins (into v[base .. n), empty before), and marks the needs

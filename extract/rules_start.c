@@ -52,6 +52,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "rules_int.h"
 
@@ -1363,18 +1366,36 @@ static inline uint32_t scan_bol(const vnx_starts *st, vnx_startbuf *b) {
   return s;
 }
 
-/* The walks note where a state with outputs was reached (b->ev: its
- * position << 16 | the state, written at every step, kept where the state
- * has outputs) and the outputs are read after: the walk then has no branch
- * that depends on the text, and the next lookups are not undone by a
- * mispredicted one. Room for a line of n bytes. */
-static uint64_t *events_for(vnx_startbuf *b, size_t n) {
-  if (b->evcap < n + 1) {
-    b->evcap = n + 1 > 256 ? n + 1 : 256;
-    b->ev = vnx_xrealloc(b->ev, b->evcap * sizeof *b->ev);
+/* The walks note the table entry they read at each byte (b->xs, with
+ * START_OUT where the state reached has outputs) and the outputs are read
+ * after: the walk then has no branch that depends on the text, and the
+ * next lookups are not undone by a mispredicted one. Room for a line of n
+ * bytes. */
+static uint16_t *steps_for(vnx_startbuf *b, size_t n) {
+  if (b->xscap < n) {
+    b->xscap = n > 256 ? n : 256;
+    b->xs = vnx_xrealloc(b->xs, b->xscap * sizeof *b->xs);
   }
-  b->nev = 0;
-  return b->ev;
+  return b->xs;
+}
+
+/* The outputs of a line (f folded, u itself, n bytes) from its steps. */
+static void line_outputs(const vnx_starts *st, const unsigned char *u, const unsigned char *f,
+                         size_t n, vnx_startbuf *b) {
+  const uint16_t *xs = b->xs;
+  size_t e = 0;
+#if defined(__SSE2__)
+  for (; e + 8 <= n; e += 8) { /* the high byte of each entry, START_OUT its top bit */
+    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(xs + e))) & 0xAAAAu;
+    while (mask) {
+      unsigned k = (unsigned)__builtin_ctz(mask) >> 1;
+      mask &= mask - 1;
+      scan_out(st, u, f, xs[e + k] & ~START_OUT, e + k, b);
+    }
+  }
+#endif
+  for (; e < n; e++)
+    if (xs[e] & START_OUT) scan_out(st, u, f, xs[e] & ~START_OUT, e, b);
 }
 
 void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
@@ -1382,11 +1403,11 @@ void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, s
   vnx_starts_scan_lines(st, 1, &line, &fold, &n, &b);
 }
 
-/* One walk through lines: its line, position and state, its events. */
+/* One walk through lines: its line, position and state, its steps. */
 typedef struct swalk {
   const unsigned char *f;
-  size_t e, n, ne;
-  uint64_t *ev;
+  size_t e, n;
+  uint16_t *xs;
   uint32_t s;
   vnx_startbuf *b;
 } swalk;
@@ -1399,21 +1420,19 @@ static inline void walk_steps(const vnx_starts *st, swalk *w, size_t k, size_t m
   size_t nc = st->ncls;
   for (size_t t = 0; t < m; t++)
     for (size_t j = 0; j < k; j++) {
-      uint32_t x = d[w[j].s * nc + st->cls[w[j].f[w[j].e]]];
+      uint16_t x = d[w[j].s * nc + st->cls[w[j].f[w[j].e]]];
+      w[j].xs[w[j].e++] = x;
       w[j].s = x & ~START_OUT;
-      w[j].ev[w[j].ne] = (uint64_t)w[j].e << 16 | w[j].s;
-      w[j].ne += x >> 15; /* START_OUT */
-      w[j].e++;
     }
 }
 
 static void walk_begin(const vnx_starts *st, swalk *w, const char *fold, size_t n, vnx_startbuf *b) {
   w->f = (const unsigned char *)fold;
-  w->e = w->ne = 0;
+  w->e = 0;
   w->n = n;
   w->b = b;
   w->s = scan_bol(st, b);
-  w->ev = events_for(b, n);
+  w->xs = steps_for(b, n);
 }
 
 /* SCAN_WALKS walks at once, each through lines in turn: when the line of
@@ -1442,7 +1461,6 @@ void vnx_starts_scan_lines(const vnx_starts *st, size_t k, const char *const *li
         j++;
         continue;
       }
-      w[j].b->nev = w[j].ne;
       if (next < k) {
         walk_begin(st, &w[j], fold[next], n[next], b[next]);
         next++;
@@ -1451,11 +1469,8 @@ void vnx_starts_scan_lines(const vnx_starts *st, size_t k, const char *const *li
       }
     }
   }
-  for (size_t j = 0; j < k; j++) {
-    const unsigned char *u = (const unsigned char *)line[j], *f = (const unsigned char *)fold[j];
-    for (size_t i = 0; i < b[j]->nev; i++)
-      scan_out(st, u, f, (uint32_t)(b[j]->ev[i] & 0xFFFF), (size_t)(b[j]->ev[i] >> 16), b[j]);
-  }
+  for (size_t j = 0; j < k; j++)
+    line_outputs(st, (const unsigned char *)line[j], (const unsigned char *)fold[j], n[j], b[j]);
 }
 
 /* ---- bytes a pattern never consumes ---------------------------------------
