@@ -45,21 +45,19 @@ struct vnx_matcher {
   bool stops; /* use vnx_rule.stop (VNX_NO_STOPS=1 turns it off) */
   size_t *hits;
   uint64_t *ns;  /* time per rule when profiling (rules coverage), else NULL */
-  /* two lines are scanned at once (scan_pair): each has its folded text,
-   * its memo of needs literals and its candidate starts per pattern */
+  /* VNX_SCAN_LINES lines are scanned at once (scan_lines), line bl of the
+   * block in slot bl % VNX_SCAN_LINES: each has its folded text, its memo
+   * of needs literals and the candidate starts per pattern of all its
+   * lines in the block (sb.sp: pass 2 reads them there) */
   struct lslot {
     char *fold;       /* fold_line's buffer */
     const char *fv;   /* the line folded: fold, or the document's lowered text */
     size_t foldcap, fl;
     bool starts;
-    signed char *memo;
-    uint32_t **sp;
-    size_t *nsp, *capsp;
-    /* what the last scan of this slot touched (vnx_startbuf): the
-     * patterns with candidates, the literals found */
-    uint32_t *touched, *found;
-    size_t ntouched, nfound;
-  } sl[2];
+    signed char *memo; /* sb.lit */
+    vnx_startbuf sb;
+    bool bodyoff; /* the body patterns have skip set */
+  } sl[VNX_SCAN_LINES];
   cand *c;
   size_t nc, capc;
   PCRE2_SIZE *ov;
@@ -87,24 +85,20 @@ struct vnx_matcher {
    * not have is not in it (built only for lines the scan does not cover) */
   bool pairs_on;
   uint64_t pairs[65536 / 64];
-  /* start strings (rules_start.c): per rule with them, the candidate starts
-   * in the line being scanned (copied to the block's pool after) */
+  /* start strings (rules_start.c) */
   vnx_starts *st;
   pcre2_match_context *mcat; /* mc plus an offset limit at the start: one try */
-  uint32_t **sp;
-  size_t *nsp, *capsp;
   unsigned char *cpsafe; /* vnx_start_cp_safe for code points below CPSAFE_N (bit 1),
                           * and the lowered text agrees (bit 2) */
   unsigned char byte_kind[256]; /* plain_line: 0 plain ASCII, 2/3 a lead byte, 9 not plain */
   uint16_t *lower;       /* utf8proc_tolower for code points below CPSAFE_N */
   /* the block of lines being matched (match_block): the lines, the
-   * candidate starts of each pattern per line ((line, offset in pool,
-   * count) triples), the lines each rule's prefilter let through, the
-   * warnings of pass 2, and the candidates sorted by line */
+   * candidate starts of each pattern per line ((line, offset, count)
+   * triples; the offset is in the line's slot's sb.sp), the
+   * lines each rule's prefilter let through, the warnings of pass 2, and
+   * the candidates sorted by line */
   struct bline { size_t ls, ll; bool starts; } *bl;
   size_t nbl, capbl;
-  uint32_t *pool;
-  size_t npool, cappool;
   vnx_u32list *cs; /* 2 * rs->n */
   vnx_u32list *al; /* rs->n */
   struct lwarn { uint32_t line; uint32_t rule; char *msg; } *lw;
@@ -126,12 +120,17 @@ struct vnx_matcher {
    * to (not in rules coverage and rules test, nor with VNX_ALL_BODIES=1) */
   int body_kind;
   bool scoped;
+  bool scope;   /* scoped, and the document has a body scope (this block) */
   bool *lscope; /* per line of the block */
   size_t caplscope;
   /* pass 3: the original line of the last record made (vnx_doc_line_from),
    * and what canonical()/unit() found before */
   size_t line_cur;
   vnx_gaz_memo *gmemo;
+  /* the body rules, and their patterns (rule and core): on a line out of
+   * scope pass 1 keeps neither their lines nor their starts */
+  uint32_t *bodyr, *bodyp;
+  size_t nbodyr, nbodyp;
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -171,13 +170,14 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   m->ulen = vnx_xcalloc(tot ? tot : 1, sizeof *m->ulen);
   m->nid = vnx_xcalloc(tot ? tot : 1, sizeof *m->nid);
   m->nidoff = vnx_xcalloc(nr + 1, sizeof *m->nidoff);
-  for (int k = 0; k < 2; k++) m->sl[k].memo = vnx_xcalloc(tot ? tot : 1, 1);
+  for (int k = 0; k < VNX_SCAN_LINES; k++) m->sl[k].memo = vnx_xcalloc(tot ? tot : 1, 1);
   m->memo0 = vnx_xcalloc(tot ? tot : 1, 1);
   if (rs) m->nu = vnx_needs_index(rs, m->ulit, m->nid, m->nidoff);
   for (size_t u = 0; u < m->nu; u++) m->ulen[u] = strlen(m->ulit[u]);
-  for (int k = 0; k < 2; k++) {
-    m->sl[k].touched = vnx_xcalloc(2 * nr + 1, sizeof *m->sl[k].touched);
-    m->sl[k].found = vnx_xcalloc(m->nu + 1, sizeof *m->sl[k].found);
+  for (int k = 0; k < VNX_SCAN_LINES; k++) {
+    m->sl[k].sb.lit = m->sl[k].memo;
+    m->sl[k].sb.touched = vnx_xcalloc(2 * nr + 1, sizeof *m->sl[k].sb.touched);
+    m->sl[k].sb.found = vnx_xcalloc(m->nu + 1, sizeof *m->sl[k].sb.found);
   }
   if (rs && nr) {
     /* VNX_NO_STARTS=1: every rule searched the plain way (to check that
@@ -211,11 +211,8 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
         for (size_t i = a; i < b; i++) m->users[m->uoff[m->nid[i] + 1]++] = (uint32_t)ri;
     }
     /* per pattern: rules, then the cores of rules with a prefix */
-    for (int k = 0; k < 2; k++) {
-      m->sl[k].sp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].sp);
-      m->sl[k].nsp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].nsp);
-      m->sl[k].capsp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].capsp);
-    }
+    for (int k = 0; k < VNX_SCAN_LINES; k++)
+      m->sl[k].sb.sp = vnx_xcalloc(2 * nr, sizeof *m->sl[k].sb.sp);
     m->order = vnx_xcalloc(nr, sizeof *m->order);
     for (size_t ri = 0; ri < nr; ri++)
       if (!rs->rules[ri].skip) m->order[m->nkeep++] = (uint32_t)ri;
@@ -230,6 +227,14 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
       if (strcmp(rs->kinds[k], "body") == 0) m->body_kind = (int)k;
     const char *ab = getenv("VNX_ALL_BODIES");
     m->scoped = !(ab && strcmp(ab, "1") == 0);
+    m->bodyr = vnx_xcalloc(nr, sizeof *m->bodyr);
+    m->bodyp = vnx_xcalloc(2 * nr, sizeof *m->bodyp);
+    for (size_t ri = 0; ri < nr; ri++)
+      if (rs->rules[ri].kind == m->body_kind) {
+        m->bodyr[m->nbodyr++] = (uint32_t)ri;
+        m->bodyp[m->nbodyp++] = (uint32_t)ri;
+        m->bodyp[m->nbodyp++] = (uint32_t)(nr + ri);
+      }
     m->cs = vnx_xcalloc(2 * nr, sizeof *m->cs);
     m->al = vnx_xcalloc(nr, sizeof *m->al);
     m->cpsafe = vnx_xcalloc(CPSAFE_N, 1);
@@ -257,12 +262,10 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_context_free(m->mc);
   pcre2_match_context_free(m->mclim);
   pcre2_match_context_free(m->mcat);
-  for (int k = 0; k < 2; k++) {
-    if (m->sl[k].sp)
-      for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->sl[k].sp[i]);
-    free(m->sl[k].sp);
-    free(m->sl[k].nsp);
-    free(m->sl[k].capsp);
+  for (int k = 0; k < VNX_SCAN_LINES; k++) {
+    if (m->sl[k].sb.sp)
+      for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->sl[k].sb.sp[i].v);
+    free(m->sl[k].sb.sp);
     free(m->sl[k].fold);
     free(m->sl[k].memo);
   }
@@ -275,8 +278,9 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->order);
   free(m->kmask);
   free(m->lscope);
+  free(m->bodyr);
+  free(m->bodyp);
   free(m->bl);
-  free(m->pool);
   for (size_t i = 0; i < m->nlw; i++) free(m->lw[i].msg);
   free(m->lw);
   free(m->cnt);
@@ -298,9 +302,10 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m->other);
   free(m->uoff);
   free(m->users);
-  for (int k = 0; k < 2; k++) {
-    free(m->sl[k].touched);
-    free(m->sl[k].found);
+  for (int k = 0; k < VNX_SCAN_LINES; k++) {
+    free(m->sl[k].sb.touched);
+    free(m->sl[k].sb.found);
+    free(m->sl[k].sb.xs);
   }
   free(m->memo0);
   clear_claims(m);
@@ -632,10 +637,14 @@ static void scan_begin(vnx_matcher *m, struct lslot *L, uint32_t bl, vnx_doc *do
   }
   L->starts = m->st && safe;
   m->bl[bl].starts = L->starts;
+  L->sb.ntouched = L->sb.nfound = 0;
   if (L->starts) {
     if (m->nu) memcpy(L->memo, m->memo0, m->nu);
-    for (size_t k = 0; k < L->ntouched; k++) L->nsp[L->touched[k]] = 0;
-    L->ntouched = L->nfound = 0;
+    bool off = m->scope && !m->lscope[bl];
+    if (off != L->bodyoff) {
+      for (size_t k = 0; k < m->nbodyp; k++) L->sb.sp[m->bodyp[k]].skip = off;
+      L->bodyoff = off;
+    }
   } else if (m->nu) {
     memset(L->memo, -1, m->nu);
   }
@@ -649,39 +658,19 @@ static void al_push(vnx_u32list *l, uint32_t bl) {
   l->v[l->n++] = bl;
 }
 
-/* pass 1, second half, once the scan has run: the candidates of each
- * pattern on line bl kept for pass 2, and the prefilter. Where the scan
- * did not run, the needs literals are looked for in the line, after a
- * check of the byte pairs (pairs is all zero between lines: the bits set
- * here are cleared below). */
+/* pass 1, second half, once the scan has run: the prefilter, and the
+ * candidates of each pattern on line bl kept for pass 2 where its rule
+ * passes (else they are dropped). Where the scan did not run, the needs
+ * literals are looked for in the line, after a check of the byte pairs
+ * (pairs is all zero between lines: the bits set here are cleared below).
+ * On a line out of the body scope the body rules are not kept: link.c
+ * drops every body outside its scope, and what is dropped there changes
+ * nothing it keeps (vnx_link_scope). */
 static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
   const vnx_ruleset *rs = m->rs;
   const char *fold = L->fv;
   size_t fl = L->fl;
-  if (L->starts) {
-    for (size_t t = 0; t < L->ntouched; t++) {
-      uint32_t ri = L->touched[t];
-      size_t n = L->nsp[ri];
-      if (m->npool + n > UINT32_MAX) { /* offsets are u32: more than any document gives */
-        fprintf(stderr, "vnextract: too many candidate positions in one block\n");
-        abort();
-      }
-      if (m->npool + n > m->cappool) {
-        m->cappool = (m->npool + n) * 2;
-        m->pool = vnx_xrealloc(m->pool, m->cappool * sizeof *m->pool);
-      }
-      memcpy(m->pool + m->npool, L->sp[ri], n * sizeof *m->pool);
-      vnx_u32list *l = &m->cs[ri];
-      if (l->n + 3 > l->cap) {
-        l->cap = l->cap ? 2 * l->cap + 3 : 48;
-        l->v = vnx_xrealloc(l->v, l->cap * sizeof *l->v);
-      }
-      l->v[l->n++] = bl;
-      l->v[l->n++] = (uint32_t)m->npool;
-      l->v[l->n++] = (uint32_t)n;
-      m->npool += n;
-    }
-  } else {
+  if (!L->starts) {
     m->pairs_on = true;
     for (size_t i = 0; i + 1 < fl; i++) {
       unsigned k = (unsigned)(unsigned char)fold[i] << 8 | (unsigned char)fold[i + 1];
@@ -692,8 +681,8 @@ static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
     for (size_t k = 0; k < m->nnoneeds; k++) al_push(&m->al[m->noneeds[k]], bl);
     for (size_t k = 0; k < m->nother; k++)
       if (needs_ok(m, L->memo, m->other[k], fold, fl)) al_push(&m->al[m->other[k]], bl);
-    for (size_t k = 0; k < L->nfound; k++) {
-      uint32_t u = L->found[k];
+    for (size_t k = 0; k < L->sb.nfound; k++) {
+      uint32_t u = L->sb.found[k];
       for (uint32_t i = m->uoff[u]; i < m->uoff[u + 1]; i++) {
         vnx_u32list *l = &m->al[m->users[i]];
         if (!l->n || l->v[l->n - 1] != bl) al_push(l, bl); /* once per line */
@@ -702,6 +691,29 @@ static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
   } else {
     for (size_t ri = 0; ri < rs->n; ri++)
       if (needs_ok(m, L->memo, ri, fold, fl)) al_push(&m->al[ri], bl);
+  }
+  if (m->scope && !m->lscope[bl])
+    for (size_t k = 0; k < m->nbodyr; k++) {
+      vnx_u32list *l = &m->al[m->bodyr[k]];
+      if (l->n && l->v[l->n - 1] == bl) l->n--;
+    }
+  for (size_t t = 0; L->starts && t < L->sb.ntouched; t++) {
+    uint32_t pi = L->sb.touched[t];
+    vnx_startlist *sp = &L->sb.sp[pi];
+    const vnx_u32list *al = &m->al[pi < rs->n ? pi : pi - rs->n];
+    if (!al->n || al->v[al->n - 1] != bl) { /* pass 2 does not run it here */
+      sp->n = sp->base;
+      continue;
+    }
+    vnx_u32list *l = &m->cs[pi];
+    if (l->n + 3 > l->cap) {
+      l->cap = l->cap ? 2 * l->cap + 3 : 48;
+      l->v = vnx_xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = bl;
+    l->v[l->n++] = sp->base;
+    l->v[l->n++] = sp->n - sp->base;
+    sp->base = sp->n;
   }
   if (m->pairs_on) {
     for (size_t i = 0; i + 1 < fl; i++) {
@@ -712,44 +724,35 @@ static void scan_end(vnx_matcher *m, struct lslot *L, uint32_t bl) {
   }
 }
 
-/* pass 1 for lines a and b (b == a: one line): the start automaton walks
- * both lines in one loop, so that the table lookups of one line overlap
- * those of the other (one walk alone waits on each lookup) */
-static void scan_pair(vnx_matcher *m, vnx_doc *doc, uint32_t a, uint32_t b) {
-  struct lslot *A = &m->sl[0], *B = &m->sl[1];
-  scan_begin(m, A, a, doc);
-  if (b != a) scan_begin(m, B, b, doc);
-  const char *ta = doc->text.s + m->bl[a].ls, *tb = doc->text.s + m->bl[b].ls;
-  vnx_startbuf ba = {A->memo, A->sp, A->nsp, A->capsp, A->touched, A->found, 0, 0};
-  vnx_startbuf bb = {B->memo, B->sp, B->nsp, B->capsp, B->touched, B->found, 0, 0};
-  if (b != a && A->starts && B->starts) {
-    vnx_starts_scan2(m->st, ta, A->fv, A->fl, &ba, tb, B->fv, B->fl, &bb);
-  } else {
-    if (A->starts) vnx_starts_scan(m->st, ta, A->fv, A->fl, &ba);
-    if (b != a && B->starts) vnx_starts_scan(m->st, tb, B->fv, B->fl, &bb);
+/* pass 1 for the k lines from bl (a multiple of VNX_SCAN_LINES: line bl + j
+ * in slot j): the start automaton walks them together
+ * (vnx_starts_scan_lines) */
+static void scan_lines(vnx_matcher *m, vnx_doc *doc, uint32_t bl, uint32_t k) {
+  const char *line[VNX_SCAN_LINES], *fold[VNX_SCAN_LINES];
+  size_t n[VNX_SCAN_LINES], ns = 0;
+  vnx_startbuf *b[VNX_SCAN_LINES];
+  for (uint32_t j = 0; j < k; j++) {
+    struct lslot *L = &m->sl[j];
+    scan_begin(m, L, bl + j, doc);
+    if (!L->starts) continue;
+    line[ns] = doc->text.s + m->bl[bl + j].ls;
+    fold[ns] = L->fv;
+    n[ns] = L->fl;
+    b[ns++] = &L->sb;
   }
-  /* only where a scan ran: elsewhere the slot keeps the lists of its last
-   * scan, which its next scan_begin resets */
-  if (A->starts) {
-    A->ntouched = ba.ntouched;
-    A->nfound = ba.nfound;
-  }
-  if (b != a && B->starts) {
-    B->ntouched = bb.ntouched;
-    B->nfound = bb.nfound;
-  }
-  scan_end(m, A, a);
-  if (b != a) scan_end(m, B, b);
+  if (ns) vnx_starts_scan_lines(m->st, ns, line, fold, n, b);
+  for (uint32_t j = 0; j < k; j++) scan_end(m, &m->sl[j], bl + j);
 }
 
 /* The candidates of pattern list l on line bl ((line, offset, count)
  * triples in line order; *k is the cursor). */
-static const uint32_t *cands_of(const vnx_matcher *m, const vnx_u32list *l, size_t *k, uint32_t bl,
+static const uint32_t *cands_of(const vnx_matcher *m, size_t pi, size_t *k, uint32_t bl,
                                 size_t *n) {
+  const vnx_u32list *l = &m->cs[pi];
   while (*k < l->n && l->v[*k] < bl) *k += 3;
   if (*k < l->n && l->v[*k] == bl) {
     *n = l->v[*k + 2];
-    return m->pool + l->v[*k + 1];
+    return m->sl[bl % VNX_SCAN_LINES].sb.sp[pi].v + l->v[*k + 1];
   }
   *n = 0;
   return NULL;
@@ -783,8 +786,8 @@ static int match_rule(vnx_matcher *m, vnx_doc *doc, size_t ri, FILE *warn) {
     bool cand = starts && vnx_starts_has(m->st, ri);
     bool ccand = starts && r->core && vnx_starts_has(m->st, rs->n + ri);
     size_t nv = 0, ncv = 0;
-    const uint32_t *v = cand ? cands_of(m, &m->cs[ri], &k1, bl, &nv) : NULL;
-    const uint32_t *cv = ccand ? cands_of(m, &m->cs[rs->n + ri], &k2, bl, &ncv) : NULL;
+    const uint32_t *v = cand ? cands_of(m, ri, &k1, bl, &nv) : NULL;
+    const uint32_t *cv = ccand ? cands_of(m, rs->n + ri, &k2, bl, &ncv) : NULL;
     size_t ci = 0, cci = 0;
     size_t off = 0;
     /* A rule with a prefix (P, then the pattern lines C): a match of PC
@@ -954,23 +957,18 @@ static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   const vnx_ruleset *rs = m->rs;
   int limits = 0;
   uint32_t nbl = (uint32_t)m->nbl;
-  bool scope = m->scoped && m->body_kind >= 0 && doc->seg && doc->seg->body_scope;
-  m->npool = m->nc = m->nov = m->nlw = 0;
-  for (size_t ri = 0; ri < 2 * rs->n; ri++) m->cs[ri].n = 0;
+  m->scope = m->scoped && m->body_kind >= 0 && doc->seg && doc->seg->body_scope;
+  m->nc = m->nov = m->nlw = 0;
+  for (size_t ri = 0; ri < 2 * rs->n; ri++) {
+    m->cs[ri].n = 0;
+    for (int k = 0; k < VNX_SCAN_LINES; k++) m->sl[k].sb.sp[ri].base = m->sl[k].sb.sp[ri].n = 0;
+  }
   for (size_t ri = 0; ri < rs->n; ri++) m->al[ri].n = 0;
-  for (uint32_t bl = 0; bl < nbl; bl += 2) scan_pair(m, doc, bl, bl + 1 < nbl ? bl + 1 : bl);
-  if (scope) body_lines(m, doc, nbl);
+  if (m->scope) body_lines(m, doc, nbl);
+  for (uint32_t bl = 0; bl < nbl; bl += VNX_SCAN_LINES)
+    scan_lines(m, doc, bl, nbl - bl < VNX_SCAN_LINES ? nbl - bl : VNX_SCAN_LINES);
   for (size_t k = 0; k < rs->n; k++) {
     size_t ri = m->order[k];
-    if (scope && rs->rules[ri].kind == m->body_kind) {
-      /* link.c drops every body outside its scope, and what is dropped
-       * there changes nothing it keeps (vnx_link_scope) */
-      vnx_u32list *al = &m->al[ri];
-      size_t w = 0;
-      for (size_t a = 0; a < al->n; a++)
-        if (m->lscope[al->v[a]]) al->v[w++] = al->v[a];
-      al->n = w;
-    }
     if (m->lazy && k == m->nkeep) kinds_by_line(m, nbl);
     if (m->lazy && k >= m->nkeep) {
       /* A skip rule's match only keeps candidates of its kind from being

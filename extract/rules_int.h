@@ -144,29 +144,41 @@ bool vnx_starts_lit(const vnx_starts *st, size_t u);
 /* Whether pcre2's caseless matching of cp agrees with utf8proc_tolower and
  * lower-casing keeps its UTF-8 length. */
 bool vnx_start_cp_safe(uint32_t cp);
-/* The candidate starts of one line, per rule: ascending, no duplicates;
- * and which needs literals the folded line contains. */
+/* The candidate starts of one pattern: v[base .. n) are those of the line
+ * being scanned, ascending, no duplicates; v[0 .. base) is the caller's
+ * (the pattern's starts on earlier lines, kept there so that they need no
+ * copy). skip: the caller wants none on this line (its scan drops them). */
+typedef struct vnx_startlist {
+  uint32_t *v;
+  uint32_t base, n, cap;
+  bool skip;
+} vnx_startlist;
+/* The candidate starts of one line, per pattern, and which needs literals
+ * the folded line contains. */
 typedef struct vnx_startbuf {
   signed char *lit; /* set to 1 for each literal found (vnx_starts_lit) */
-  uint32_t **v;
-  size_t *n, *cap;
-  /* the rules (patterns) whose n went from 0 to 1, and the literals set to
-   * 1, in the order found: so that the caller visits only those (room for
-   * every pattern and every literal) */
+  vnx_startlist *sp;
+  /* the patterns whose n went from base to base + 1, and the literals set
+   * to 1, in the order found: so that the caller visits only those (room
+   * for every pattern and every literal) */
   uint32_t *touched, *found;
   size_t ntouched, nfound;
+  uint16_t *xs; /* the scan's own scratch (the caller frees it) */
+  size_t xscap;
 } vnx_startbuf;
 /* Adds to b every position of the folded line where a start string of a
- * rule begins (b->n is not reset), and marks the needs literals in it.
- * line is the line itself (same length: only lines where vnx_start_cp_safe
- * holds everywhere). */
+ * pattern begins (into v[base .. n), empty before), and marks the needs
+ * literals in it. line is the line itself (same length: only lines where
+ * vnx_start_cp_safe holds everywhere). */
 void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
                      vnx_startbuf *b);
-/* The same for two lines at once (what each gets is what vnx_starts_scan
- * gives it): the two walks interleave, one waits less on the table. */
-void vnx_starts_scan2(const vnx_starts *st, const char *line1, const char *fold1, size_t n1,
-                      vnx_startbuf *b1, const char *line2, const char *fold2, size_t n2,
-                      vnx_startbuf *b2);
+/* The same for k lines, each with its own b (what each gets is what
+ * vnx_starts_scan gives it): a few walks interleave, so that the table
+ * lookups of one overlap those of the others (one walk alone waits on each
+ * lookup). match.c scans the lines of a block VNX_SCAN_LINES at a time. */
+#define VNX_SCAN_LINES 8
+void vnx_starts_scan_lines(const vnx_starts *st, size_t k, const char *const *line,
+                           const char *const *fold, const size_t *n, vnx_startbuf *const *b);
 
 /* The ASCII bytes pattern pat can never consume outside lookarounds (an
  * over-approximation of what it consumes, complemented); false if none or

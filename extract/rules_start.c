@@ -52,6 +52,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "rules_int.h"
 
@@ -900,6 +903,17 @@ typedef struct sout {
   uint64_t nb[2];    /* sstr.nb */
 } sout;
 
+/* The outputs of a state as the scan reads them: in groups of start
+ * strings that begin at the same place and have the same checks (most
+ * states have one), so that a group is checked once; the needs literals
+ * in a group of their own. A group is a head word, back | bits << 8
+ * (back: len - bol, the string begins at e + 1 - back; bits: the nb as an
+ * index in nbs, GROUP_LIT, cx << 6 where not bol), a count, and that many
+ * patterns (or literals). 2 bytes a word, so that the outputs of the
+ * states a scan meets stay in the caches (a sout is 24). */
+#define NB_SETS 32
+#define GROUP_LIT 0x20
+
 struct vnx_starts {
   bool *has;                 /* per rule: start strings known */
   uint32_t nr2;              /* 2 * rules: outputs from here on are needs literals */
@@ -909,7 +923,10 @@ struct vnx_starts {
   uint32_t ncls, nstates;
   uint16_t *delta;           /* nstates x ncls */
   uint32_t *outoff;          /* nstates + 1: outputs of state s in out[outoff[s]..] */
-  sout *out;
+  sout *out;                 /* (while building) */
+  uint32_t *goff;            /* nstates + 1: output groups of state s in groups[goff[s]..] */
+  uint16_t *groups;
+  uint64_t nbs[NB_SETS][2];  /* the distinct sout.nb; nbs[0] is empty */
 };
 
 typedef struct trie {
@@ -1146,6 +1163,56 @@ static void order_by_use(vnx_starts *st, const vnx_ruleset *rs) {
   free(cnt);
 }
 
+/* The head word of output o: a lookbehind set past the first NB_SETS
+ * distinct ones is left out (nbs[0]): it only rules starts out, so without
+ * it there are more tries, never fewer. */
+static uint16_t group_head(vnx_starts *st, const sout *o, size_t *nnb) {
+  if (o->rule >= st->nr2) return GROUP_LIT << 8;
+  size_t k = 0;
+  if (o->nb[0] || o->nb[1]) {
+    for (k = 1; k < *nnb; k++)
+      if (st->nbs[k][0] == o->nb[0] && st->nbs[k][1] == o->nb[1]) break;
+    if (k == *nnb && *nnb < NB_SETS) {
+      st->nbs[k][0] = o->nb[0];
+      st->nbs[k][1] = o->nb[1];
+      (*nnb)++;
+    }
+    if (k == NB_SETS) k = 0;
+  }
+  unsigned bits = (unsigned)k | (o->bol ? 0u : o->cx) << 6;
+  return (uint16_t)((o->len - o->bol) | bits << 8); /* len <= 4 * START_CP + 1 */
+}
+
+/* The outputs as the scan reads them (groups). The order of the outputs
+ * of a state is free: each goes to its own pattern's starts. */
+static void pack_outputs(vnx_starts *st) {
+  size_t ns = st->nstates, tot = st->outoff[ns], nnb = 1, w = 0;
+  st->goff = vnx_xcalloc(ns + 1, sizeof *st->goff);
+  st->groups = vnx_xcalloc(3 * tot + 1, sizeof *st->groups); /* a group has one output or more */
+  uint16_t *head = vnx_xcalloc(tot ? tot : 1, sizeof *head);
+  for (size_t i = 0; i < tot; i++) head[i] = group_head(st, &st->out[i], &nnb);
+  for (size_t s = 0; s < ns; s++) {
+    st->goff[s] = (uint32_t)w;
+    size_t a = st->outoff[s], b = st->outoff[s + 1];
+    for (size_t i = a; i < b; i++) {
+      bool first = true; /* the first output of its group here */
+      for (size_t j = a; j < i && first; j++) first = head[j] != head[i];
+      if (!first) continue;
+      st->groups[w++] = head[i];
+      size_t cnt = w++;
+      for (size_t j = i; j < b; j++)
+        if (head[j] == head[i]) st->groups[w++] = (uint16_t)st->out[j].rule;
+      st->groups[cnt] = (uint16_t)(w - cnt - 1);
+    }
+  }
+  st->goff[ns] = (uint32_t)w;
+  free(head);
+  free(st->out);
+  free(st->outoff);
+  st->out = NULL;
+  st->outoff = NULL;
+}
+
 vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
   vnx_starts *st = vnx_xcalloc(1, sizeof *st);
   st->has = vnx_xcalloc(2 * rs->n + 1, sizeof *st->has);
@@ -1181,10 +1248,11 @@ vnx_starts *vnx_starts_new(const vnx_ruleset *rs) {
   }
   for (size_t i = 0; i < M.n; i++) free(M.v[i].set.v);
   free(M.v);
-  if (t.n < START_OUT) {
+  if (t.n < START_OUT && 2 * rs->n + nu <= UINT16_MAX) {
     build(st, &t);
     order_by_use(st, rs);
-  } else { /* too many states for the table: no start strings at all */
+    pack_outputs(st);
+  } else { /* too many states for the table (or patterns for a spout): no start strings at all */
     memset(st->has, 0, (2 * rs->n + 1) * sizeof *st->has);
     memset(st->litlen, 0, (tot ? tot : 1) * sizeof *st->litlen);
   }
@@ -1204,6 +1272,8 @@ void vnx_starts_free(vnx_starts *st) {
   free(st->delta);
   free(st->outoff);
   free(st->out);
+  free(st->goff);
+  free(st->groups);
   free(st);
 }
 
@@ -1211,97 +1281,196 @@ bool vnx_starts_has(const vnx_starts *st, size_t rule) { return st->has[rule]; }
 
 bool vnx_starts_lit(const vnx_starts *st, size_t u) { return st->litlen[u] > 0; }
 
-static void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
-  size_t n = b->n[rule];
-  uint32_t *v = b->v[rule];
-  if (!n) b->touched[b->ntouched++] = rule;
-  /* starts come by the end of their string: nearly in order */
-  size_t k = n;
-  while (k && v[k - 1] > pos) k--;
-  if (k && v[k - 1] == pos) return;
-  if (n == b->cap[rule]) {
-    b->cap[rule] = n ? 2 * n : 16;
-    v = b->v[rule] = vnx_xrealloc(v, b->cap[rule] * sizeof *v);
-  }
+/* A start that does not come after the line's last one so far: in its
+ * place, unless it is there already. */
+static void insert_start(vnx_startlist *l, uint32_t pos) {
+  uint32_t n = l->n, *v = l->v;
+  uint32_t k = n;
+  while (k > l->base && v[k - 1] > pos) k--;
+  if (k > l->base && v[k - 1] == pos) return;
   memmove(v + k + 1, v + k, (n - k) * sizeof *v);
-  v[k] = (uint32_t)pos;
-  b->n[rule] = n + 1;
+  v[k] = pos;
+  l->n = n + 1;
+}
+
+static void grow_starts(vnx_startlist *l) {
+  if (l->cap == UINT32_MAX) { /* positions are u32: more than any block gives */
+    fprintf(stderr, "vnextract: too many candidate positions in one block\n");
+    abort();
+  }
+  l->cap = l->cap ? (l->cap > UINT32_MAX / 2 ? UINT32_MAX : 2 * l->cap) : 16;
+  l->v = vnx_xrealloc(l->v, l->cap * sizeof *l->v);
+}
+
+static inline void add_start(vnx_startbuf *b, uint32_t rule, size_t pos) {
+  vnx_startlist *l = &b->sp[rule];
+  if (l->skip) return;
+  uint32_t n = l->n;
+  if (n == l->cap) grow_starts(l);
+  if (n == l->base) {
+    b->touched[b->ntouched++] = rule;
+  } else if (l->v[n - 1] >= pos) {
+    /* starts come by the end of their string: nearly in order */
+    insert_start(l, (uint32_t)pos);
+    return;
+  }
+  l->v[n] = (uint32_t)pos;
+  l->n = n + 1;
 }
 
 /* The outputs of state s, reached after byte e of the folded line f (u:
  * the line). */
 static inline void scan_out(const vnx_starts *st, const unsigned char *u, const unsigned char *f,
                             uint32_t s, size_t e, vnx_startbuf *b) {
-  for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) {
-    const sout *o = &st->out[i];
-    if (o->rule >= st->nr2) { /* a needs literal ends at e, if its bytes are there */
-      uint32_t u = o->rule - st->nr2;
-      if (!b->lit[u] && memcmp(f + e + 1 - o->len, st->lit[u], o->len) == 0) {
-        b->lit[u] = 1;
-        b->found[b->nfound++] = u;
+  const uint16_t *g = st->groups + st->goff[s], *end = st->groups + st->goff[s + 1];
+  while (g < end) {
+    unsigned back = g[0] & 0xFF, bits = g[0] >> 8, cnt = g[1];
+    const uint16_t *r = g + 2;
+    g = r + cnt;
+    if (bits & GROUP_LIT) { /* a needs literal ends at e, if its bytes are there */
+      for (unsigned i = 0; i < cnt; i++) {
+        uint32_t lu = r[i] - st->nr2;
+        size_t len = st->litlen[lu];
+        if (!b->lit[lu] && memcmp(f + e + 1 - len, st->lit[lu], len) == 0) {
+          b->lit[lu] = 1;
+          b->found[b->nfound++] = lu;
+        }
       }
       continue;
     }
-    /* a string of len bytes ends at e; the marker stands before 0 */
-    size_t p = e + 1 + o->bol - o->len;
-    /* its lookbehind fails (the line's byte: the class is read as written) */
-    if (p > 0 && nb_has(o->nb, u[p - 1])) continue;
-    /* the case of its first code point: a capital is where the folded
+    /* strings that end at e; the marker stands before 0 */
+    size_t p = e + 1 - back;
+    /* their lookbehind fails (the line's byte: the class is read as written) */
+    if (p > 0 && nb_has(st->nbs[bits & (NB_SETS - 1)], u[p - 1])) continue;
+    /* the case of their first code point: a capital is where the folded
      * line differs from the line (the lines scanned keep their length) */
-    if (o->cx && !o->bol) {
+    unsigned cx = bits >> 6;
+    if (cx) {
       size_t k = (size_t)utf8_len(u[p]);
       bool upper = memcmp(u + p, f + p, k) != 0;
-      if (o->cx & (upper ? CX_UPPER : CX_OTHER)) continue;
+      if (cx & (upper ? CX_UPPER : CX_OTHER)) continue;
     }
-    add_start(b, o->rule, p);
+    for (unsigned i = 0; i < cnt; i++) add_start(b, r[i], p);
   }
 }
 
 /* the line start: the marker byte, before position 0 */
 static inline uint32_t scan_bol(const vnx_starts *st, vnx_startbuf *b) {
   uint32_t s = st->delta[st->cls[START_BOL]] & ~START_OUT;
-  for (uint32_t i = st->outoff[s]; i < st->outoff[s + 1]; i++) add_start(b, st->out[i].rule, 0);
+  const uint16_t *g = st->groups + st->goff[s], *end = st->groups + st->goff[s + 1];
+  while (g < end) {
+    unsigned cnt = g[1];
+    for (unsigned i = 0; i < cnt; i++) add_start(b, g[2 + i], 0);
+    g += 2 + cnt;
+  }
   return s;
 }
 
-/* bytes [e, n) of a line from state s */
-static void scan_rest(const vnx_starts *st, const unsigned char *u, const unsigned char *f,
-                      size_t e, size_t n, uint32_t s, vnx_startbuf *b) {
-  const uint16_t *d = st->delta;
-  size_t nc = st->ncls;
-  for (; e < n; e++) {
-    uint32_t x = d[s * nc + st->cls[f[e]]];
-    s = x & ~START_OUT;
-    if (x & START_OUT) scan_out(st, u, f, s, e, b);
+/* The walks note the table entry they read at each byte (b->xs, with
+ * START_OUT where the state reached has outputs) and the outputs are read
+ * after: the walk then has no branch that depends on the text, and the
+ * next lookups are not undone by a mispredicted one. Room for a line of n
+ * bytes. */
+static uint16_t *steps_for(vnx_startbuf *b, size_t n) {
+  if (b->xscap < n) {
+    b->xscap = n > 256 ? n : 256;
+    b->xs = vnx_xrealloc(b->xs, b->xscap * sizeof *b->xs);
   }
+  return b->xs;
+}
+
+/* The outputs of a line (f folded, u itself, n bytes) from its steps. */
+static void line_outputs(const vnx_starts *st, const unsigned char *u, const unsigned char *f,
+                         size_t n, vnx_startbuf *b) {
+  const uint16_t *xs = b->xs;
+  size_t e = 0;
+#if defined(__SSE2__)
+  for (; e + 8 <= n; e += 8) { /* the high byte of each entry, START_OUT its top bit */
+    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(xs + e))) & 0xAAAAu;
+    while (mask) {
+      unsigned k = (unsigned)__builtin_ctz(mask) >> 1;
+      mask &= mask - 1;
+      scan_out(st, u, f, xs[e + k] & ~START_OUT, e + k, b);
+    }
+  }
+#endif
+  for (; e < n; e++)
+    if (xs[e] & START_OUT) scan_out(st, u, f, xs[e] & ~START_OUT, e, b);
 }
 
 void vnx_starts_scan(const vnx_starts *st, const char *line, const char *fold, size_t n,
                      vnx_startbuf *b) {
-  if (!st->delta) return;
-  uint32_t s = scan_bol(st, b);
-  scan_rest(st, (const unsigned char *)line, (const unsigned char *)fold, 0, n, s, b);
+  vnx_starts_scan_lines(st, 1, &line, &fold, &n, &b);
 }
 
-void vnx_starts_scan2(const vnx_starts *st, const char *line1, const char *fold1, size_t n1,
-                      vnx_startbuf *b1, const char *line2, const char *fold2, size_t n2,
-                      vnx_startbuf *b2) {
-  if (!st->delta) return;
-  const unsigned char *u1 = (const unsigned char *)line1, *f1 = (const unsigned char *)fold1;
-  const unsigned char *u2 = (const unsigned char *)line2, *f2 = (const unsigned char *)fold2;
+/* One walk through lines: its line, position and state, its steps. */
+typedef struct swalk {
+  const unsigned char *f;
+  size_t e, n;
+  uint16_t *xs;
+  uint32_t s;
+  vnx_startbuf *b;
+} swalk;
+/* Three or more walks were as fast as four (and eight); two were slower. */
+#define SCAN_WALKS 4
+
+/* m more bytes of each of k walks (k a constant where inlined) */
+static inline void walk_steps(const vnx_starts *st, swalk *w, size_t k, size_t m) {
   const uint16_t *d = st->delta;
-  size_t nc = st->ncls, n = n1 < n2 ? n1 : n2;
-  uint32_t s1 = scan_bol(st, b1), s2 = scan_bol(st, b2);
-  for (size_t e = 0; e < n; e++) {
-    uint32_t x1 = d[s1 * nc + st->cls[f1[e]]];
-    uint32_t x2 = d[s2 * nc + st->cls[f2[e]]];
-    s1 = x1 & ~START_OUT;
-    s2 = x2 & ~START_OUT;
-    if (x1 & START_OUT) scan_out(st, u1, f1, s1, e, b1);
-    if (x2 & START_OUT) scan_out(st, u2, f2, s2, e, b2);
+  size_t nc = st->ncls;
+  for (size_t t = 0; t < m; t++)
+    for (size_t j = 0; j < k; j++) {
+      uint16_t x = d[w[j].s * nc + st->cls[w[j].f[w[j].e]]];
+      w[j].xs[w[j].e++] = x;
+      w[j].s = x & ~START_OUT;
+    }
+}
+
+static void walk_begin(const vnx_starts *st, swalk *w, const char *fold, size_t n, vnx_startbuf *b) {
+  w->f = (const unsigned char *)fold;
+  w->e = 0;
+  w->n = n;
+  w->b = b;
+  w->s = scan_bol(st, b);
+  w->xs = steps_for(b, n);
+}
+
+/* SCAN_WALKS walks at once, each through lines in turn: when the line of
+ * one ends, it goes on with the next line not begun (so that they stay
+ * busy together until the last lines). Then the outputs, line by line. */
+void vnx_starts_scan_lines(const vnx_starts *st, size_t k, const char *const *line,
+                           const char *const *fold, const size_t *n, vnx_startbuf *const *b) {
+  if (!st->delta || !k) return;
+  swalk w[SCAN_WALKS];
+  size_t nw = 0, next = 0;
+  while (nw < SCAN_WALKS && next < k) {
+    walk_begin(st, &w[nw++], fold[next], n[next], b[next]);
+    next++;
   }
-  scan_rest(st, u1, f1, n, n1, s1, b1);
-  scan_rest(st, u2, f2, n, n2, s2, b2);
+  while (nw) {
+    size_t m = w[0].n - w[0].e;
+    for (size_t j = 1; j < nw; j++) m = w[j].n - w[j].e < m ? w[j].n - w[j].e : m;
+    switch (nw) { /* a case for each number of walks up to SCAN_WALKS */
+    case 4: walk_steps(st, w, 4, m); break;
+    case 3: walk_steps(st, w, 3, m); break;
+    case 2: walk_steps(st, w, 2, m); break;
+    default: walk_steps(st, w, 1, m); break;
+    }
+    for (size_t j = 0; j < nw;) {
+      if (w[j].e < w[j].n) {
+        j++;
+        continue;
+      }
+      if (next < k) {
+        walk_begin(st, &w[j], fold[next], n[next], b[next]);
+        next++;
+      } else {
+        w[j] = w[--nw];
+      }
+    }
+  }
+  for (size_t j = 0; j < k; j++)
+    line_outputs(st, (const unsigned char *)line[j], (const unsigned char *)fold[j], n[j], b[j]);
 }
 
 /* ---- bytes a pattern never consumes ---------------------------------------
