@@ -110,8 +110,10 @@ void vnx_resolve_doc_date(vnx_doc *d);
 void vnx_resolve(vnx_doc *d);
 
 /* link.c: task records and their links. issuer: the document's (the
- * "issuer" of vnx_document_fields), or NULL. */
-void vnx_link(vnx_doc *d, const char *issuer);
+ * "issuer" of vnx_document_fields), or NULL; bodies: the gazetteer a body
+ * named in a table cell takes its canonical name from (NULL: none). */
+struct vnx_gazetteer;
+void vnx_link(vnx_doc *d, const char *issuer, const struct vnx_gazetteer *bodies);
 /* link.c: the parts that assign work and the segments where link can keep
  * a body (d->seg->directive, d->seg->body_scope), from the segments alone:
  * run before the rules, so that the body rules skip the rest (match.c). */

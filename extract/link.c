@@ -26,6 +26,7 @@
 #include <utf8proc.h>
 
 #include "internal.h"
+#include "rules_int.h"
 
 /* The fields' keys are literals (vnx_fields borrows them). */
 
@@ -396,6 +397,7 @@ typedef struct linkctx {
   size_t cap;
   rhash body_span;  /* body records by (nstart, nend): the first one */
   rhash body_canon; /* body records by text: the first one with a canonical name */
+  const vnx_gazetteer *bodies; /* canonical names (vnx_link), or NULL */
 } linkctx;
 
 static void ensure_drop(linkctx *c) {
@@ -436,8 +438,14 @@ static long find_body(const linkctx *c, size_t a, size_t b) {
   return rhash_find_span(&c->body_span, c->d, a, b);
 }
 
-/* the canonical name another record with the same surface got, or NULL */
+/* The canonical name of a surface: the gazetteer's (what canonical() gives
+ * a rule's record of that text), else the one a body this stage made with
+ * the same surface got from its "Sở ..." form, or NULL. From the
+ * gazetteer, not from a rule's record of the same text elsewhere: the body
+ * rules do not run where link drops every body (vnx_link_scope). */
 static const char *canonical_of_text(const linkctx *c, const char *s, size_t n) {
+  const char *g = c->bodies ? vnx_gaz_lookup(c->bodies, s, n) : NULL;
+  if (g) return g;
   long i = rhash_find_text(&c->body_canon, c->d, s, n);
   return i < 0 ? NULL : fget(&c->d->recs.v[i], "canonical");
 }
@@ -1662,25 +1670,19 @@ static void make_tasks(vnx_doc *d, const bool *dir, seccache *sc) {
 /* Where prose_bodies can keep a body record: the same tests it drops by
  * (directive part; not the header above the title, the legal basis or a
  * line in capitals; table cells by their part alone), taken before any
- * record exists. A body it drops can still matter to one it keeps in two
- * ways, and the scope keeps those: a list whose next member continues
- * a paragraph after a page break pairs the two ("X, / Y chỉ đạo"), so
- * every segment from a kept one to its continuation (or back) is in; and
- * a table with a body column names bodies that take the canonical name of
- * a body of the same text anywhere (add_body), so then everything is. */
+ * record exists. A body it drops can still matter to one it keeps, and
+ * the scope keeps those: a list whose next member continues a paragraph
+ * after a page break pairs the two ("X, / Y chỉ đạo"), so every segment
+ * from a kept one to its continuation (or back) is in; table_bodies reads
+ * the rule records in every cell of a table with a body column, so those
+ * are in. (The canonical name of a body made from a cell comes from the
+ * gazetteer, not from a record of the same text elsewhere: add_body.) */
 void vnx_link_scope(vnx_doc *d) {
   struct vnx_segments *S = d->seg;
   if (!S) return;
   free(S->directive);
   free(S->body_scope);
   S->directive = mark_directives(d);
-  S->body_scope = NULL;
-  for (size_t ti = 0; ti < S->ntables; ti++) {
-    const vnx_table *tb = &S->tables[ti];
-    if (vnx_table_find_column(tb, "chỉ đạo") >= 0 || vnx_table_find_column(tb, "chủ trì") >= 0 ||
-        vnx_table_find_column(tb, "phối hợp") >= 0)
-      return;
-  }
   const bool *dir = S->directive;
   bool *keep = vnx_xcalloc(S->n + 1, sizeof *keep);
   size_t title_seg = title_segment(d), pre_end = preamble_end(d);
@@ -1688,6 +1690,12 @@ void vnx_link_scope(vnx_doc *d) {
     const vnx_seg *g = &S->v[i];
     if (g->table >= 0 && g->kind != VNX_SEG_TABLE_HEADER) keep[i] = dir[i];
     else keep[i] = dir[i] && i >= title_seg && i >= pre_end && !caps_segment(d, g);
+  }
+  for (size_t ti = 0; ti < S->ntables; ti++) {
+    const vnx_table *tb = &S->tables[ti];
+    if (vnx_table_find_column(tb, "chỉ đạo") >= 0 || vnx_table_find_column(tb, "chủ trì") >= 0 ||
+        vnx_table_find_column(tb, "phối hợp") >= 0)
+      for (size_t i = tb->first; i <= tb->last && i < S->n; i++) keep[i] = true;
   }
   for (bool more = true; more;) {
     more = false;
@@ -1703,9 +1711,9 @@ void vnx_link_scope(vnx_doc *d) {
   S->body_scope = keep;
 }
 
-void vnx_link(vnx_doc *d, const char *issuer) {
+void vnx_link(vnx_doc *d, const char *issuer, const vnx_gazetteer *bodies) {
   if (!d->seg) return;
-  linkctx c = {d, NULL, 0, {0}, {0}};
+  linkctx c = {d, NULL, 0, {0}, {0}, bodies};
   ensure_drop(&c);
   rhash_init(&c.body_span);
   rhash_init(&c.body_canon);

@@ -313,6 +313,8 @@ void vnx_matcher_free(vnx_matcher *m) {
   free(m);
 }
 
+const vnx_ruleset *vnx_matcher_rules(const vnx_matcher *m) { return m ? m->rs : NULL; }
+
 size_t vnx_matcher_hits(const vnx_matcher *m, size_t i) {
   return m && m->rs && i < m->rs->n ? m->hits[i] : 0;
 }

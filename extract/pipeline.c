@@ -7,6 +7,7 @@
 
 #include "indicators.h"
 #include "internal.h"
+#include "rules_int.h"
 
 /* ---- stage times (VNX_STAGE_TIMES=1) ---------------------------------- */
 
@@ -194,7 +195,9 @@ static int process_owned(const char *path, char *buf, size_t len,
   vnx_stage_add(VNX_ST_RESOLVE, t);
   t = vnx_stage_clock();
   json_t *issuer = vnx_fields_get(&meta, "issuer");
-  vnx_link(d, json_is_string(issuer) ? json_string_value(issuer) : NULL);
+  const vnx_ruleset *rs = m ? vnx_matcher_rules(m) : NULL;
+  vnx_link(d, json_is_string(issuer) ? json_string_value(issuer) : NULL,
+           rs ? vnx_rules_gaz(rs, "bodies") : NULL);
   vnx_stage_add(VNX_ST_LINK, t);
   t = vnx_stage_clock();
   if (!opt->keep_internal) drop_internal(d);

@@ -126,6 +126,8 @@ size_t vnx_fold_lower(const char *s, size_t n, char **buf, size_t *cap);
 
 /* Canonical form of s in gazetteer g (NULL if absent). */
 const vnx_gazetteer *vnx_rules_gaz(const vnx_ruleset *rs, const char *name);
+/* The ruleset a matcher runs (NULL for none). */
+const vnx_ruleset *vnx_matcher_rules(const vnx_matcher *m);
 const char *vnx_gaz_lookup(const vnx_gazetteer *g, const char *s, size_t n);
 
 /* ---- start strings (rules_start.c) ---- */

@@ -27,7 +27,10 @@ Checks, on the documents of SOURCE_ROOT/corpus:
     plan carries out ("Thực hiện Kế hoạch số ...") is a task, its numbered
     points are; in a letter, neither its subject line ("V/v ..."), nor the
     grounds ("Xét đề nghị của ..."), nor the closing "... thông báo để ...
-    biết, thực hiện" is a task.
+    biết, thực hiện" is a task;
+  - in a task table, departments listed after "Sở:" in a body column get the
+    canonical name of their "Sở ..." form from the gazetteer, also when the
+    full name is written nowhere else in the document.
 The last line is "N passed, N failed"; the exit status is 1 if any check failed.
 """
 import json
@@ -250,6 +253,23 @@ Văn phòng Chính phủ thông báo để các Bộ, cơ quan biết, thực hi
 """
 
 
+TABLE_PLAN = "KẾ HOẠCH\nThực hiện nhiệm vụ năm 2026\nI. NHIỆM VỤ\n" \
+    "TT\tNhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời gian hoàn thành\n" \
+    "1\tRà soát quy hoạch\tỦy ban nhân dân tỉnh\tSở: Xây dựng, Nông nghiệp và Môi trường\tQuý III/2026\n"
+
+
+def table_canonical_checks(vnextract, rules):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "kh-bang.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(TABLE_PLAN)
+        recs = extract(vnextract, rules, path) or []
+    got = {r["text"]: r.get("canonical") for r in recs if r["kind"] == "body" and r.get("role") == "support"}
+    check(got == {"Xây dựng": "Sở Xây dựng", "Nông nghiệp và Môi trường": "Sở Nông nghiệp và Môi trường"},
+          "table: 'Sở: Xây dựng, Nông nghiệp và Môi trường' gives two supports with their canonical names",
+          str(got))
+
+
 def letter_checks(vnextract, rules):
     lines = fixture_task_lines(vnextract, rules, "cv.txt", LETTER)
     check(not [n for n in lines if n in (3, 4, 6, 9)],
@@ -289,6 +309,7 @@ def main(argv):
     resolution_checks(vnextract, rules)
     plan_checks(vnextract, rules)
     letter_checks(vnextract, rules)
+    table_canonical_checks(vnextract, rules)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
