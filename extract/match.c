@@ -949,8 +949,12 @@ static void body_lines(vnx_matcher *m, const vnx_doc *doc, uint32_t nbl) {
     m->lscope = vnx_xrealloc(m->lscope, m->caplscope * sizeof *m->lscope);
   }
   const struct vnx_segments *S = doc->seg;
+  /* the lines come in order: the segment of each is found by walking on
+   * from the last one's (vnx_segment_index: the last starting at or before) */
+  long si = vnx_segment_index(S, nbl ? m->bl[0].ls : 0);
   for (uint32_t bl = 0; bl < nbl; bl++) {
-    long si = vnx_segment_index(S, m->bl[bl].ls);
+    size_t ls = m->bl[bl].ls;
+    while (si >= 0 && (size_t)si + 1 < S->n && S->v[si + 1].start <= ls) si++;
     m->lscope[bl] = si < 0 || S->body_scope[si];
   }
 }
