@@ -145,6 +145,10 @@ int vnx_check(const vnx_check_options *co, FILE *out);
  * when there are no records), exactly what vnx_write_jsonl writes.
  * Returns 0, or -1 (*s then NULL). */
 int vnx_jsonl_bytes(const vnx_doc *d, char **s, size_t *len);
+/* vnx_record_id in two steps, for loops over one document's records: the
+ * hash state after the document's name, then the id of a record from it */
+uint64_t vnx_record_id_seed(const char *doc);
+void vnx_record_id_seeded(uint64_t seed, const vnx_record *r, char out[40]);
 
 /* write.c: write to path atomically (temp file in the same directory,
  * fsync, rename). The callback writes the content. Returns 0 or -1. */

@@ -1288,6 +1288,7 @@ typedef struct taskix {
   json_t *empty;     /* the one empty array of every empty list, shared likewise */
   idlist list[NLISTS]; /* the lists of the task being made */
   seccache *sec;
+  uint64_t id_seed; /* vnx_record_id_seed of the document */
 } taskix;
 
 static const char *const ROLES[4] = {"lead", "support", "director", "report_to"};
@@ -1296,6 +1297,7 @@ static void taskix_build(vnx_doc *d, seccache *sec, taskix *ix) {
   size_t n = d->recs.n;
   memset(ix, 0, sizeof *ix);
   ix->sec = sec;
+  ix->id_seed = vnx_record_id_seed(d->stem);
   kindix_build(d, "body", n, &ix->body);
   kindix_build(d, "indicator", n, &ix->indicator);
   kindix_build(d, "reference", n, &ix->reference);
@@ -1328,7 +1330,7 @@ static void taskix_free(taskix *ix) {
 static json_t *record_id(const vnx_doc *d, taskix *ix, size_t i) {
   if (!ix->id[i]) {
     char id[40];
-    vnx_record_id(d->stem, &d->recs.v[i], id);
+    vnx_record_id_seeded(ix->id_seed, &d->recs.v[i], id);
     /* "kin-0123456789abcdef": ASCII when the kind's first three bytes are */
     const unsigned char *k = (const unsigned char *)d->recs.v[i].kind;
     bool ascii = true;

@@ -1,5 +1,6 @@
 /* write.c - the write stage: records to JSON Lines, atomic file output. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,34 +41,71 @@ static char *utoa_end(unsigned long long v, char *end) {
 }
 
 /* The hash state after the document's name: the start of the id of each of
- * its records (computed once per document by the writer). */
-static uint64_t id_seed(const char *doc) {
+ * its records (computed once per document by the loops over its records). */
+uint64_t vnx_record_id_seed(const char *doc) {
   return fnv1a(0xcbf29ce484222325ULL, doc, strlen(doc) + 1);
 }
 
-static void record_id_seeded(uint64_t h, const vnx_record *r, char out[40]) {
-  /* the span as "%zu:%zu", hashed in place */
-  char span[48];
-  char *a = utoa_end(r->start, span + 23);
-  span[23] = ':';
-  char *b = utoa_end(r->end, span + 47);
-  h = fnv1a(h, r->kind, strlen(r->kind) + 1);
-  h = fnv1a(h, a, (size_t)(span + 24 - a));
-  h = fnv1a(h, b, (size_t)(span + 47 - b));
+/* the sixteen hex digits of h ("%016llx") at out: each nibble spread to a
+ * byte, then '0'..'9' or 'a'..'f' for all eight bytes of a word at once */
+static void hex16(uint64_t h, char *out) {
+  const uint64_t ones = 0x0101010101010101ull;
+  for (int half = 0; half < 2; half++) {
+    uint64_t x = half ? h & 0xFFFFFFFFu : h >> 32;
+    x = (x | x << 16) & 0x0000FFFF0000FFFFull;
+    x = (x | x << 8) & 0x00FF00FF00FF00FFull;
+    x = (x | x << 4) & 0x0F0F0F0F0F0F0F0Full; /* byte i: nibble i */
+    uint64_t letter = ((x + 6 * ones) >> 4) & ones; /* 1 where the nibble is >= 10 */
+    x += '0' * ones + ('a' - '0' - 10) * letter;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    x = __builtin_bswap64(x); /* the highest nibble first in memory */
+    memcpy(out + 8 * half, &x, 8);
+#else
+    for (int i = 0; i < 8; i++) out[8 * half + i] = (char)(x >> (8 * (7 - i)));
+#endif
+  }
+}
+
+/* The span as "%zu:%zu": the digits of start end at buf + 23, where the ':'
+ * is, those of end at buf + 47; a and b are where they start. The writer
+ * hashes it for the id and copies the digits for "span" (room past the
+ * digits for its fixed-size copies). */
+typedef struct spantext {
+  char buf[72];
+  char *a, *b;
+} spantext;
+
+static void span_text(const vnx_record *r, spantext *s) {
+  s->a = utoa_end(r->start, s->buf + 23);
+  s->buf[23] = ':';
+  s->b = utoa_end(r->end, s->buf + 47);
+}
+
+/* the id from the hash state after the document's name; returns its length */
+static size_t id_from_span(uint64_t h, const char *kind, const spantext *s, char out[40]) {
+  h = fnv1a(h, kind, strlen(kind) + 1);
+  h = fnv1a(h, s->a, (size_t)(s->buf + 24 - s->a));
+  h = fnv1a(h, s->b, (size_t)(s->buf + 47 - s->b));
   /* "%.3s-%016llx" */
   size_t o = 0;
-  while (o < 3 && r->kind[o]) {
-    out[o] = r->kind[o];
+  while (o < 3 && kind[o]) {
+    out[o] = kind[o];
     o++;
   }
   out[o++] = '-';
-  static const char hex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; i--) out[o++] = hex[(h >> (4 * i)) & 15];
-  out[o] = 0;
+  hex16(h, out + o);
+  out[o + 16] = 0;
+  return o + 16;
+}
+
+void vnx_record_id_seeded(uint64_t h, const vnx_record *r, char out[40]) {
+  spantext s;
+  span_text(r, &s);
+  id_from_span(h, r->kind, &s, out);
 }
 
 void vnx_record_id(const char *doc, const vnx_record *r, char out[40]) {
-  record_id_seeded(id_seed(doc), r, out);
+  vnx_record_id_seeded(vnx_record_id_seed(doc), r, out);
 }
 
 json_t *vnx_record_json(const vnx_doc *d, const vnx_record *r) {
@@ -141,28 +179,55 @@ static inline bool plain16(const char *p) {
 }
 #endif
 
+/* 1 for the bytes a JSON string escapes: controls, '"' and '\\' */
+static const unsigned char JSON_ESCAPED[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1};
+
 static void jb_str(jbuf *b, const char *p, size_t n) {
   jb_reserve(b, 6 * n + 2); /* "\u00XX" is the longest escape */
   char *o = b->s + b->len;
   *o++ = '"';
   size_t i = 0;
+  /* The last bytes (fewer than a word) are tested once as the last word of
+   * the string, which overlaps bytes already copied: if it is plain, so are
+   * they, and they were copied as they are, so it is copied over them. */
+  bool tail8_tried = n < 8, tail16_tried = n < 16;
   while (i < n) {
 #ifdef __SSE2__
-    if (i + 16 <= n && plain16(p + i)) {
-      memcpy(o, p + i, 16);
-      o += 16;
-      i += 16;
-      continue;
+    if (i + 16 <= n) {
+      if (plain16(p + i)) {
+        memcpy(o, p + i, 16);
+        o += 16;
+        i += 16;
+        continue;
+      }
+    } else if (!tail16_tried) {
+      tail16_tried = true;
+      if (plain16(p + n - 16)) {
+        memcpy(o - (i - (n - 16)), p + n - 16, 16);
+        o += n - i;
+        break;
+      }
     }
 #endif
-    if (i + 8 <= n && plain8(p + i)) {
-      memcpy(o, p + i, 8);
-      o += 8;
-      i += 8;
-      continue;
+    if (i + 8 <= n) {
+      if (plain8(p + i)) {
+        memcpy(o, p + i, 8);
+        o += 8;
+        i += 8;
+        continue;
+      }
+    } else if (!tail8_tried) {
+      tail8_tried = true;
+      if (plain8(p + n - 8)) {
+        memcpy(o - (i - (n - 8)), p + n - 8, 8);
+        o += n - i;
+        break;
+      }
     }
     unsigned char c = (unsigned char)p[i++];
-    if (c >= 0x20 && c != '"' && c != '\\') {
+    if (!JSON_ESCAPED[c]) {
       *o++ = (char)c;
       continue;
     }
@@ -190,11 +255,15 @@ static void jb_str(jbuf *b, const char *p, size_t n) {
 
 /* what "%lld" prints */
 static void jb_int(jbuf *b, long long v) {
-  char num[24];
+  /* the digits end at num + 24 and are copied as 24 bytes (a fixed-size
+   * copy, no call; the bytes past them are overwritten by what follows) */
+  char num[48];
   unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-  char *p = utoa_end(u, num + sizeof num);
+  char *p = utoa_end(u, num + 24);
   if (v < 0) *--p = '-';
-  jb_put(b, p, (size_t)(num + sizeof num - p));
+  jb_reserve(b, 24);
+  memcpy(b->s + b->len, p, 24);
+  b->len += (size_t)(num + 24 - p);
 }
 
 static void jb_cstr(jbuf *b, const char *s) { jb_str(b, s, strlen(s)); }
@@ -262,10 +331,10 @@ static int jb_value(jbuf *b, const json_t *v) {
 /* the envelope keys, in order; a field of the same name takes its place */
 static const char *const ENVELOPE[] = {"id", "doc", "kind", "line", "span", "text", "rule"};
 /* ... and as jb_key writes them (seven per record: not worth a strlen and
- * an escaping pass each time) */
-static const char *const ENVELOPE_KEY[] = {"\"id\":",    ",\"doc\":",  ",\"kind\":", ",\"line\":",
-                                           ",\"span\":", ",\"text\":", ",\"rule\":"};
-static const size_t ENVELOPE_KEY_LEN[] = {5, 7, 8, 8, 8, 8, 8};
+ * an escaping pass each time; at most eight bytes each, copied as eight) */
+static const char ENVELOPE_KEY[7][9] = {"\"id\":",    ",\"doc\":",  ",\"kind\":", ",\"line\":",
+                                        ",\"span\":", ",\"text\":", ",\"rule\":"};
+static const unsigned char ENVELOPE_KEY_LEN[] = {5, 7, 8, 8, 8, 8, 8};
 
 /* index of key in ENVELOPE, or -1 (by first letter: most keys are not) */
 static int envelope_index(const char *key) {
@@ -295,13 +364,11 @@ static void jb_key(jbuf *b, const char *key, bool first) {
   char *o = b->s + b->len;
   if (!first) *o++ = ',';
   *o++ = '"';
-  size_t i = 0;
-  for (; i < n; i++) {
-    unsigned char c = (unsigned char)key[i];
-    if (c < 0x20 || c == '"' || c == '\\') break;
-    o[i] = (char)c;
-  }
-  if (i < n) { /* the general path */
+  /* copied, then checked: one table look-up a byte and no branch */
+  memcpy(o, key, n);
+  unsigned esc = 0;
+  for (size_t i = 0; i < n; i++) esc |= JSON_ESCAPED[(unsigned char)key[i]];
+  if (esc) { /* the general path */
     b->len = (size_t)(o - 1 - b->s);
     jb_str(b, key, n);
     jb_reserve(b, 1);
@@ -326,27 +393,42 @@ static int jb_record(jbuf *b, const vnx_doc *d, uint64_t seed, const vnx_record 
       if (i < 64) inenv |= 1ull << i;
     }
   }
+  spantext span;
+  span_text(r, &span);
   jb_put(b, "{", 1);
   for (int k = 0; k < 7; k++) {
-    jb_put(b, ENVELOPE_KEY[k], ENVELOPE_KEY_LEN[k]);
+    jb_reserve(b, 8);
+    memcpy(b->s + b->len, ENVELOPE_KEY[k], 8);
+    b->len += ENVELOPE_KEY_LEN[k];
     if (env[k]) {
       if (jb_value(b, env[k]) != 0) return -1;
       continue;
     }
     switch (k) {
-    case 0:
-      record_id_seeded(seed, r, id);
-      jb_cstr(b, id);
-      break;
+    case 0: jb_str(b, id, id_from_span(seed, r->kind, &span, id)); break;
     case 1: jb_cstr(b, d->stem); break;
     case 2: jb_cstr(b, r->kind); break;
     case 3: jb_int(b, (long long)r->line); break;
     case 4:
-      jb_put(b, "[", 1);
-      jb_int(b, (long long)r->start);
-      jb_put(b, ",", 1);
-      jb_int(b, (long long)r->end);
-      jb_put(b, "]", 1);
+      if (r->start > LLONG_MAX || r->end > LLONG_MAX) { /* "%lld" of what the cast gives */
+        jb_put(b, "[", 1);
+        jb_int(b, (long long)r->start);
+        jb_put(b, ",", 1);
+        jb_int(b, (long long)r->end);
+        jb_put(b, "]", 1);
+      } else { /* the digits the id was made of, copied 24 bytes at a time */
+        size_t na = (size_t)(span.buf + 23 - span.a), nb = (size_t)(span.buf + 47 - span.b);
+        jb_reserve(b, 2 * 24 + 3);
+        char *o = b->s + b->len;
+        *o++ = '[';
+        memcpy(o, span.a, 24);
+        o += na;
+        *o++ = ',';
+        memcpy(o, span.b, 24);
+        o += nb;
+        *o++ = ']';
+        b->len = (size_t)(o - b->s);
+      }
       break;
     case 5: jb_cstr(b, r->text ? r->text : ""); break;
     case 6:
@@ -365,9 +447,12 @@ static int jb_record(jbuf *b, const vnx_doc *d, uint64_t seed, const vnx_record 
 }
 
 int vnx_jsonl_bytes(const vnx_doc *d, char **s, size_t *len) {
+  /* room for the usual document at once (records average some 430 bytes):
+   * growing by doubling copied the buffer a few times per document */
   jbuf b = {NULL, 0, 0};
+  jb_reserve(&b, d->recs.n * 512);
   int rc = 0;
-  uint64_t seed = id_seed(d->stem);
+  uint64_t seed = vnx_record_id_seed(d->stem);
   for (size_t i = 0; i < d->recs.n && rc == 0; i++) rc = jb_record(&b, d, seed, &d->recs.v[i]);
   if (rc != 0) {
     free(b.s);
