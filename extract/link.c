@@ -1713,6 +1713,14 @@ void vnx_link_scope(vnx_doc *d) {
   S->body_scope = keep;
 }
 
+/* Is g the segment vnx_segment_index gives for off (segments in start
+ * order)? */
+static bool seg_holds(const struct vnx_segments *S, size_t g, size_t off) {
+  if (g >= S->n) return false;
+  if (g + 1 < S->n && S->v[g + 1].start <= off) return false;
+  return g == 0 || S->v[g].start <= off;
+}
+
 void vnx_link(vnx_doc *d, const char *issuer, const vnx_gazetteer *bodies) {
   if (!d->seg) return;
   linkctx c = {d, NULL, 0, {0}, {0}, bodies};
@@ -1728,10 +1736,25 @@ void vnx_link(vnx_doc *d, const char *issuer, const vnx_gazetteer *bodies) {
   compact(&c);
   seccache sc = {0};
   make_tasks(d, dir, &sc);
+  /* The records are in kind order, not position order, but neighbours are
+   * mostly in the same segment or the next: those are tried before the
+   * binary search of vnx_section_at (the same segment: the last whose start
+   * is at or before the record, or the first). */
+  const struct vnx_segments *S = d->seg;
+  size_t g = 0;
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
-    if (!vnx_fields_get(&r->fields, "section"))
-      vnx_fields_set(&r->fields, "section", section_json(&sc, vnx_section_at(d->seg, r->nstart)));
+    if (vnx_fields_get(&r->fields, "section")) continue;
+    const char *path = "";
+    if (S->n) {
+      size_t off = r->nstart;
+      if (!seg_holds(S, g, off)) {
+        if (seg_holds(S, g + 1, off)) g++;
+        else g = (size_t)vnx_segment_index(S, off);
+      }
+      if (S->v[g].section) path = S->v[g].section;
+    }
+    vnx_fields_set(&r->fields, "section", section_json(&sc, path));
   }
   seccache_free(&sc);
   free(dir);
