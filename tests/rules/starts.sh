@@ -101,9 +101,13 @@ if ! grep -q '"kind":"body","line":12,' "$TMP/s.jsonl" || grep -q '"kind":"body"
   grep '"kind":"body"' "$TMP/s.jsonl" | head -20
   exit 1
 fi
-"$VNX" rules coverage "$TMP/scope.txt" > "$TMP/cov.txt" 2>&1
+# its header and narration alone (lines 1-10; rules coverage runs every
+# rule on every line): the body rules match there, so the scope has
+# something to skip
+head -10 "$TMP/scope.txt" > "$TMP/narration.txt"
+"$VNX" rules coverage "$TMP/narration.txt" > "$TMP/cov.txt" 2>&1
 if ! grep -qE '^ +[1-9][0-9]* .* body\.name ' "$TMP/cov.txt"; then
-  echo "FAIL: no body.name match in the report"
+  echo "FAIL: no body.name match in the report's header and narration"
   exit 1
 fi
 
