@@ -433,6 +433,9 @@ static int cmd_extract(int argc, char **argv, cli *c) {
   run.failed += refuse_duplicate_stems(&inputs);
   run.total = inputs.n;
   run.progress = c->progress > 0 || (c->progress == 0 && isatty(2));
+  /* --jobs bounds every thread of the run, the compiling of the patterns
+   * at start-up too: `--jobs 1` takes one core */
+  if (c->jobs) vnx_rules_set_threads(c->jobs);
   vnx_ruleset *rs = load_rules(c);
   if (!rs) {
     vnx_pathlist_free(&inputs);
