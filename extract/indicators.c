@@ -1,5 +1,6 @@
 /* indicators.c - the indicator post-pass (issue 7): indicator tables, and
  * the metric and status of prose indicators. See indicators.h. */
+#define _GNU_SOURCE /* memrchr */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,20 @@ static bool is_kind(const vnx_record *r, const char *k) {
   return r->kind && strcmp(r->kind, k) == 0;
 }
 
+/* needle (k bytes) at s + i, as whole words of s[0..n) */
+static bool word_at(const char *s, size_t n, size_t i, const char *needle, size_t k) {
+  /* (the second byte first: the first is often a shared UTF-8 lead byte) */
+  if (k > 1 && s[i + 1] != needle[1]) return false;
+  if (memcmp(s + i, needle, k) != 0) return false;
+  unsigned char b = i ? (unsigned char)s[i - 1] : ' ';
+  unsigned char a = i + k < n ? (unsigned char)s[i + k] : ' ';
+  /* a byte >= 0x80 is part of a letter (Vietnamese); ASCII letters and
+   * digits too */
+  bool wb = !(b >= 0x80 || isalnum(b));
+  bool wa = !(a >= 0x80 || isalnum(a));
+  return wb && wa;
+}
+
 /* s[0..n) contains needle (both lower case) as whole words. */
 static const char *find_word(const char *s, size_t n, const char *needle) {
   size_t k = strlen(needle);
@@ -28,16 +43,7 @@ static const char *find_word(const char *s, size_t n, const char *needle) {
     const char *c = memchr(s + i, needle[0], n - k + 1 - i);
     if (!c) return NULL;
     i = (size_t)(c - s);
-    /* (the second byte first: the first is often a shared UTF-8 lead byte) */
-    if (k > 1 && s[i + 1] != needle[1]) continue;
-    if (memcmp(s + i, needle, k) != 0) continue;
-    unsigned char b = i ? (unsigned char)s[i - 1] : ' ';
-    unsigned char a = i + k < n ? (unsigned char)s[i + k] : ' ';
-    /* a byte >= 0x80 is part of a letter (Vietnamese); ASCII letters and
-     * digits too */
-    bool wb = !(b >= 0x80 || isalnum(b));
-    bool wa = !(a >= 0x80 || isalnum(a));
-    if (wb && wa) return s + i;
+    if (word_at(s, n, i, needle, k)) return s + i;
   }
   return NULL;
 }
@@ -463,14 +469,32 @@ static inline bool sentence_end(const char *s, size_t i, size_t len) {
   return false;
 }
 
-/* The last occurrence of any cue in l[0..n), as an offset (or -1). */
+/* Is any cue in l[0..n) as whole words? */
+static bool has_cue(const char *l, size_t n, const char *const *cues) {
+  for (size_t k = 0; cues[k]; k++)
+    if (find_word(l, n, cues[k])) return true;
+  return false;
+}
+
+/* The last occurrence of any cue in l[0..n), as an offset (or -1): each
+ * cue looked for from the end, and only after the last one found so far
+ * (a sentence holds many "đã", "là", "đạt": all of them were visited). */
 static long last_cue(const char *l, size_t n, const char *const *cues) {
   long best = -1;
   for (size_t k = 0; cues[k]; k++) {
-    const char *p = l, *hit;
-    while ((hit = find_word(p, n - (size_t)(p - l), cues[k])) != NULL) {
-      if (hit - l > best) best = hit - l;
-      p = hit + 1;
+    const char *cue = cues[k];
+    size_t len = strlen(cue), lo = (size_t)(best + 1);
+    if (len == 0 || len > n) continue;
+    /* candidates in [lo, hi) */
+    for (size_t hi = n - len + 1; hi > lo;) {
+      const char *c = memrchr(l + lo, cue[0], hi - lo);
+      if (!c) break;
+      size_t i = (size_t)(c - l);
+      if (word_at(l, n, i, cue, len)) {
+        best = (long)i;
+        break;
+      }
+      hi = i;
     }
   }
   return best;
@@ -515,11 +539,11 @@ static const char *status_before(const vnx_doc *d, size_t at, size_t end) {
   size_t nc = own[1] ? strlen(lc) : strnlen(lc, at - cb);
   size_t na = own[2] ? strlen(la) : strnlen(la, ae - end);
   const char *st = NULL;
-  if (last_cue(lc, nc, strong) >= 0) {
+  if (has_cue(lc, nc, strong)) {
     st = "target";
-  } else if (last_cue(la, na, compared) >= 0) {
+  } else if (has_cue(la, na, compared)) {
     st = "actual";
-  } else if (last_cue(l, n, strong) >= 0) {
+  } else if (has_cue(l, n, strong)) {
     st = "target";
   } else {
     long t = last_cue(l, n, target), a = last_cue(l, n, actual);
