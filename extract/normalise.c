@@ -4,8 +4,8 @@
  * reads one nbuf and writes the next, and every output byte carries the
  * original byte range [ms, me) it came from. All passes are order
  * preserving, so the map stays monotonic (the footnote offsets rely on it).
- * The map is kept as runs (mrun) and written out per byte once, at the
- * end. Passes copy unchanged text in runs, and a pass that changes nothing
+ * The map is kept as runs (mrun), in the result too (vnx_text.runs).
+ * Passes copy unchanged text in runs, and a pass that changes nothing
  * copies nothing (nb_copy's copy on write); line joining works in place.
  *
  *   1. decode       validate UTF-8, BOM, CRLF/CR -> LF, NUL (lossy: U+FFFD)
@@ -38,16 +38,16 @@
 
 /* ---- buffer with map ---------------------------------------------------- */
 
-/* The map of a buffer is kept as runs, not per byte, while the passes run
- * (writing and copying two uint32 per byte cost more than the passes
- * themselves); finish() writes the per-byte arrays once. A run covers its
+/* The map of a buffer is kept as runs, not per byte (writing, copying and
+ * reading two uint32 per byte cost more than the passes themselves, and
+ * a document's lookups are a few per record). A run covers its
  * bytes from at to the next run's at. In a verbatim run (end ==
  * RUN_VERBATIM) the bytes are a copy of the original from orig on, each
  * byte mapping to its code point there; in any other run every byte maps
  * to [orig, end). Runs start on code point boundaries (the passes copy
  * whole code points). */
 #define RUN_VERBATIM UINT32_MAX
-typedef struct mrun {
+typedef struct vnx_map_run {
   uint32_t at, orig, end;
 } mrun;
 
@@ -1707,98 +1707,15 @@ static void pass_end(nbuf **cur, nbuf **spare) {
   *cur = out;
 }
 
-#if defined(__SSE2__)
-/* 0xFF where p[k] (k < 16) is a UTF-8 continuation byte */
-static inline __m128i cont16(const unsigned char *p) {
-  __m128i v = _mm_loadu_si128((const __m128i *)p);
-  return _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80));
-}
-
-/* o[k] = base + x[k] for the sixteen unsigned bytes x[k] */
-static inline void store_widened(uint32_t *o, __m128i x, __m128i base) {
-  __m128i z = _mm_setzero_si128();
-  __m128i lo = _mm_unpacklo_epi8(x, z), hi = _mm_unpackhi_epi8(x, z);
-  _mm_storeu_si128((__m128i *)o, _mm_add_epi32(base, _mm_unpacklo_epi16(lo, z)));
-  _mm_storeu_si128((__m128i *)(o + 4), _mm_add_epi32(base, _mm_unpackhi_epi16(lo, z)));
-  _mm_storeu_si128((__m128i *)(o + 8), _mm_add_epi32(base, _mm_unpacklo_epi16(hi, z)));
-  _mm_storeu_si128((__m128i *)(o + 12), _mm_add_epi32(base, _mm_unpackhi_epi16(hi, z)));
-}
-
-/* The map of the sixteen verbatim bytes from s[j] on (j >= 2, the text
- * readable to s[j + 18]), byte j being original byte j + d: each maps to
- * its code point, found from the continuation bytes up to three before
- * and after it. */
-static inline void expand16(const unsigned char *s, size_t j, uint32_t d, uint32_t *ms, uint32_t *me) {
-  __m128i c0 = cont16(s + j), c1 = cont16(s + j - 1), c2 = cont16(s + j - 2);
-  __m128i f1 = cont16(s + j + 1), f2 = cont16(s + j + 2), f3 = cont16(s + j + 3);
-  __m128i c01 = _mm_and_si128(c0, c1), f12 = _mm_and_si128(f1, f2);
-  /* minus the number of continuation bytes before / after byte k in its
-   * code point (masks are -1) */
-  __m128i back = _mm_add_epi8(_mm_add_epi8(c0, c01), _mm_and_si128(c01, c2));
-  __m128i fwd = _mm_add_epi8(_mm_add_epi8(f1, f12), _mm_and_si128(f12, f3));
-  /* offsets from j - 3, so that they are not negative */
-  __m128i k3 = _mm_setr_epi8(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18);
-  __m128i base = _mm_set1_epi32((int)((uint32_t)j + d - 3));
-  store_widened(ms + j, _mm_add_epi8(k3, back), base);
-  store_widened(me + j, _mm_sub_epi8(_mm_add_epi8(k3, _mm_set1_epi8(1)), fwd), base);
-}
-#endif
-
-/* The map of the verbatim code point at s[j] (original byte j + d);
- * returns its length. */
-static inline size_t expand_cp(const unsigned char *s, size_t j, uint32_t d, uint32_t *ms, uint32_t *me) {
-  unsigned char c = s[j];
-  uint32_t o = (uint32_t)j + d;
-  size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-  for (size_t q = 0; q < n; q++) {
-    ms[j + q] = o;
-    me[j + q] = o + (uint32_t)n;
-  }
-  return n;
-}
-
-/* The per-byte map of b, from its runs (b->s readable to NB_SLACK bytes
- * after its end, and the byte at the end not a continuation byte). */
-static void expand_map(const nbuf *b, uint32_t *ms, uint32_t *me) {
-  const unsigned char *s = (const unsigned char *)b->s;
-  for (size_t k = 0; k < b->nr; k++) {
-    const mrun *r = &b->r[k];
-    size_t j = r->at, z = run_stop(b, k);
-    if (r->end != RUN_VERBATIM) {
-      for (; j < z; j++) {
-        ms[j] = r->orig;
-        me[j] = r->end;
-      }
-      continue;
-    }
-    uint32_t d = r->orig - (uint32_t)j; /* byte j is original byte j + d */
-#if defined(__SSE2__)
-    while (j < 2 && j < z) j += expand_cp(s, j, d, ms, me); /* (expand16 reads from j - 2) */
-    if (j < z && z - j >= 16) {
-      for (; j + 16 <= z; j += 16) expand16(s, j, d, ms, me);
-      /* the last bytes: the sixteen that end the run (some again) */
-      if (j < z) expand16(s, z - 16, d, ms, me);
-      continue;
-    }
-#endif
-    while (j < z) j += expand_cp(s, j, d, ms, me);
-  }
-}
-
-/* Hands b's text and its per-byte map to out; b's runs are freed. */
+/* Hands b's text and its map to out. */
 static void finish(nbuf *b, size_t orig_len, vnx_text *out) {
   nb_reserve(b, 1);
-  memset(b->s + b->len, 0, 4); /* (expand16 reads up to here) */
-  uint32_t *ms = vnx_xmalloc((b->len + 1) * sizeof(uint32_t));
-  uint32_t *me = vnx_xmalloc((b->len + 1) * sizeof(uint32_t));
-  expand_map(b, ms, me);
-  ms[b->len] = me[b->len] = (uint32_t)orig_len;
+  b->s[b->len] = '\0';
   out->s = b->s;
   out->len = b->len;
-  out->map_start = ms;
-  out->map_end = me;
+  out->runs = b->r;
+  out->nruns = b->nr;
   out->orig_len = orig_len;
-  free(b->r);
   b->r = NULL;
 }
 
@@ -1887,7 +1804,7 @@ int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_t
     uint32_t o = (uint32_t)mv.v[k].orig;
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      if (out->map_start[mid] < o) lo = mid + 1;
+      if (vnx_text_map_start(out, mid) < o) lo = mid + 1;
       else hi = mid;
     }
     mv.v[k].offset = lo;
@@ -1901,8 +1818,7 @@ int vnx_normalise(const char *in, size_t len, const vnx_norm_options *opt, vnx_t
 void vnx_text_free(vnx_text *t) {
   if (!t) return;
   free(t->s);
-  free(t->map_start);
-  free(t->map_end);
+  free(t->runs);
   free(t->marks);
   memset(t, 0, sizeof *t);
 }
@@ -1937,13 +1853,69 @@ char *vnx_normalise_string(const char *s, vnx_tone_style style) {
   return r;
 }
 
-void vnx_text_orig_span(const vnx_text *t, size_t nstart, size_t nend, size_t *start, size_t *end) {
+/* The run of t holding byte i (i < t->len): the last that starts at or
+ * before it. */
+static const mrun *text_run(const vnx_text *t, size_t i) {
+  size_t lo = 0, n = t->nruns;
+  while (n > 1) {
+    size_t half = n / 2;
+    if (t->runs[lo + half].at <= i) lo += half;
+    n -= half;
+  }
+  return &t->runs[lo];
+}
+
+/* The end of run r of t: the next run's start, or the end of the text. */
+static size_t text_run_stop(const vnx_text *t, const mrun *r) {
+  return r + 1 < t->runs + t->nruns ? r[1].at : t->len;
+}
+
+/* A verbatim run's byte maps to its code point (see mrun); the text is
+ * valid UTF-8 and runs start on code point boundaries. */
+static size_t run_map_start(const vnx_text *t, const mrun *r, size_t i) {
+  if (r->end != RUN_VERBATIM) return r->orig;
+  while (i > r->at && ((unsigned char)t->s[i] & 0xC0) == 0x80) i--;
+  return r->orig + (i - r->at);
+}
+static size_t run_map_end(const vnx_text *t, const mrun *r, size_t i) {
+  if (r->end != RUN_VERBATIM) return r->end;
+  size_t stop = text_run_stop(t, r);
+  for (i++; i < stop && ((unsigned char)t->s[i] & 0xC0) == 0x80;) i++;
+  return r->orig + (i - r->at);
+}
+
+size_t vnx_text_map_start(const vnx_text *t, size_t i) {
+  if (i >= t->len) return t->orig_len;
+  return run_map_start(t, text_run(t, i), i);
+}
+
+size_t vnx_text_map_end(const vnx_text *t, size_t i) {
+  if (i >= t->len) return t->orig_len;
+  return run_map_end(t, text_run(t, i), i);
+}
+
+/* text_run from the run t->cursor, the one the last span found: the
+ * records of a document come mostly in text order, often from one line. */
+static const mrun *text_run_near(vnx_text *t, size_t i) {
+  size_t k = t->cursor < t->nruns ? t->cursor : 0;
+  const mrun *r = &t->runs[k];
+  if (r->at <= i && i < text_run_stop(t, r)) return r;
+  /* (i past the end of run k: run k + 1 exists) */
+  if (r->at <= i && i < text_run_stop(t, r + 1)) r++;
+  else r = text_run(t, i);
+  t->cursor = (size_t)(r - t->runs);
+  return r;
+}
+
+void vnx_text_orig_span(vnx_text *t, size_t nstart, size_t nend, size_t *start, size_t *end) {
   if (nstart > t->len) nstart = t->len;
   if (nend > t->len) nend = t->len;
   if (nend <= nstart) {
-    *start = *end = t->map_start[nstart];
+    *start = *end = nstart < t->len ? run_map_start(t, text_run_near(t, nstart), nstart) : t->orig_len;
     return;
   }
-  *start = t->map_start[nstart];
-  *end = t->map_end[nend - 1];
+  const mrun *r = text_run_near(t, nstart);
+  *start = run_map_start(t, r, nstart);
+  if (nend - 1 >= text_run_stop(t, r)) r = text_run_near(t, nend - 1);
+  *end = run_map_end(t, r, nend - 1);
 }

@@ -78,6 +78,8 @@ typedef struct vnx_table {
 struct vnx_segments {
   vnx_seg *v;
   size_t n;
+  size_t *starts; /* v[i].start: vnx_segment_index searches these, not v
+                   * (a segment is 120 bytes, a cache line per probe) */
   vnx_table *tables;
   size_t ntables;
   char *lower; /* the text lower-cased, same offsets (NULL: not possible) */

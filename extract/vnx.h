@@ -53,13 +53,17 @@ typedef struct vnx_footnote_mark {
 } vnx_footnote_mark;
 
 /* Canonical text with a map back to the original bytes: normalised byte i
- * came from original bytes [map_start[i], map_end[i]). Both arrays have
- * len + 1 entries; map_start[len] == map_end[len] == orig_len. */
+ * came from original bytes [vnx_text_map_start(i), vnx_text_map_end(i));
+ * both give orig_len at i == len. The map is kept as runs (normalise.c),
+ * not per byte: eight bytes of map per text byte cost more to write and
+ * to read than the lookups a document makes. */
+struct vnx_map_run;
 typedef struct vnx_text {
   char *s; /* NUL-terminated UTF-8 */
   size_t len;
-  uint32_t *map_start;
-  uint32_t *map_end;
+  struct vnx_map_run *runs; /* the map (opaque: use the functions) */
+  size_t nruns;
+  size_t cursor; /* the run vnx_text_orig_span found last */
   size_t orig_len;
   vnx_footnote_mark *marks;
   size_t nmarks;
@@ -78,9 +82,14 @@ void vnx_text_free(vnx_text *t);
  * Returns a malloc'd string or NULL on invalid UTF-8. */
 char *vnx_normalise_string(const char *s, vnx_tone_style style);
 
-/* Original byte range of normalised span [nstart, nend). */
-void vnx_text_orig_span(const vnx_text *t, size_t nstart, size_t nend,
+/* Original byte range of normalised span [nstart, nend). Moves t's
+ * cursor (so one thread at a time per text). */
+void vnx_text_orig_span(vnx_text *t, size_t nstart, size_t nend,
                         size_t *start, size_t *end);
+
+/* The original range [start, end) normalised byte i (<= len) came from. */
+size_t vnx_text_map_start(const vnx_text *t, size_t i);
+size_t vnx_text_map_end(const vnx_text *t, size_t i);
 
 /* ---- records ----------------------------------------------------------- */
 

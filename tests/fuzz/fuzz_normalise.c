@@ -14,9 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vnx_text t;
     vnx_error err;
     if (vnx_normalise((const char *)data, size, &o, &t, &err) == 0) {
-      if (t.map_start[t.len] != size || strlen(t.s) != t.len) abort();
+      if (vnx_text_map_start(&t, t.len) != size || strlen(t.s) != t.len) abort();
       for (size_t i = 0; i < t.len; i++)
-        if (t.map_start[i] > t.map_end[i] || t.map_end[i] > size) abort();
+        if (vnx_text_map_start(&t, i) > vnx_text_map_end(&t, i) || vnx_text_map_end(&t, i) > size) abort();
       vnx_text_free(&t);
     } else if (o.lossy) {
       abort(); /* lossy mode never refuses a document */

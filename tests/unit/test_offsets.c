@@ -99,11 +99,11 @@ static void corpus_maps_are_monotone(void **state) {
     vnx_text t;
     vnx_norm_options no = {0};
     assert_int_equal(vnx_normalise(buf, len, &no, &t, &err), 0);
-    assert_int_equal(t.map_start[t.len], len);
+    assert_int_equal(vnx_text_map_start(&t, t.len), len);
     for (size_t k = 0; k < t.len; k++) {
-      assert_true(t.map_start[k] <= t.map_end[k]);
-      assert_true(t.map_end[k] <= len);
-      if (k) assert_true(t.map_start[k - 1] <= t.map_start[k]);
+      assert_true(vnx_text_map_start(&t, k) <= vnx_text_map_end(&t, k));
+      assert_true(vnx_text_map_end(&t, k) <= len);
+      if (k) assert_true(vnx_text_map_start(&t, k - 1) <= vnx_text_map_start(&t, k));
     }
     vnx_text_free(&t);
     free(buf);
