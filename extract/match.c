@@ -1091,7 +1091,7 @@ static char *render(const json_t *v) {
   default: {
     char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     char *r = vnx_xstrdup(d ? d : "?");
-    free(d);
+    vnx_json_free(d);
     return r;
   }
   }

@@ -144,10 +144,8 @@ static void add_document_record(vnx_doc *d, const vnx_fields *meta) {
   r->text = vnx_xstrdup(d->stem);
 }
 
-/* Takes ownership of buf (NUL-terminated, len bytes). */
-static int process_owned(const char *path, char *buf, size_t len,
-                         const vnx_options *opt, vnx_matcher *m, vnx_doc *d,
-                         vnx_error *err, FILE *warn) {
+static int run_stages(const char *path, char *buf, size_t len, const vnx_options *opt,
+                      vnx_matcher *m, vnx_doc *d, vnx_error *err, FILE *warn) {
   memset(d, 0, sizeof *d);
   d->path = vnx_xstrdup(path);
   d->stem = vnx_path_stem(path);
@@ -208,6 +206,19 @@ static int process_owned(const char *path, char *buf, size_t len,
   return 0;
 }
 
+/* Takes ownership of buf (NUL-terminated, len bytes). The JSON values
+ * made meanwhile on this thread are the document's (records.c). */
+static int process_owned(const char *path, char *buf, size_t len,
+                         const vnx_options *opt, vnx_matcher *m, vnx_doc *d,
+                         vnx_error *err, FILE *warn) {
+  vnx_json_arena *arena = vnx_json_arena_new();
+  vnx_json_arena *prev = vnx_json_arena_use(arena);
+  int rc = run_stages(path, buf, len, opt, m, d, err, warn);
+  vnx_json_arena_use(prev);
+  d->json_arena = arena;
+  return rc;
+}
+
 int vnx_process_buffer(const char *path, const char *buf, size_t len,
                        const vnx_options *opt, vnx_matcher *m, vnx_doc *d,
                        vnx_error *err, FILE *warn) {
@@ -235,5 +246,6 @@ void vnx_doc_free(vnx_doc *d) {
   vnx_text_free(&d->text);
   vnx_records_free(&d->recs);
   vnx_segments_free(d->seg);
+  vnx_json_arena_free(d->json_arena); /* last: the frees above touch its values */
   memset(d, 0, sizeof *d);
 }

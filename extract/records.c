@@ -1,9 +1,107 @@
 /* records.c - the record list every stage appends to. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* ---- memory of the JSON values ------------------------------------------
+ * A record holds about ten jansson values, most of them strings, which are
+ * two mallocs each (the value and its bytes), and all of them are freed
+ * with the document: a tenth of the run went to malloc and free. So while
+ * a document is processed (pipeline.c), the jansson allocations of its
+ * thread come from the document's arena, by bumping a pointer; jansson's
+ * frees of them do nothing, and vnx_doc_free drops the arena at once.
+ * jansson's allocator is process-wide and a document may be freed on
+ * another thread than the one that made it (batch.c), so every block has a
+ * header saying whether it came from an arena; outside a document (the
+ * ruleset, the golden files, whatever a caller builds) blocks are malloc'd
+ * as before. A value taken from a document's records must not outlive the
+ * document (every caller drops its vnx_record_json objects first). */
+typedef union block_head {
+  const struct vnx_json_arena *arena; /* NULL: malloc'd */
+  max_align_t align;
+} block_head;
+
+typedef struct arena_chunk {
+  struct arena_chunk *prev;
+  max_align_t mem[]; /* blocks, each after its block_head */
+} arena_chunk;
+
+struct vnx_json_arena {
+  arena_chunk *chunks;
+  char *at, *end; /* free room of the newest chunk */
+  size_t next;    /* size of the next chunk */
+};
+
+#define ARENA_FIRST_CHUNK ((size_t)32 << 10)
+#define ARENA_MAX_CHUNK ((size_t)1 << 20)
+
+static _Thread_local vnx_json_arena *current_arena;
+
+static bool arena_grow(vnx_json_arena *a, size_t need) {
+  size_t size = a->next > need ? a->next : need;
+  arena_chunk *c = malloc(sizeof *c + size);
+  if (!c) return false;
+  c->prev = a->chunks;
+  a->chunks = c;
+  a->at = (char *)c->mem;
+  a->end = a->at + size;
+  if (a->next < ARENA_MAX_CHUNK) a->next *= 2;
+  return true;
+}
+
+static void *json_block_alloc(size_t n) {
+  if (n > SIZE_MAX / 2) return NULL;
+  vnx_json_arena *a = current_arena;
+  if (!a) {
+    block_head *h = malloc(sizeof *h + n);
+    if (!h) return NULL;
+    h->arena = NULL;
+    return h + 1;
+  }
+  size_t need = sizeof(block_head) + (n + sizeof(block_head) - 1) / sizeof(block_head) * sizeof(block_head);
+  if ((size_t)(a->end - a->at) < need && !arena_grow(a, need)) return NULL;
+  block_head *h = (block_head *)(void *)a->at;
+  a->at += need;
+  h->arena = a;
+  return h + 1;
+}
+
+static void json_block_free(void *p) {
+  if (!p) return;
+  block_head *h = (block_head *)p - 1;
+  if (!h->arena) free(h);
+}
+
+/* Before main, so that no jansson block predates the header. */
+__attribute__((constructor)) static void json_alloc_init(void) {
+  json_set_alloc_funcs(json_block_alloc, json_block_free);
+}
+
+void vnx_json_free(void *p) { json_block_free(p); }
+
+vnx_json_arena *vnx_json_arena_new(void) {
+  vnx_json_arena *a = vnx_xcalloc(1, sizeof *a);
+  a->next = ARENA_FIRST_CHUNK;
+  return a;
+}
+
+vnx_json_arena *vnx_json_arena_use(vnx_json_arena *a) {
+  vnx_json_arena *prev = current_arena;
+  current_arena = a;
+  return prev;
+}
+
+void vnx_json_arena_free(vnx_json_arena *a) {
+  if (!a) return;
+  for (arena_chunk *c = a->chunks, *prev; c; c = prev) {
+    prev = c->prev;
+    free(c);
+  }
+  free(a);
+}
 
 /* Is s[0..n) UTF-8 as jansson accepts it (no overlong forms, surrogates
  * or code points above U+10FFFF)? The same test as its utf8_check, with
@@ -85,8 +183,14 @@ void vnx_fields_set(vnx_fields *f, const char *key, json_t *val) {
     return;
   }
   if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 12;
-    f->v = vnx_xrealloc(f->v, f->cap * sizeof *f->v);
+    /* from the document's arena, as the values (one malloc per record less) */
+    uint32_t cap = f->cap ? f->cap * 2 : 12;
+    vnx_field *v = json_block_alloc(cap * sizeof *v);
+    if (!v) vnx_oom(cap * sizeof *v);
+    if (f->n) memcpy(v, f->v, f->n * sizeof *v);
+    json_block_free(f->v);
+    f->v = v;
+    f->cap = cap;
   }
   f->v[f->n].key = key;
   f->v[f->n++].val = val;
@@ -110,7 +214,7 @@ int vnx_fields_del(vnx_fields *f, const char *key) {
 void vnx_fields_free(vnx_fields *f) {
   if (!f) return;
   for (uint32_t i = 0; i < f->n; i++) json_decref(f->v[i].val);
-  free(f->v);
+  json_block_free(f->v);
   memset(f, 0, sizeof *f);
 }
 

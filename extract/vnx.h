@@ -92,7 +92,10 @@ void vnx_text_orig_span(const vnx_text *t, size_t nstart, size_t nend,
  * field names of the ruleset (vnx_set.fields). So a ruleset must outlive
  * the records made with it, as their rule ids already require: free the
  * documents before vnx_rules_free (every caller here does). A key built at
- * run time must be kept alive by whoever sets it, as long as the record. */
+ * run time must be kept alive by whoever sets it, as long as the record.
+ * Set while a document is processed, the list and its values are blocks of
+ * the document's arena (records.c): only vnx_fields_free frees them, and
+ * none of them is to be used after vnx_doc_free. */
 typedef struct vnx_field {
   const char *key;
   json_t *val;
@@ -151,6 +154,7 @@ typedef struct vnx_doc {
   bool date_forced;     /* --doc-date */
   vnx_records recs;
   struct vnx_segments *seg; /* filled by the segmenter (segment.c) */
+  struct vnx_json_arena *json_arena; /* the JSON values made for it (records.c) */
 } vnx_doc;
 
 /* 1-based line of an original byte offset. */
