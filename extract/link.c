@@ -1287,6 +1287,8 @@ typedef struct taskix {
                       * trailing deadline) and the strings are shared, never changed */
   json_t *empty;     /* the one empty array of every empty list, shared likewise */
   idlist list[NLISTS]; /* the lists of the task being made */
+  char *text;          /* the text of the task being made (a unit's lines), */
+  size_t textcap;      /* kept for the next: it is copied into its field */
   seccache *sec;
   uint64_t id_seed; /* vnx_record_id_seed of the document */
 } taskix;
@@ -1324,6 +1326,7 @@ static void taskix_free(taskix *ix) {
   free(ix->role);
   json_decref(ix->empty);
   for (int l = 0; l < NLISTS; l++) free(ix->list[l].v);
+  free(ix->text);
 }
 
 /* the id of record i, borrowed from the cache (NULL if it is not valid UTF-8) */
@@ -1451,8 +1454,8 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
   const char *t = d->text.s;
   const vnx_seg *g = &S->v[u->seg];
   vnx_fields f = {0};
-  char *text = NULL;
-  size_t tl = 0; /* strlen(text) */
+  char *text = NULL; /* owned in a table row, ix->text otherwise */
+  size_t tl = 0;     /* strlen(text) */
   char *product = NULL;
   bool text_whole = true, product_whole = true; /* made of spans cut at characters */
   idlist *roles = &ix->list[L_LEAD];
@@ -1487,7 +1490,12 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
   } else {
     /* the unit's own lines: footnotes and blank lines at a page break that
      * sit inside the paragraph are not part of the task */
-    text = vnx_xstrdup("");
+    if (!ix->textcap) {
+      ix->textcap = 256;
+      ix->text = vnx_xmalloc(ix->textcap);
+    }
+    text = ix->text;
+    text[0] = 0;
     for (size_t si = u->seg; si <= u->lastseg; si++) {
       const vnx_seg *sg = &S->v[si];
       if (sg->kind == VNX_SEG_FOOTNOTE || sg->kind == VNX_SEG_BLANK) continue;
@@ -1496,7 +1504,10 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
       while (b > a && is_space(t[b - 1])) b--;
       if (b > a) {
         text_whole = text_whole && vnx_text_cut(d, a) && vnx_text_cut(d, b);
-        text = vnx_xrealloc(text, tl + (b - a) + 2);
+        if (tl + (b - a) + 2 > ix->textcap) {
+          while (tl + (b - a) + 2 > ix->textcap) ix->textcap *= 2;
+          text = ix->text = vnx_xrealloc(ix->text, ix->textcap);
+        }
         if (tl) text[tl++] = ' ';
         memcpy(text + tl, t + a, b - a);
         tl += b - a;
@@ -1534,7 +1545,7 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
   if (u->row)
     vnx_fields_set(&f, "product", product ? vnx_json_spans(product, product_whole) : json_null());
   vnx_fields_set(&f, "section", section_json(ix->sec, g->section ? g->section : ""));
-  free(text);
+  if (u->row) free(text);
   free(product);
   vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", &f);
   set_span(d, rec, u->a, u->b);
