@@ -414,8 +414,7 @@ static void set_span(vnx_doc *d, vnx_record *r, size_t a, size_t b) {
   r->nend = b;
   vnx_text_orig_span(&d->text, a, b, &r->start, &r->end);
   r->line = vnx_doc_line_of(d, r->start);
-  free(r->text);
-  r->text = vnx_xstrndup(d->text.s + a, b - a);
+  vnx_record_set_text(r, d->text.s + a, b - a);
 }
 
 /* Keeps the body indexes up to date with record i (a body record that has
@@ -1162,7 +1161,7 @@ static void compact(linkctx *c) {
   size_t o = 0;
   for (size_t i = 0; i < rs->n; i++) {
     if (c->drop[i]) {
-      free(rs->v[i].text);
+      vnx_record_text_free(&rs->v[i]);
       vnx_fields_free(&rs->v[i].fields);
       continue;
     }

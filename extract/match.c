@@ -485,7 +485,7 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   rec->start = ostart;
   rec->end = oend;
   rec->line = line;
-  rec->text = vnx_xstrndup(doc->text.s + nstart, nend - nstart);
+  vnx_record_set_text(rec, doc->text.s + nstart, nend - nstart);
 }
 
 /* vnx_fold_lower of the line into the slot's fold, and whether every code point is

@@ -104,7 +104,7 @@ static void drop_internal(vnx_doc *d) {
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (r->kind[0] == '_') {
-      free(r->text);
+      vnx_record_text_free(r);
       vnx_fields_free(&r->fields);
     } else {
       d->recs.v[k++] = *r;
@@ -141,7 +141,7 @@ static void add_document_record(vnx_doc *d, const vnx_fields *meta) {
   r->nstart = 0;
   r->nend = d->text.len;
   r->line = 1;
-  r->text = vnx_xstrdup(d->stem);
+  vnx_record_set_text(r, d->stem, strlen(d->stem));
 }
 
 static int run_stages(const char *path, char *buf, size_t len, const vnx_options *opt,

@@ -243,6 +243,27 @@ vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
   return r;
 }
 
+void vnx_record_set_text(vnx_record *r, const char *s, size_t n) {
+  vnx_record_text_free(r);
+  if (!current_arena) {
+    r->text = vnx_xstrndup(s, n);
+    return;
+  }
+  /* a JSON block, for the arena's bump pointer; the header goes unused */
+  char *t = json_block_alloc(n + 1);
+  if (!t) vnx_oom(n + 1);
+  memcpy(t, s, n);
+  t[n] = 0;
+  r->text = t;
+  r->text_in_arena = true;
+}
+
+void vnx_record_text_free(vnx_record *r) {
+  if (!r->text_in_arena) free(r->text);
+  r->text = NULL;
+  r->text_in_arena = false;
+}
+
 /* Output order is part of the contract (golden diffs, byte-identical runs):
  * span start, then kind, then span end, then rule id. */
 static int cmp_record(const void *pa, const void *pb) {
@@ -261,7 +282,7 @@ void vnx_records_sort(vnx_records *rs) {
 void vnx_records_free(vnx_records *rs) {
   if (!rs) return;
   for (size_t i = 0; i < rs->n; i++) {
-    free(rs->v[i].text);
+    vnx_record_text_free(&rs->v[i]);
     vnx_fields_free(&rs->v[i].fields);
   }
   free(rs->v);

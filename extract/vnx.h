@@ -122,8 +122,10 @@ typedef struct vnx_record {
   size_t nstart, nend; /* span in the normalised text */
   size_t start, end;   /* span in the original file, [start, end) */
   unsigned line;       /* 1-based line of start in the original file */
+  bool text_in_arena;  /* text is a block of the document's arena (records.c) */
   const char *rule;    /* rule id; borrowed from the ruleset or static */
-  char *text;          /* normalised surface of the span (owned) */
+  char *text;          /* normalised surface of the span (owned: malloc'd, or
+                        * text_in_arena; vnx_record_set_text replaces it) */
   vnx_fields fields;   /* kind-specific fields */
 } vnx_record;
 
@@ -136,6 +138,11 @@ typedef struct vnx_records {
  * Returns it. */
 vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
                             vnx_fields *fields);
+/* Sets r->text to a copy of s[0..n), from the arena of the document being
+ * processed on this thread if there is one, and frees the text before. */
+void vnx_record_set_text(vnx_record *r, const char *s, size_t n);
+/* Frees r->text (whichever way it was made) and leaves it NULL. */
+void vnx_record_text_free(vnx_record *r);
 void vnx_records_sort(vnx_records *rs); /* span start, then kind */
 void vnx_records_free(vnx_records *rs);
 
