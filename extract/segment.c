@@ -65,6 +65,11 @@ static bool is_letter_cp(unsigned c) {
 
 char *vnx_utf8_lower(const char *s, size_t n) {
   char *out = vnx_xmalloc(n * 2 + 1);
+  vnx_utf8_lower_into(s, n, out);
+  return out;
+}
+
+size_t vnx_utf8_lower_into(const char *s, size_t n, char *out) {
   size_t o = 0;
   const unsigned char *p = (const unsigned char *)s, *e = p + n;
   while (p < e) {
@@ -80,7 +85,7 @@ char *vnx_utf8_lower(const char *s, size_t n) {
     p += len;
   }
   out[o] = 0;
-  return out;
+  return o;
 }
 
 /* The whole normalised text lower-cased once, for the later stages that
