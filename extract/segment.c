@@ -497,11 +497,11 @@ static bool row_is_header(const char *text, const char *lower, const vnx_seg *sg
                           char **seen, size_t nseen) {
   size_t n = sg->ncells;
   if (!n) return false;
-  /* identical to a header row seen before in this table (page-break repeat) */
-  char *row = vnx_xstrndup(text + sg->start, sg->end - sg->start);
+  /* identical to a header row seen before in this table (page-break repeat;
+   * the text has no NUL) */
+  size_t len = sg->end - sg->start;
   for (size_t i = 0; i < nseen; i++)
-    if (strcmp(seen[i], row) == 0) { free(row); return true; }
-  free(row);
+    if (strncmp(seen[i], text + sg->start, len) == 0 && seen[i][len] == 0) return true;
   const vnx_cell *c0 = &sg->cells[0];
   size_t l0 = c0->end - c0->start;
   const char *s0 = text + c0->start;
@@ -707,7 +707,8 @@ void vnx_segment(vnx_doc *d) {
           sg->section = S->v[r->seg].section;
           copy_label(sg->label, S->v[r->seg].label, 31);
         } else {
-          tb->rows = vnx_xrealloc(tb->rows, (tb->nrows + 1) * sizeof *tb->rows);
+          if ((tb->nrows & (tb->nrows - 1)) == 0) /* room for 1, 2, 4, 8, ... rows */
+            tb->rows = vnx_xrealloc(tb->rows, (tb->nrows ? 2 * tb->nrows : 1) * sizeof *tb->rows);
           tb->rows[tb->nrows].seg = S->n;
           tb->rows[tb->nrows].conts = NULL;
           tb->rows[tb->nrows].nconts = 0;
