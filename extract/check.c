@@ -160,18 +160,18 @@ static int diff_document(FILE *out, const vnx_doc *d, json_t *actual, json_t *go
     json_object_foreach(a, key, av) {
       json_t *gv = json_object_get(g, key);
       if (gv && json_equal(av, gv)) continue;
-      char *gs = gv ? json_dumps(gv, JSON_ENCODE_ANY | JSON_COMPACT) : vnx_xstrdup("(absent)");
+      char *gs = gv ? json_dumps(gv, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
       char *as = json_dumps(av, JSON_ENCODE_ANY | JSON_COMPACT);
-      fprintf(out, "      field %s: %s -> %s\n", key, gs, as);
-      free(gs);
-      free(as);
+      fprintf(out, "      field %s: %s -> %s\n", key, gv ? gs : "(absent)", as);
+      vnx_json_free(gs);
+      vnx_json_free(as);
     }
     json_t *gv;
     json_object_foreach(g, key, gv) {
       if (json_object_get(a, key)) continue;
       char *gs = json_dumps(gv, JSON_ENCODE_ANY | JSON_COMPACT);
       fprintf(out, "      field %s: %s -> (absent)\n", key, gs);
-      free(gs);
+      vnx_json_free(gs);
     }
     print_excerpt(out, d, (unsigned)json_integer_value(json_object_get(a, "line")), span_start(a));
     tally_for(t, rule)->changed++;

@@ -115,7 +115,8 @@ static bool parse_number(const char *s, size_t n, char grp, char dec, double *ou
   bool neg = false;
   if (n && (s[0] == '-' || s[0] == '+')) { neg = s[0] == '-'; s++; n--; }
   if (n == 0 || !isdigit((unsigned char)s[0])) return false;
-  char *intd = vnx_xmalloc(n + 1);
+  char small[64]; /* the integer digits: numbers are short */
+  char *intd = n < sizeof small ? small : vnx_xmalloc(n + 1);
   size_t ni = 0, i = 0, lead = 0;
   while (i < n && isdigit((unsigned char)s[i])) intd[ni++] = s[i++];
   lead = ni;
@@ -156,7 +157,7 @@ static bool parse_number(const char *s, size_t n, char grp, char dec, double *ou
     double v = digits_value(intd, ni, frac, nf);
     *out = neg ? -v : v;
   }
-  free(intd);
+  if (intd != small) free(intd);
   return ok;
 }
 

@@ -24,24 +24,24 @@ void vnx_error_print(const vnx_error *err, FILE *out) {
     fprintf(out, "%s: error: %s\n", err->path, err->msg);
 }
 
-static void *oom(size_t n) {
+_Noreturn void *vnx_oom(size_t n) {
   fprintf(stderr, "vnextract: out of memory (%zu bytes)\n", n);
   abort();
 }
 
 void *vnx_xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
-  return p ? p : oom(n);
+  return p ? p : vnx_oom(n);
 }
 
 void *vnx_xcalloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size ? size : 1);
-  return p ? p : oom(n * size);
+  return p ? p : vnx_oom(n * size);
 }
 
 void *vnx_xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
-  return q ? q : oom(n);
+  return q ? q : vnx_oom(n);
 }
 
 char *vnx_xstrdup(const char *s) { return vnx_xstrndup(s, strlen(s)); }

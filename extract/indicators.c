@@ -421,7 +421,7 @@ static void table_records(vnx_doc *d, const vnx_table *t, span **cells, size_t *
         rec->nend = cell->start + cn.ne;
         vnx_text_orig_span(&d->text, rec->nstart, rec->nend, &rec->start, &rec->end);
         rec->line = vnx_doc_line_of(d, rec->start);
-        rec->text = vnx_xstrndup(text + rec->nstart, rec->nend - rec->nstart);
+        vnx_record_set_text(rec, text + rec->nstart, rec->nend - rec->nstart);
         add_span(cells, ncells, capcells, cell->start, cell->end);
       }
     }
@@ -645,7 +645,7 @@ static void remove_records(vnx_doc *d, const bool *drop) {
   size_t o = 0;
   for (size_t i = 0; i < d->recs.n; i++) {
     if (drop[i]) {
-      free(d->recs.v[i].text);
+      vnx_record_text_free(&d->recs.v[i]);
       vnx_fields_free(&d->recs.v[i].fields);
       continue;
     }

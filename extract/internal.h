@@ -13,6 +13,8 @@
 #else
 #define VNX_NONNULL_RET
 #endif
+/* Reports that n bytes could not be had and aborts (as vnx_xmalloc does). */
+_Noreturn void *vnx_oom(size_t n);
 VNX_NONNULL_RET void *vnx_xmalloc(size_t n);
 VNX_NONNULL_RET void *vnx_xcalloc(size_t n, size_t size);
 VNX_NONNULL_RET void *vnx_xrealloc(void *p, size_t n);
@@ -20,6 +22,17 @@ VNX_NONNULL_RET char *vnx_xstrdup(const char *s);
 VNX_NONNULL_RET char *vnx_xstrndup(const char *s, size_t n);
 /* Does h[0..hn) contain nd[0..nn)? (memmem, which is GNU only) */
 bool vnx_contains(const char *h, size_t hn, const char *nd, size_t nn);
+
+/* records.c: where jansson's blocks come from. While an arena is in use
+ * on a thread (vnx_json_arena_use returns the one before, to put back),
+ * the JSON values made there are blocks of it, freed only with it
+ * (vnx_doc_free frees the document's). Strings from json_dumps are freed
+ * with vnx_json_free, not free(). */
+typedef struct vnx_json_arena vnx_json_arena;
+vnx_json_arena *vnx_json_arena_new(void);
+vnx_json_arena *vnx_json_arena_use(vnx_json_arena *a);
+void vnx_json_arena_free(vnx_json_arena *a);
+void vnx_json_free(void *p);
 
 /* records.c: json_stringn and json_string (NULL for invalid UTF-8) with a
  * faster check of the UTF-8, for the strings made per record. */

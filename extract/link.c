@@ -39,8 +39,28 @@ static const char *fget(const vnx_record *r, const char *k) {
 
 static bool is_kind(const vnx_record *r, const char *k) { return strcmp(r->kind, k) == 0; }
 
+/* A lower-case copy of a span: in buf when the text lowered once has it
+ * whole and it fits (the spans tested are mostly short), else malloc'd.
+ * Freed with lowered_free. */
+typedef struct lowered {
+  char *s;
+  char buf[512];
+} lowered;
+
+static void lowered_free(lowered *lw) {
+  if (lw->s != lw->buf) free(lw->s);
+}
+
 /* lower-case copy of text[a, b) (from the text lower-cased once) */
-static char *lower_span(const vnx_doc *d, size_t a, size_t b) { return vnx_doc_lower(d, a, b); }
+static char *lower_span(lowered *lw, const vnx_doc *d, size_t a, size_t b) {
+  const char *v = b - a < sizeof lw->buf ? vnx_doc_lower_view(d, a, b) : NULL;
+  if (v) {
+    memcpy(lw->buf, v, b - a);
+    lw->buf[b - a] = 0;
+    return lw->s = lw->buf;
+  }
+  return lw->s = vnx_doc_lower(d, a, b);
+}
 
 static bool has_any(const char *l, const char *const *words) {
   for (int i = 0; words[i]; i++)
@@ -77,7 +97,8 @@ static int heading_class(const vnx_doc *d, const vnx_seg *g) {
   size_t e = seg_text_end(t, g);
   size_t n = e - g->body;
   if (n > 200) n = 200; /* a long numbered point: only its start is a title */
-  char *l = lower_span(d, g->body, g->body + n);
+  lowered lw;
+  char *l = lower_span(&lw, d, g->body, g->body + n);
   int c = 0;
   size_t full = e - g->body;
   bool title = g->level <= VNX_LVL_ROMAN || (g->level == VNX_LVL_NUM1 && full < 150);
@@ -87,7 +108,7 @@ static int heading_class(const vnx_doc *d, const vnx_seg *g) {
     else if (has_any(l, DIRECTIVE_WORDS))
       c = +1;
   }
-  free(l);
+  lowered_free(&lw);
   return c;
 }
 
@@ -414,8 +435,7 @@ static void set_span(vnx_doc *d, vnx_record *r, size_t a, size_t b) {
   r->nend = b;
   vnx_text_orig_span(&d->text, a, b, &r->start, &r->end);
   r->line = vnx_doc_line_of(d, r->start);
-  free(r->text);
-  r->text = vnx_xstrndup(d->text.s + a, b - a);
+  vnx_record_set_text(r, d->text.s + a, b - a);
 }
 
 /* Keeps the body indexes up to date with record i (a body record that has
@@ -452,15 +472,16 @@ static const char *canonical_of_text(const linkctx *c, const char *s, size_t n) 
 
 /* vnx_utf8_lower(s, n) where s[0..n) is the text at [a, a + n): from the
  * text lowered once when it is (the record texts are their spans) */
-static char *lower_at(const vnx_doc *d, const char *s, size_t n, size_t a) {
+static char *lower_at(lowered *lw, const vnx_doc *d, const char *s, size_t n, size_t a) {
   if (a <= d->text.len && n <= d->text.len - a && memcmp(d->text.s + a, s, n) == 0)
-    return vnx_doc_lower(d, a, a + n);
-  return vnx_utf8_lower(s, n);
+    return lower_span(lw, d, a, a + n);
+  return lw->s = vnx_utf8_lower(s, n);
 }
 
 /* s[0..n), the text at offset a */
 static bool generic_name(const vnx_doc *d, const char *s, size_t n, size_t a) {
-  char *l = lower_at(d, s, n, a);
+  lowered lw;
+  char *l = lower_at(&lw, d, s, n, a);
   bool g = strncmp(l, "các ", 5) == 0 || strstr(l, "liên quan") || strstr(l, "cấp xã") ||
            strncmp(l, "sở, ", 5) == 0 || strstr(l, "các xã") || strstr(l, "địa phương") ||
            strstr(l, "doanh nghiệp") || strncmp(l, "htx", 3) == 0 || strncmp(l, "ngành ", strlen("ngành ")) == 0 ||
@@ -468,7 +489,7 @@ static bool generic_name(const vnx_doc *d, const char *s, size_t n, size_t a) {
            strstr(l, "cấp huyện") || strstr(l, "cấp có thẩm quyền") || strstr(l, "cấp ủy") ||
            strcmp(l, "cơ quan") == 0 || strcmp(l, "đơn vị") == 0 || strcmp(l, "tổ chức đảng") == 0 ||
            strcmp(l, "cơ quan, đơn vị") == 0 || strstr(l, "tổ chức chính trị");
-  free(l);
+  lowered_free(&lw);
   return g;
 }
 
@@ -659,7 +680,8 @@ static void split_cell(linkctx *c, size_t a, size_t b, const char *role) {
       cut = true;
       so_list = false;
     } else if (t[p] == ':') {
-      char *hdr = lower_span(c->d, start, p);
+      lowered lw;
+      char *hdr = lower_span(&lw, c->d, start, p);
       char *h = hdr;
       while (*h == ' ' || *h == '-') h++;
       if (strncmp(h, "các", 4) == 0 || strncmp(h, "sở", 3) == 0) {
@@ -673,7 +695,7 @@ static void split_cell(linkctx *c, size_t a, size_t b, const char *role) {
       } else {
         cut = true;
       }
-      free(hdr);
+      lowered_free(&lw);
     } else if (t[p] == ' ' && p + 2 < b && t[p + 1] == '-' && t[p + 2] == ' ' &&
                !hyphen_in_name(t, p + 3, b)) {
       cut = true;
@@ -821,7 +843,8 @@ static bool caps_segment(const vnx_doc *d, const vnx_seg *g) {
   if (b <= a || b - a > 300) return false; /* a header line is short */
   for (size_t k = a; k < b; k++) /* a small ASCII letter: not capitals (saves the copy) */
     if (t[k] >= 'a' && t[k] <= 'z') return false;
-  char *l = lower_span(d, a, b);
+  lowered lw;
+  char *l = lower_span(&lw, d, a, b);
   bool ok = strlen(l) == b - a;
   size_t upper = 0, words = 1;
   for (size_t k = 0; ok && k < b - a;) {
@@ -835,7 +858,7 @@ static bool caps_segment(const vnx_doc *d, const vnx_seg *g) {
       ok = false; /* a small letter (not a dash or a quote of U+2000..U+203F) */
     k += len;
   }
-  free(l);
+  lowered_free(&lw);
   return ok && upper >= 6 && words >= 3;
 }
 
@@ -873,10 +896,9 @@ static bool upper_at(const char *t, size_t a, size_t end) {
   unsigned char ch = (unsigned char)t[a];
   size_t len = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
   if (a + len > end) return false;
-  char *l = vnx_utf8_lower(t + a, len);
-  bool up = memcmp(l, t + a, len) != 0 || strlen(l) != len;
-  free(l);
-  return up;
+  char l[4 * 2 + 1];
+  size_t ln = vnx_utf8_lower_into(t + a, len, l);
+  return ln != len || memcmp(l, t + a, len) != 0;
 }
 
 /* The body at a is the subject after a fronted adverbial: the clause
@@ -977,10 +999,11 @@ static size_t elliptic_colon(const char *t, const struct vnx_segments *S, long s
 static bool is_issuer(const vnx_doc *d, const vnx_record *r, const char *issuer_lower) {
   const char *name = r->text, *b = issuer_lower;
   if (!name || !b) return false;
-  char *a = lower_at(d, name, strlen(name), r->nstart);
+  lowered lw;
+  char *a = lower_at(&lw, d, name, strlen(name), r->nstart);
   size_t n = strlen(a);
   bool ok = strchr(a, ' ') && strncmp(a, b, n) == 0 && (b[n] == 0 || b[n] == ' ');
-  free(a);
+  lowered_free(&lw);
   return ok;
 }
 
@@ -1162,7 +1185,7 @@ static void compact(linkctx *c) {
   size_t o = 0;
   for (size_t i = 0; i < rs->n; i++) {
     if (c->drop[i]) {
-      free(rs->v[i].text);
+      vnx_record_text_free(&rs->v[i]);
       vnx_fields_free(&rs->v[i].fields);
       continue;
     }
@@ -1204,7 +1227,8 @@ typedef struct leadin {
 static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
   const char *t = d->text.s;
   size_t n = e - g->body;
-  char *l = lower_span(d, g->body, e);
+  lowered lw;
+  char *l = lower_span(&lw, d, g->body, e);
   bool no = false;
   /* "Hải Phòng, ngày      tháng      năm 2025" */
   char *k = n < 90 ? strstr(l, ", ngày ") : NULL;
@@ -1252,15 +1276,16 @@ static bool non_directive(const vnx_doc *d, const vnx_seg *g, size_t e) {
     for (int i = 0; !no && TITLE[i]; i++)
       if (strncmp(l, TITLE[i], strlen(TITLE[i])) == 0) no = true;
   }
-  free(l);
+  lowered_free(&lw);
   return no;
 }
 
 static bool starts_with_ci(const vnx_doc *d, size_t a, size_t b, const char *const *pre) {
-  char *l = lower_span(d, a, b < a + 60 ? b : a + 60);
+  lowered lw;
+  char *l = lower_span(&lw, d, a, b < a + 60 ? b : a + 60);
   bool ok = false;
   for (int i = 0; pre[i] && !ok; i++) ok = strncmp(l, pre[i], strlen(pre[i])) == 0;
-  free(l);
+  lowered_free(&lw);
   return ok;
 }
 
@@ -1287,6 +1312,8 @@ typedef struct taskix {
                       * trailing deadline) and the strings are shared, never changed */
   json_t *empty;     /* the one empty array of every empty list, shared likewise */
   idlist list[NLISTS]; /* the lists of the task being made */
+  char *text;          /* the text of the task being made (a unit's lines), */
+  size_t textcap;      /* kept for the next: it is copied into its field */
   seccache *sec;
   uint64_t id_seed; /* vnx_record_id_seed of the document */
 } taskix;
@@ -1324,6 +1351,7 @@ static void taskix_free(taskix *ix) {
   free(ix->role);
   json_decref(ix->empty);
   for (int l = 0; l < NLISTS; l++) free(ix->list[l].v);
+  free(ix->text);
 }
 
 /* the id of record i, borrowed from the cache (NULL if it is not valid UTF-8) */
@@ -1451,8 +1479,8 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
   const char *t = d->text.s;
   const vnx_seg *g = &S->v[u->seg];
   vnx_fields f = {0};
-  char *text = NULL;
-  size_t tl = 0; /* strlen(text) */
+  char *text = NULL; /* owned in a table row, ix->text otherwise */
+  size_t tl = 0;     /* strlen(text) */
   char *product = NULL;
   bool text_whole = true, product_whole = true; /* made of spans cut at characters */
   idlist *roles = &ix->list[L_LEAD];
@@ -1487,7 +1515,12 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
   } else {
     /* the unit's own lines: footnotes and blank lines at a page break that
      * sit inside the paragraph are not part of the task */
-    text = vnx_xstrdup("");
+    if (!ix->textcap) {
+      ix->textcap = 256;
+      ix->text = vnx_xmalloc(ix->textcap);
+    }
+    text = ix->text;
+    text[0] = 0;
     for (size_t si = u->seg; si <= u->lastseg; si++) {
       const vnx_seg *sg = &S->v[si];
       if (sg->kind == VNX_SEG_FOOTNOTE || sg->kind == VNX_SEG_BLANK) continue;
@@ -1496,7 +1529,10 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
       while (b > a && is_space(t[b - 1])) b--;
       if (b > a) {
         text_whole = text_whole && vnx_text_cut(d, a) && vnx_text_cut(d, b);
-        text = vnx_xrealloc(text, tl + (b - a) + 2);
+        if (tl + (b - a) + 2 > ix->textcap) {
+          while (tl + (b - a) + 2 > ix->textcap) ix->textcap *= 2;
+          text = ix->text = vnx_xrealloc(ix->text, ix->textcap);
+        }
         if (tl) text[tl++] = ' ';
         memcpy(text + tl, t + a, b - a);
         tl += b - a;
@@ -1534,7 +1570,7 @@ static void make_task(vnx_doc *d, taskix *ix, const unit *u) {
   if (u->row)
     vnx_fields_set(&f, "product", product ? vnx_json_spans(product, product_whole) : json_null());
   vnx_fields_set(&f, "section", section_json(ix->sec, g->section ? g->section : ""));
-  free(text);
+  if (u->row) free(text);
   free(product);
   vnx_record *rec = vnx_records_add(&d->recs, "task", u->row ? "link.table_row" : "link.task", &f);
   set_span(d, rec, u->a, u->b);

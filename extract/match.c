@@ -488,7 +488,7 @@ static void emit(vnx_matcher *m, vnx_doc *doc, const cand *c, size_t ls, FILE *w
   rec->start = ostart;
   rec->end = oend;
   rec->line = line;
-  rec->text = vnx_xstrndup(doc->text.s + nstart, nend - nstart);
+  vnx_record_set_text(rec, doc->text.s + nstart, nend - nstart);
 }
 
 /* vnx_fold_lower of the line into the slot's fold, and whether every code point is
@@ -1112,7 +1112,7 @@ static char *render(const json_t *v) {
   default: {
     char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     char *r = vnx_xstrdup(d ? d : "?");
-    free(d);
+    vnx_json_free(d);
     return r;
   }
   }

@@ -104,7 +104,7 @@ static void drop_internal(vnx_doc *d) {
   for (size_t i = 0; i < d->recs.n; i++) {
     vnx_record *r = &d->recs.v[i];
     if (r->kind[0] == '_') {
-      free(r->text);
+      vnx_record_text_free(r);
       vnx_fields_free(&r->fields);
     } else {
       d->recs.v[k++] = *r;
@@ -141,13 +141,11 @@ static void add_document_record(vnx_doc *d, const vnx_fields *meta) {
   r->nstart = 0;
   r->nend = d->text.len;
   r->line = 1;
-  r->text = vnx_xstrdup(d->stem);
+  vnx_record_set_text(r, d->stem, strlen(d->stem));
 }
 
-/* Takes ownership of buf (NUL-terminated, len bytes). */
-static int process_owned(const char *path, char *buf, size_t len,
-                         const vnx_options *opt, vnx_matcher *m, vnx_doc *d,
-                         vnx_error *err, FILE *warn) {
+static int run_stages(const char *path, char *buf, size_t len, const vnx_options *opt,
+                      vnx_matcher *m, vnx_doc *d, vnx_error *err, FILE *warn) {
   memset(d, 0, sizeof *d);
   d->path = vnx_xstrdup(path);
   d->stem = vnx_path_stem(path);
@@ -208,6 +206,19 @@ static int process_owned(const char *path, char *buf, size_t len,
   return 0;
 }
 
+/* Takes ownership of buf (NUL-terminated, len bytes). The JSON values
+ * made meanwhile on this thread are the document's (records.c). */
+static int process_owned(const char *path, char *buf, size_t len,
+                         const vnx_options *opt, vnx_matcher *m, vnx_doc *d,
+                         vnx_error *err, FILE *warn) {
+  vnx_json_arena *arena = vnx_json_arena_new();
+  vnx_json_arena *prev = vnx_json_arena_use(arena);
+  int rc = run_stages(path, buf, len, opt, m, d, err, warn);
+  vnx_json_arena_use(prev);
+  d->json_arena = arena;
+  return rc;
+}
+
 int vnx_process_buffer(const char *path, const char *buf, size_t len,
                        const vnx_options *opt, vnx_matcher *m, vnx_doc *d,
                        vnx_error *err, FILE *warn) {
@@ -235,5 +246,6 @@ void vnx_doc_free(vnx_doc *d) {
   vnx_text_free(&d->text);
   vnx_records_free(&d->recs);
   vnx_segments_free(d->seg);
+  vnx_json_arena_free(d->json_arena); /* last: the frees above touch its values */
   memset(d, 0, sizeof *d);
 }

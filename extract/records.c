@@ -1,9 +1,110 @@
 /* records.c - the record list every stage appends to. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* ---- memory of the JSON values ------------------------------------------
+ * A record holds about ten jansson values, most of them strings, which are
+ * two mallocs each (the value and its bytes), its field list and its text,
+ * and all of them are freed with the document: 8 % of the run went to
+ * malloc and free. So while a document is processed (pipeline.c), the
+ * jansson allocations of its thread, the field lists and the record texts
+ * come from the document's arena, by bumping a pointer; frees of them do
+ * nothing, and vnx_doc_free drops the arena at once.
+ * jansson's allocator is process-wide and a document may be freed on
+ * another thread than the one that made it (batch.c), so every block has a
+ * header saying whether it came from an arena; outside a document (the
+ * ruleset, the golden files, whatever a caller builds) blocks are malloc'd
+ * as before. A value taken from a document's records must not outlive the
+ * document (every caller drops its vnx_record_json objects first). */
+typedef struct block_head {
+  /* aligned as malloc aligns (16 bytes here; a max_align_t member would
+   * make the header 32) */
+  _Alignas(max_align_t) const struct vnx_json_arena *arena; /* NULL: malloc'd */
+} block_head;
+
+typedef struct arena_chunk {
+  struct arena_chunk *prev;
+  max_align_t mem[]; /* blocks, each after its block_head */
+} arena_chunk;
+
+struct vnx_json_arena {
+  arena_chunk *chunks;
+  char *at, *end; /* free room of the newest chunk */
+  size_t next;    /* size of the next chunk */
+};
+
+#define ARENA_FIRST_CHUNK ((size_t)32 << 10)
+#define ARENA_MAX_CHUNK ((size_t)1 << 20)
+
+static _Thread_local vnx_json_arena *current_arena;
+
+static bool arena_grow(vnx_json_arena *a, size_t need) {
+  size_t size = a->next > need ? a->next : need;
+  arena_chunk *c = malloc(sizeof *c + size);
+  if (!c) return false;
+  c->prev = a->chunks;
+  a->chunks = c;
+  a->at = (char *)c->mem;
+  a->end = a->at + size;
+  if (a->next < ARENA_MAX_CHUNK) a->next *= 2;
+  return true;
+}
+
+static void *json_block_alloc(size_t n) {
+  if (n > SIZE_MAX / 2) return NULL;
+  vnx_json_arena *a = current_arena;
+  if (!a) {
+    block_head *h = malloc(sizeof *h + n);
+    if (!h) return NULL;
+    h->arena = NULL;
+    return h + 1;
+  }
+  const size_t step = sizeof(block_head); /* keeps the next block aligned too */
+  size_t need = step + (n + step - 1) / step * step;
+  if ((size_t)(a->end - a->at) < need && !arena_grow(a, need)) return NULL;
+  block_head *h = (block_head *)(void *)a->at;
+  a->at += need;
+  h->arena = a;
+  return h + 1;
+}
+
+static void json_block_free(void *p) {
+  if (!p) return;
+  block_head *h = (block_head *)p - 1;
+  if (!h->arena) free(h);
+}
+
+/* Before main, so that no jansson block predates the header. */
+__attribute__((constructor)) static void json_alloc_init(void) {
+  json_set_alloc_funcs(json_block_alloc, json_block_free);
+}
+
+void vnx_json_free(void *p) { json_block_free(p); }
+
+vnx_json_arena *vnx_json_arena_new(void) {
+  vnx_json_arena *a = vnx_xcalloc(1, sizeof *a);
+  a->next = ARENA_FIRST_CHUNK;
+  return a;
+}
+
+vnx_json_arena *vnx_json_arena_use(vnx_json_arena *a) {
+  vnx_json_arena *prev = current_arena;
+  current_arena = a;
+  return prev;
+}
+
+void vnx_json_arena_free(vnx_json_arena *a) {
+  if (!a) return;
+  for (arena_chunk *c = a->chunks, *prev; c; c = prev) {
+    prev = c->prev;
+    free(c);
+  }
+  free(a);
+}
 
 /* Is s[0..n) UTF-8 as jansson accepts it (no overlong forms, surrogates
  * or code points above U+10FFFF)? The same test as its utf8_check, with
@@ -85,8 +186,14 @@ void vnx_fields_set(vnx_fields *f, const char *key, json_t *val) {
     return;
   }
   if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 12;
-    f->v = vnx_xrealloc(f->v, f->cap * sizeof *f->v);
+    /* from the document's arena, as the values (one malloc per record less) */
+    uint32_t cap = f->cap ? f->cap * 2 : 12;
+    vnx_field *v = json_block_alloc(cap * sizeof *v);
+    if (!v) vnx_oom(cap * sizeof *v);
+    if (f->n) memcpy(v, f->v, f->n * sizeof *v);
+    json_block_free(f->v);
+    f->v = v;
+    f->cap = cap;
   }
   f->v[f->n].key = key;
   f->v[f->n++].val = val;
@@ -110,7 +217,7 @@ int vnx_fields_del(vnx_fields *f, const char *key) {
 void vnx_fields_free(vnx_fields *f) {
   if (!f) return;
   for (uint32_t i = 0; i < f->n; i++) json_decref(f->v[i].val);
-  free(f->v);
+  json_block_free(f->v);
   memset(f, 0, sizeof *f);
 }
 
@@ -139,6 +246,27 @@ vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
   return r;
 }
 
+void vnx_record_set_text(vnx_record *r, const char *s, size_t n) {
+  vnx_record_text_free(r);
+  if (!current_arena) {
+    r->text = vnx_xstrndup(s, n);
+    return;
+  }
+  /* a JSON block, for the arena's bump pointer; the header goes unused */
+  char *t = json_block_alloc(n + 1);
+  if (!t) vnx_oom(n + 1);
+  memcpy(t, s, n);
+  t[n] = 0;
+  r->text = t;
+  r->text_in_arena = true;
+}
+
+void vnx_record_text_free(vnx_record *r) {
+  if (!r->text_in_arena) free(r->text);
+  r->text = NULL;
+  r->text_in_arena = false;
+}
+
 /* Output order is part of the contract (golden diffs, byte-identical runs):
  * span start, then kind, then span end, then rule id. */
 static int cmp_record(const void *pa, const void *pb) {
@@ -157,7 +285,7 @@ void vnx_records_sort(vnx_records *rs) {
 void vnx_records_free(vnx_records *rs) {
   if (!rs) return;
   for (size_t i = 0; i < rs->n; i++) {
-    free(rs->v[i].text);
+    vnx_record_text_free(&rs->v[i]);
     vnx_fields_free(&rs->v[i].fields);
   }
   free(rs->v);

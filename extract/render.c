@@ -80,7 +80,7 @@ static void json_script(FILE *f, const json_t *j) {
     else if (*p == '&') fputs("\\u0026", f);
     else fputc(*p, f);
   }
-  free(s);
+  vnx_json_free(s);
 }
 
 static void put_json_value(FILE *f, const json_t *j) {
@@ -104,7 +104,7 @@ static void put_json_value(FILE *f, const json_t *j) {
   default: {
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     esc(f, s);
-    free(s);
+    vnx_json_free(s);
   }
   }
 }

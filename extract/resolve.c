@@ -370,7 +370,7 @@ void vnx_resolve(vnx_doc *d) {
     const char *end = NULL;
     if (r->kind && strcmp(r->kind, "deadline") == 0) end = field_str(r, "end");
     if (end && strcmp(end, ref) < 0) {
-      free(r->text);
+      vnx_record_text_free(r);
       vnx_fields_free(&r->fields);
       continue;
     }

@@ -69,6 +69,11 @@ static bool is_letter_cp(unsigned c) {
 
 char *vnx_utf8_lower(const char *s, size_t n) {
   char *out = vnx_xmalloc(n * 2 + 1);
+  vnx_utf8_lower_into(s, n, out);
+  return out;
+}
+
+size_t vnx_utf8_lower_into(const char *s, size_t n, char *out) {
   size_t o = 0;
   const unsigned char *p = (const unsigned char *)s, *e = p + n;
   while (p < e) {
@@ -84,7 +89,7 @@ char *vnx_utf8_lower(const char *s, size_t n) {
     p += len;
   }
   out[o] = 0;
-  return out;
+  return o;
 }
 
 /* The whole normalised text lower-cased once, for the later stages that
@@ -577,11 +582,11 @@ static bool row_is_header(const char *text, const char *lower, const vnx_seg *sg
                           char **seen, size_t nseen) {
   size_t n = sg->ncells;
   if (!n) return false;
-  /* identical to a header row seen before in this table (page-break repeat) */
-  char *row = vnx_xstrndup(text + sg->start, sg->end - sg->start);
+  /* identical to a header row seen before in this table (page-break repeat;
+   * the text has no NUL) */
+  size_t len = sg->end - sg->start;
   for (size_t i = 0; i < nseen; i++)
-    if (strcmp(seen[i], row) == 0) { free(row); return true; }
-  free(row);
+    if (strncmp(seen[i], text + sg->start, len) == 0 && seen[i][len] == 0) return true;
   const vnx_cell *c0 = &sg->cells[0];
   size_t l0 = c0->end - c0->start;
   const char *s0 = text + c0->start;
@@ -787,7 +792,8 @@ void vnx_segment(vnx_doc *d) {
           sg->section = S->v[r->seg].section;
           copy_label(sg->label, S->v[r->seg].label, 31);
         } else {
-          tb->rows = vnx_xrealloc(tb->rows, (tb->nrows + 1) * sizeof *tb->rows);
+          if ((tb->nrows & (tb->nrows - 1)) == 0) /* room for 1, 2, 4, 8, ... rows */
+            tb->rows = vnx_xrealloc(tb->rows, (tb->nrows ? 2 * tb->nrows : 1) * sizeof *tb->rows);
           tb->rows[tb->nrows].seg = S->n;
           tb->rows[tb->nrows].conts = NULL;
           tb->rows[tb->nrows].nconts = 0;

@@ -108,6 +108,8 @@ int vnx_table_find_column(const vnx_table *t, const char *needle);
 
 /* Lower-case copy of s[0..n) for Latin and Vietnamese letters (malloc'd). */
 char *vnx_utf8_lower(const char *s, size_t n);
+/* The same into out (room for n * 2 + 1 bytes); returns its length. */
+size_t vnx_utf8_lower_into(const char *s, size_t n, char *out);
 /* The lower case of one code point as vnx_utf8_lower (and the document's
  * lowered text) has it. */
 unsigned vnx_lower_cp(unsigned c);

@@ -101,7 +101,10 @@ size_t vnx_text_map_end(const vnx_text *t, size_t i);
  * field names of the ruleset (vnx_set.fields). So a ruleset must outlive
  * the records made with it, as their rule ids already require: free the
  * documents before vnx_rules_free (every caller here does). A key built at
- * run time must be kept alive by whoever sets it, as long as the record. */
+ * run time must be kept alive by whoever sets it, as long as the record.
+ * Set while a document is processed, the list and its values are blocks of
+ * the document's arena (records.c): only vnx_fields_free frees them, and
+ * none of them is to be used after vnx_doc_free. */
 typedef struct vnx_field {
   const char *key;
   json_t *val;
@@ -128,8 +131,10 @@ typedef struct vnx_record {
   size_t nstart, nend; /* span in the normalised text */
   size_t start, end;   /* span in the original file, [start, end) */
   unsigned line;       /* 1-based line of start in the original file */
+  bool text_in_arena;  /* text is a block of the document's arena (records.c) */
   const char *rule;    /* rule id; borrowed from the ruleset or static */
-  char *text;          /* normalised surface of the span (owned) */
+  char *text;          /* normalised surface of the span (owned: malloc'd, or
+                        * text_in_arena; vnx_record_set_text replaces it) */
   vnx_fields fields;   /* kind-specific fields */
 } vnx_record;
 
@@ -142,6 +147,11 @@ typedef struct vnx_records {
  * Returns it. */
 vnx_record *vnx_records_add(vnx_records *rs, const char *kind, const char *rule,
                             vnx_fields *fields);
+/* Sets r->text to a copy of s[0..n), from the arena of the document being
+ * processed on this thread if there is one, and frees the text before. */
+void vnx_record_set_text(vnx_record *r, const char *s, size_t n);
+/* Frees r->text (whichever way it was made) and leaves it NULL. */
+void vnx_record_text_free(vnx_record *r);
 void vnx_records_sort(vnx_records *rs); /* span start, then kind */
 void vnx_records_free(vnx_records *rs);
 
@@ -160,6 +170,7 @@ typedef struct vnx_doc {
   bool date_forced;     /* --doc-date */
   vnx_records recs;
   struct vnx_segments *seg; /* filled by the segmenter (segment.c) */
+  struct vnx_json_arena *json_arena; /* the JSON values made for it (records.c) */
 } vnx_doc;
 
 /* 1-based line of an original byte offset. */

@@ -180,7 +180,7 @@ static void bind_json(sqlite3_stmt *st, int i, const json_t *v) {
   else {
     char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     sqlite3_bind_text(st, i, s ? s : "null", -1, SQLITE_TRANSIENT);
-    free(s);
+    vnx_json_free(s);
   }
 }
 
@@ -291,7 +291,7 @@ static int insert_record(vnx_db *h, const vnx_doc *d, const deadline_ids *di, co
       }
     }
   }
-  free(js);
+  vnx_json_free(js);
   json_decref(o);
   return rc;
 }

@@ -325,7 +325,7 @@ static const char *conv(const char *name, bool *inferred, int nargs, ...) {
     char *d = json_dumps(out[i], JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (i) strcat(result, "|");
     strncat(result, d, sizeof result - strlen(result) - 1);
-    free(d);
+    vnx_json_free(d);
     json_decref(out[i]);
   }
   return result;
@@ -405,7 +405,7 @@ static const char *field(const vnx_record *r, const char *k) {
   static char b[128];
   char *s = json_dumps(v, JSON_ENCODE_ANY);
   snprintf(b, sizeof b, "%s", s ? s : "(absent)");
-  free(s);
+  vnx_json_free(s);
   return b;
 }
 
