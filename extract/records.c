@@ -42,6 +42,21 @@ struct vnx_json_arena {
 
 static _Thread_local vnx_json_arena *current_arena;
 
+/* Under AddressSanitizer no arena is ever current: every block is malloc'd
+ * and freed on its own, so that a use after free, a double decref or a
+ * leaked reference among a document's values is seen (in an arena a free
+ * does nothing). The other builds run the arena (tests and golden files). */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ON 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ON 0
+#endif
+#endif
+#ifndef ARENA_ON
+#define ARENA_ON 1
+#endif
+
 static bool arena_grow(vnx_json_arena *a, size_t need) {
   size_t size = a->next > need ? a->next : need;
   arena_chunk *c = malloc(sizeof *c + size);
@@ -65,7 +80,7 @@ static void *json_block_alloc(size_t n) {
   }
   const size_t step = sizeof(block_head); /* keeps the next block aligned too */
   size_t need = step + (n + step - 1) / step * step;
-  if ((size_t)(a->end - a->at) < need && !arena_grow(a, need)) return NULL;
+  if ((!a->at || (size_t)(a->end - a->at) < need) && !arena_grow(a, need)) return NULL;
   block_head *h = (block_head *)(void *)a->at;
   a->at += need;
   h->arena = a;
@@ -93,7 +108,7 @@ vnx_json_arena *vnx_json_arena_new(void) {
 
 vnx_json_arena *vnx_json_arena_use(vnx_json_arena *a) {
   vnx_json_arena *prev = current_arena;
-  current_arena = a;
+  current_arena = ARENA_ON ? a : NULL;
   return prev;
 }
 

@@ -237,7 +237,9 @@ void vnx_doc_free(vnx_doc *d);
 
 /* Stable id from document + span + kind ("deadline-1a2b3c4d5e6f7a8b"). */
 void vnx_record_id(const char *doc, const vnx_record *r, char out[40]);
-/* A record as a JSON object with the common fields first. Caller decrefs. */
+/* A record as a JSON object with the common fields first. Caller decrefs,
+ * before vnx_doc_free: its values are the record's own (json_incref does
+ * not keep them past the document, whose arena holds them). */
 json_t *vnx_record_json(const vnx_doc *d, const vnx_record *r);
 /* Appends the document's records as JSON Lines to out. */
 int vnx_write_jsonl(const vnx_doc *d, FILE *out);
