@@ -42,6 +42,7 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -o, --output FILE             write records to FILE (atomically) instead of stdout\n"
+    "                                (- is stdout)\n"
     "      --format jsonl|csv        csv: one RFC 4180 file per record kind in -o DIR\n"
     "      --db FILE.sqlite          also write the records to an SQLite database\n"
     "      --rules DIR               rule directory (default: the project's rules/)\n"
@@ -135,7 +136,8 @@ static int parse_options(int argc, char **argv, cli *c) {
   int ch;
   while ((ch = getopt_long(argc, argv, ":o:qhj:0", long_opts, NULL)) != -1) {
     switch (ch) {
-    case 'o': c->output = optarg; break;
+    /* "-o -" is standard output, as for render (not a file named "-") */
+    case 'o': c->output = strcmp(optarg, "-") == 0 ? NULL : optarg; break;
     case 'q': c->quiet = true; c->progress = -1; break;
     case '0': c->nul = true; break;
     case OPT_FROM: c->from = optarg; break;

@@ -149,5 +149,10 @@ if grep -q "ETA" <<<"$out"; then bad "no progress line when stderr is not a term
 "$VNX" extract --rules "$RULES" -q -o /dev/null "$ROOT/corpus"; rc=$?
 if [ $rc = 0 ] && [ -c /dev/null ] && ! ls /dev/null.tmp* >/dev/null 2>&1; then ok "-o /dev/null leaves the device alone"; else bad "-o /dev/null (exit $rc)"; fi
 
+# -o - is standard output (as for render), not a file named "-"
+VNX_ABS=$(cd "$(dirname "$VNX")" && pwd)/$(basename "$VNX")
+(cd "$T" && "$VNX_ABS" extract --rules "$RULES" -q -o - "$ROOT/corpus" > "$T/dash.jsonl"); rc=$?
+if [ $rc = 0 ] && [ ! -e "$T/-" ] && cmp -s "$T/j1.jsonl" "$T/dash.jsonl"; then ok "-o - writes to stdout"; else bad "-o - (exit $rc)"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
