@@ -1060,13 +1060,15 @@ static bool expand_frag(loader *L, frag *f) {
   xb_free(&nb);
   if (ok) {
     /* A fragment must be a pattern on its own: checking it here reports a
-     * broken fragment once, at its own line, instead of at every user. */
+     * broken fragment once, at its own line, instead of at every user. A
+     * call of a group that only its user defines ((?&bd_gaz) in BD_OFF1)
+     * is left to the user's compile. */
     int ec;
     PCRE2_SIZE eoff;
     pcre2_code *c = pcre2_compile((PCRE2_SPTR)(out.s ? out.s : ""), out.len,
                                   PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | PCRE2_NEVER_BACKSLASH_C,
                                   &ec, &eoff, NULL);
-    if (!c) {
+    if (!c && ec != PCRE2_ERROR_BAD_SUBPATTERN_REFERENCE) {
       PCRE2_UCHAR msg[256];
       pcre2_get_error_message(ec, msg, sizeof msg);
       size_t col = eoff < out.len ? out.m[eoff].col : f->col + bl;
