@@ -1061,8 +1061,8 @@ static bool expand_frag(loader *L, frag *f) {
   if (ok) {
     /* A fragment must be a pattern on its own: checking it here reports a
      * broken fragment once, at its own line, instead of at every user. A
-     * call of a group that only its user defines ((?&bd_gaz) in BD_OFF1)
-     * is left to the user's compile. */
+     * call of a group that only its user defines ((?&bd_gaz) in BD_OFF1,
+     * (?&bd_gen) in BD_LOCAL) is left to the user's compile. */
     int ec;
     PCRE2_SIZE eoff;
     pcre2_code *c = pcre2_compile((PCRE2_SPTR)(out.s ? out.s : ""), out.len,
