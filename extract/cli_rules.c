@@ -78,6 +78,14 @@ int vnx_cli_rules(int argc, char **argv, const char *rules_dir_default) {
     int n = vnx_rules_lint(rs, stderr);
     if (n) fprintf(stderr, "%d error%s in %s\n", n, n == 1 ? "" : "s", dir);
     else fprintf(stderr, "%zu rules, %zu examples: ok\n", rs->n, vnx_rules_examples(rs));
+    /* which rules read a shared fragment through its one copy, which hold
+     * it but are compiled whole (rules/README.md, "Shared fragments") */
+    for (size_t v = 0; v < rs->nsh; v++) {
+      size_t k = 0;
+      for (size_t i = 0; i < rs->n; i++) k += rs->rules[i].sh == (int)v;
+      fprintf(stderr, "shared %s%s: read by %zu rule%s\n", rs->sh[v].name,
+              rs->sh[v].caseless ? " (caseless)" : "", k, k == 1 ? "" : "s");
+    }
     status = n ? 2 : 0;
   } else if (is_test) {
     status = vnx_rules_test(rs, stdout) ? 1 : 0;

@@ -134,6 +134,24 @@ struct vnx_matcher {
    * scope pass 1 keeps neither their lines nor their starts */
   uint32_t *bodyr, *bodyp;
   size_t nbodyr, nbodyp;
+  /* shared fragments (the callouts below): the rule being tried and its
+   * line in the block; the match data, context and JIT stack of the
+   * fragment's and the tail's matches, made inside the rule's; the memo of
+   * the fragment's ends per (variant, line, place) for this block (gen),
+   * the ends themselves; what the last successful callout found */
+  const vnx_rule *cur;
+  uint32_t cur_bl;
+  pcre2_match_data *md2;
+  pcre2_match_context *mc2;
+  pcre2_jit_stack *js2;
+  struct shmemo { uint64_t key; uint32_t gen; int32_t first; uint32_t off, n; } *shm;
+  size_t shcap, shcount;
+  uint32_t shgen;
+  uint32_t *ends;
+  size_t nends, capends;
+  bool enumerating;
+  size_t enum_base;
+  size_t co_q, co_e, co_end;
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
   struct claim { size_t rule; char *text; } *claims;
@@ -144,6 +162,8 @@ static void clear_claims(vnx_matcher *m) {
   for (size_t i = 0; i < m->nclaims; i++) free(m->claims[i].text);
   m->nclaims = 0;
 }
+
+static int on_callout(pcre2_callout_block *cb, void *data);
 
 vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   vnx_matcher *m = vnx_xcalloc(1, sizeof *m);
@@ -159,6 +179,18 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   pcre2_set_depth_limit(m->mc, VNX_DEPTH_LIMIT);
   pcre2_set_heap_limit(m->mc, VNX_HEAP_LIMIT);
   if (m->js) pcre2_jit_stack_assign(m->mc, NULL, m->js);
+  /* the matches of shared fragments and tails run inside a callout of the
+   * rule's match, whose JIT stack is in use: their own context and stack */
+  m->md2 = pcre2_match_data_create(1, NULL);
+  m->mc2 = pcre2_match_context_copy(m->mc);
+  m->js2 = pcre2_jit_stack_create(32 * 1024, VNX_JIT_STACK_MAX, NULL);
+  if (!m->md2 || !m->mc2) {
+    fprintf(stderr, "vnextract: out of memory\n");
+    abort();
+  }
+  pcre2_jit_stack_assign(m->mc2, NULL, m->js2);
+  pcre2_set_callout(m->mc2, on_callout, m);
+  pcre2_set_callout(m->mc, on_callout, m);
   m->gmemo = vnx_gaz_memo_new();
   m->mclim = pcre2_match_context_copy(m->mc);
   m->mcat = pcre2_match_context_copy(m->mc);
@@ -265,6 +297,11 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_context_free(m->mc);
   pcre2_match_context_free(m->mclim);
   pcre2_match_context_free(m->mcat);
+  pcre2_match_data_free(m->md2);
+  pcre2_match_context_free(m->mc2);
+  pcre2_jit_stack_free(m->js2);
+  free(m->shm);
+  free(m->ends);
   for (int k = 0; k < VNX_SCAN_LINES; k++) {
     if (m->sl[k].sb.sp)
       for (size_t i = 0; i < 2 * m->rs->n; i++) free(m->sl[k].sb.sp[i].v);
@@ -340,6 +377,166 @@ static inline int run(const pcre2_code *code, bool jit, const char *subj, size_t
                       pcre2_match_data *md, pcre2_match_context *mc) {
   if (jit) return pcre2_jit_match(code, (PCRE2_SPTR)subj, ll, off, 0, md, mc);
   return pcre2_match(code, (PCRE2_SPTR)subj, ll, off, PCRE2_NO_UTF_CHECK, md, mc);
+}
+
+/* ---- shared fragments ------------------------------------------------------
+ *
+ * A rule split around a shared fragment (rules.c, split_shared) is its
+ * head, then a callout: at each place q its head ends, on_callout takes
+ * the ends of the fragment at q in the order pcre2 reaches them and tries
+ * the tail at each; the first that matches makes the match (match_rule
+ * then writes the fragment's group and the end into the ovector). A rule
+ * without a tail needs only the first end. The ends depend on the line
+ * and q alone, so they are kept per (variant, line of the block, q) for
+ * the block: every body rule reads the body at a place once. */
+
+static struct shmemo *shm_find(vnx_matcher *m, uint64_t key) {
+  if (!m->shcap) return NULL;
+  size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (m->shcap - 1);
+  while (m->shm[h].gen == m->shgen) {
+    if (m->shm[h].key == key) return &m->shm[h];
+    h = (h + 1) & (m->shcap - 1);
+  }
+  return NULL;
+}
+
+/* The entry of key, made if new (which may move the others) */
+static struct shmemo *shm_get(vnx_matcher *m, uint64_t key) {
+  struct shmemo *f = shm_find(m, key);
+  if (f) return f;
+  if (2 * (m->shcount + 1) > m->shcap) {
+    size_t ncap = m->shcap ? 2 * m->shcap : 4096;
+    struct shmemo *n = vnx_xcalloc(ncap, sizeof *n);
+    for (size_t i = 0; i < m->shcap; i++) {
+      struct shmemo *o = &m->shm[i];
+      if (o->gen != m->shgen) continue;
+      size_t h = (size_t)((o->key * 0x9E3779B97F4A7C15ull) >> 20) & (ncap - 1);
+      while (n[h].gen == m->shgen) h = (h + 1) & (ncap - 1);
+      n[h] = *o;
+    }
+    free(m->shm);
+    m->shm = n;
+    m->shcap = ncap;
+  }
+  size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (m->shcap - 1);
+  while (m->shm[h].gen == m->shgen) h = (h + 1) & (m->shcap - 1);
+  struct shmemo e = {key, m->shgen, -2, 0, UINT32_MAX};
+  m->shm[h] = e;
+  m->shcount++;
+  return &m->shm[h];
+}
+
+/* A new block: the memo is empty (gen 0 is never current: calloc'ed
+ * entries are free) */
+static void shm_clear(vnx_matcher *m) {
+  if (++m->shgen == 0) {
+    m->shgen = 1;
+    if (m->shm) memset(m->shm, 0, m->shcap * sizeof *m->shm);
+  }
+  m->shcount = 0;
+  m->nends = 0;
+}
+
+/* The fragment's code at q: its first end only (*end, or -1: none), or
+ * all its ends (enumerating: the end callout records each and fails, so
+ * that pcre2 goes on to the next). Returns 0, or pcre2's error (a limit). */
+static int shared_run(vnx_matcher *m, const vnx_shared *s, const char *subj, size_t ll, size_t q,
+                      bool all, int32_t *end) {
+  m->enumerating = all;
+  m->enum_base = m->nends;
+  int rc = all ? run(s->code_all, s->jit_all, subj, ll, q, m->md2, m->mc2)
+               : run(s->code, s->jit, subj, ll, q, m->md2, m->mc2);
+  m->enumerating = false;
+  *end = -1;
+  if (rc >= 0) {
+    *end = (int32_t)pcre2_get_ovector_pointer(m->md2)[1];
+    return 0;
+  }
+  if (rc == PCRE2_ERROR_NOMATCH) return 0;
+  m->nends = m->enum_base;
+  return rc;
+}
+
+/* The memo's entry for the fragment at q, with its first end known and,
+ * if all, its ends. NULL with *err set: a limit. Lines and places the key
+ * cannot hold are not kept (e = &scratch). */
+static struct shmemo *shared_ends(vnx_matcher *m, int v, const char *subj, size_t ll, size_t q,
+                                  bool all, struct shmemo *scratch, int *err) {
+  const vnx_shared *s = &m->rs->sh[v];
+  struct shmemo *e = scratch;
+  bool keep = m->cur_bl < 0xFFFF && ll < 0x7FFFFFFF && v < 0xFFFF;
+  uint64_t key = (uint64_t)(v + 1) << 48 | (uint64_t)m->cur_bl << 32 | q;
+  if (keep) {
+    e = shm_get(m, key);
+  } else {
+    struct shmemo z = {0, 0, -2, 0, UINT32_MAX};
+    *e = z;
+  }
+  if (all && e->n == UINT32_MAX) {
+    int32_t first;
+    int rc = shared_run(m, s, subj, ll, q, true, &first);
+    if (rc < 0) {
+      *err = rc;
+      return NULL;
+    }
+    e->off = (uint32_t)m->enum_base;
+    e->n = (uint32_t)(m->nends - m->enum_base);
+    e->first = e->n ? (int32_t)m->ends[e->off] : -1;
+  } else if (e->first == -2) {
+    if (e->n != UINT32_MAX) {
+      e->first = e->n ? (int32_t)m->ends[e->off] : -1;
+    } else {
+      int rc = shared_run(m, s, subj, ll, q, false, &e->first);
+      if (rc < 0) {
+        *err = rc;
+        return NULL;
+      }
+    }
+  }
+  return e;
+}
+
+static int on_callout(pcre2_callout_block *cb, void *data) {
+  vnx_matcher *m = data;
+  if (cb->callout_number == VNX_CALLOUT_END) {
+    if (!m->enumerating) return 0; /* the first end: the match */
+    uint32_t e = (uint32_t)cb->current_position;
+    for (size_t i = m->enum_base; i < m->nends; i++)
+      if (m->ends[i] == e) return 1;
+    if (m->nends == m->capends) {
+      m->capends = m->capends ? 2 * m->capends : 256;
+      m->ends = vnx_xrealloc(m->ends, m->capends * sizeof *m->ends);
+    }
+    m->ends[m->nends++] = e;
+    return 1; /* fail: pcre2 backtracks to the next end */
+  }
+  const vnx_rule *r = m->cur;
+  if (cb->callout_number != VNX_CALLOUT_SHARED || !r || r->sh < 0) return 0;
+  const char *subj = (const char *)cb->subject;
+  size_t ll = cb->subject_length, q = cb->current_position;
+  struct shmemo scratch;
+  int err = 0;
+  struct shmemo *e = shared_ends(m, r->sh, subj, ll, q, r->tail != NULL, &scratch, &err);
+  if (!e) return err;
+  if (!r->tail) {
+    if (e->first < 0) return 1;
+    m->co_q = q;
+    m->co_e = m->co_end = (size_t)e->first;
+    return 0;
+  }
+  uint32_t off = e->off, n = e->n;
+  for (uint32_t i = 0; i < n; i++) {
+    size_t end = m->ends[off + i];
+    int rc = run(r->tail, r->tail_jit, subj, ll, end, m->md2, m->mc2);
+    if (rc >= 0) {
+      m->co_q = q;
+      m->co_e = end;
+      m->co_end = pcre2_get_ovector_pointer(m->md2)[1];
+      return 0;
+    }
+    if (rc != PCRE2_ERROR_NOMATCH) return rc;
+  }
+  return 1;
 }
 
 static bool needs_ok(vnx_matcher *m, signed char *memo, size_t ri, const char *fold, size_t n) {
@@ -813,6 +1010,8 @@ static int match_rule(vnx_matcher *m, vnx_doc *doc, size_t ri, FILE *warn) {
     const uint32_t *cv = ccand ? cands_of(m, rs->n + ri, &k2, bl, &ncv) : NULL;
     size_t ci = 0, cci = 0;
     size_t off = 0;
+    m->cur = r->sh >= 0 ? r : NULL;
+    m->cur_bl = bl;
     /* A rule with a prefix (P, then the pattern lines C): a match of PC
      * starting at s has C matching where P ended, at or after s. So with
      * c the leftmost start of a match of C alone at or after off, the
@@ -877,7 +1076,12 @@ static int match_rule(vnx_matcher *m, vnx_doc *doc, size_t ri, FILE *warn) {
         limits++;
         break;
       }
-      const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+      PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+      if (r->sh >= 0) { /* the fragment's group and the end, from the callout */
+        ov[2 * r->sgroup] = m->co_q;
+        ov[2 * r->sgroup + 1] = m->co_e;
+        ov[1] = m->co_end;
+      }
       if (ov[1] > ov[0]) {
         add_cand(m, ri, r->kind, ov, r->ncap, bl);
         off = ov[1];
@@ -986,6 +1190,7 @@ static int match_block(vnx_matcher *m, vnx_doc *doc, FILE *warn) {
   uint32_t nbl = (uint32_t)m->nbl;
   m->scope = m->scoped && m->body_kind >= 0 && doc->seg && doc->seg->body_scope;
   m->nc = m->nov = m->nlw = 0;
+  shm_clear(m);
   for (size_t ri = 0; ri < 2 * rs->n; ri++) {
     m->cs[ri].n = 0;
     for (int k = 0; k < VNX_SCAN_LINES; k++) m->sl[k].sb.sp[ri].base = m->sl[k].sb.sp[ri].n = 0;

@@ -104,6 +104,10 @@ typedef struct loader {
   prule *rules;
   size_t nrules, caprules;
   size_t capsrc, capkinds, capgaz;
+  /* `shared NAME` lines: the fragments read once per position (match.c) */
+  struct shname { char *name; size_t src; unsigned line; size_t col; } *shn;
+  size_t nshn, capshn;
+  size_t capsh; /* of rs->sh */
 } loader;
 
 /* ---- pcre2's memory ----------------------------------------------------- */
@@ -663,6 +667,7 @@ static void parse_file(loader *L, const char *dir, const char *fname) {
         prule pr;
         memset(&pr, 0, sizeof pr);
         pr.r.id = id;
+        pr.r.sh = -1;
         pr.r.src = src;
         pr.r.file = f->path;
         pr.r.line = ln;
@@ -680,8 +685,12 @@ static void parse_file(loader *L, const char *dir, const char *fname) {
         }
         memcpy(L->rs->src[src].doc_date, v, 10);
         L->rs->src[src].doc_date[10] = 0;
+      } else if (kl == 6 && strncmp(kw, "shared", 6) == 0) {
+        struct shname s = {vnx_xstrndup(v, vl), src, ln, (size_t)(v - line)};
+        PUSH(L->shn, L->nshn, L->capshn, s);
       } else {
-        err_at(L, src, ln, 0, "unknown block '%.*s' (expected define, rule or examples-doc-date)",
+        err_at(L, src, ln, 0,
+               "unknown block '%.*s' (expected define, shared, rule or examples-doc-date)",
                (int)kl, kw);
       }
       continue;
@@ -1342,13 +1351,14 @@ typedef struct cjob {
   held xd, cd;       /* their diagnostics */
   int ec[2];         /* pcre2_compile's error for code, core */
   PCRE2_SIZE eoff;   /* ... and the offset of code's */
+  char *head, *tail; /* a rule with a shared fragment: split_shared */
 } cjob;
 
-/* The rule's pattern: the prefix lines, then the pattern lines. */
-static bool expand_whole(loader *L, prule *p, xbuf *x) {
+/* The rule's pattern as written (normalised, fragments not expanded): the
+ * prefix lines, then the pattern lines. */
+static bool raw_whole(loader *L, prule *p, xbuf *nb) {
   vnx_rule *r = &p->r;
   const vnx_srcfile *sf = &L->rs->src[r->src];
-  xbuf nb = {0};
   bool ok = true;
   piece *all = NULL;
   size_t nall = 0, capall = 0;
@@ -1359,15 +1369,199 @@ static bool expand_whole(loader *L, prule *p, xbuf *x) {
     size_t vl = strlen(line + all[i].col);
     while (vl && (line[all[i].col + vl - 1] == ' ' || line[all[i].col + vl - 1] == '\t'))
       vl--;
-    if (!norm_piece(L, line + all[i].col, vl, all[i].line, all[i].col, &nb)) {
+    if (!norm_piece(L, line + all[i].col, vl, all[i].line, all[i].col, nb)) {
       err_at(L, r->src, all[i].line, all[i].col, "invalid UTF-8");
       ok = false;
     }
   }
   free(all);
-  if (ok) ok = expand_text(L, &nb, r->src, x);
+  return ok;
+}
+
+/* The rule's pattern: the prefix lines, then the pattern lines. */
+static bool expand_whole(loader *L, prule *p, xbuf *x) {
+  xbuf nb = {0};
+  bool ok = raw_whole(L, p, &nb);
+  if (ok) ok = expand_text(L, &nb, p->r.src, x);
   xb_free(&nb);
   return ok;
+}
+
+/* ---- shared fragments -----------------------------------------------------
+ *
+ * A pattern HEAD (?<G>{NAME}) TAIL, NAME declared `shared`, is matched as
+ * HEAD(?<G>)(?C254): at each place q where HEAD ends, the callout (match.c)
+ * takes the ends of NAME at q, in the order pcre2 would reach them, from a
+ * memo of the line (NAME alone, compiled once), tries TAIL (anchored) at
+ * each, and the first that matches is the match. That is the match of the
+ * whole pattern when HEAD and TAIL are plain sequences around the
+ * fragment: no alternative at their top level, no option set in HEAD that
+ * would reach the fragment, no reference from one part into another
+ * (back-references, subroutine calls, conditions on groups), no verbs or
+ * callouts of their own, and no group in TAIL (its captures are not kept).
+ * A pattern that is not so is compiled whole, as before. */
+static bool plain_part(const char *t, size_t n, bool head) {
+  int depth = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (c == '\\') {
+      if (i + 1 >= n) return false;
+      char e = t[i + 1];
+      if (e == 'Q') {
+        i += 2;
+        while (i + 1 < n && !(t[i] == '\\' && t[i + 1] == 'E')) i++;
+        i++;
+        continue;
+      }
+      if ((e >= '1' && e <= '9') || e == 'g' || e == 'k' || (e == 'K' && !head)) return false;
+      i++;
+      if ((e == 'p' || e == 'P' || e == 'x' || e == 'o' || e == 'N') && i + 1 < n && t[i + 1] == '{')
+        while (i < n && t[i] != '}') i++;
+    } else if (c == '[') {
+      i++;
+      if (i < n && t[i] == '^') i++;
+      if (i < n && t[i] == ']') i++;
+      for (; i < n && t[i] != ']'; i++) {
+        if (t[i] == '\\') i++;
+        else if (t[i] == '[' && i + 1 < n && t[i + 1] == ':') {
+          const char *e = strstr(t + i, ":]");
+          if (!e || (size_t)(e - t) >= n) return false;
+          i = (size_t)(e - t) + 1;
+        }
+      }
+      if (i >= n) return false;
+    } else if (c == '(') {
+      if (i + 1 < n && t[i + 1] == '*') return false; /* a verb */
+      if (i + 1 < n && t[i + 1] == '?') {
+        char k = i + 2 < n ? t[i + 2] : 0;
+        /* groups that do not capture, and lookarounds */
+        bool ok = k == ':' || k == '=' || k == '!' || k == '>' || k == '|' ||
+                  (k == '<' && i + 3 < n && (t[i + 3] == '=' || t[i + 3] == '!'));
+        bool named = (k == '<' && !ok) || k == '\'' || (k == 'P' && i + 3 < n && t[i + 3] == '<');
+        if (named) {
+          if (!head) return false;
+        } else if (!ok) {
+          /* options: (?i) (?i-s) (?i:...); anything else (a call, a
+           * condition, a callout, a comment) is not followed here */
+          size_t j = i + 2;
+          while (j < n && ((t[j] >= 'a' && t[j] <= 'z') || t[j] == '-' || t[j] == '^')) j++;
+          if (j == i + 2 || j >= n) return false;
+          for (size_t q = i + 2; q < j; q++)
+            if (t[q] == 'x') return false;
+          if (t[j] == ')') {
+            if (depth == 0 && head) return false; /* it would hold for the fragment */
+            i = j;
+            continue;
+          }
+          if (t[j] != ':') return false;
+        }
+      } else if (!head) {
+        return false; /* a capture group in the tail */
+      }
+      depth++;
+    } else if (c == ')') {
+      if (--depth < 0) return false;
+    } else if (c == '|' && depth == 0) {
+      return false;
+    }
+  }
+  return depth == 0;
+}
+
+/* The variant of shared fragment f for the rule's options. */
+static int shared_variant(loader *L, frag *f, bool caseless) {
+  vnx_ruleset *rs = L->rs;
+  for (size_t i = 0; i < rs->nsh; i++)
+    if (strcmp(rs->sh[i].name, f->name) == 0 && rs->sh[i].caseless == caseless) return (int)i;
+  vnx_shared s = {vnx_xstrdup(f->name), caseless, NULL, NULL, NULL, false, false};
+  size_t n = f->explen + 32;
+  s.text = vnx_xmalloc(n);
+  snprintf(s.text, n, "(?:%.*s)(?C%d)", (int)f->explen, f->exp, VNX_CALLOUT_END);
+  PUSH(rs->sh, rs->nsh, L->capsh, s);
+  return (int)rs->nsh - 1;
+}
+
+/* Whether a `set` line of the rule names a group of fragment f: the code
+ * of a split rule does not hold them. Over-approximated: the name as a
+ * word anywhere in the line. */
+static bool sets_read_fragment_group(loader *L, prule *p, const frag *f) {
+  const vnx_srcfile *sf = &L->rs->src[p->r.src];
+  for (const char *g = f->exp; (g = strstr(g, "(?<")) != NULL; g += 3) {
+    const char *a = g + 3, *e = a;
+    while (isalnum((unsigned char)*e) || *e == '_') e++;
+    if (e == a || *e != '>') continue; /* a lookbehind */
+    size_t gl = (size_t)(e - a);
+    for (size_t i = 0; i < p->nsets; i++) {
+      const char *line = sf->lines[p->sets[i].line - 1] + p->sets[i].col;
+      for (const char *s = line; *s; s++)
+        if (strncmp(s, a, gl) == 0 && (s == line || !(isalnum((unsigned char)s[-1]) || s[-1] == '_')) &&
+            !(isalnum((unsigned char)s[gl]) || s[gl] == '_'))
+          return true;
+    }
+  }
+  return false;
+}
+
+/* Splits the rule's pattern around its shared fragment, if it has one and
+ * the parts allow it (plain_part): j->head (ending in the empty group and
+ * the callout), j->tail, r->sh. */
+static void split_shared(loader *L, prule *p, cjob *j) {
+  vnx_rule *r = &p->r;
+  xbuf nb = {0};
+  /* VNX_NO_SHARED=1: every pattern compiled whole (to check that sharing
+   * changes nothing) */
+  const char *ns = getenv("VNX_NO_SHARED");
+  if (ns && strcmp(ns, "1") == 0) return;
+  if (!L->nshn || !raw_whole(L, p, &nb)) {
+    xb_free(&nb);
+    return;
+  }
+  for (size_t k = 0; k < L->nshn && r->sh < 0; k++) {
+    const char *name = L->shn[k].name;
+    size_t nl = strlen(name);
+    frag *f = find_frag(L, name, nl);
+    if (!f || f->state != 2) continue;
+    /* "{NAME}" once, as "(?<G>{NAME})" */
+    const char *at = NULL;
+    size_t count = 0;
+    for (const char *s = nb.s; s && (s = strstr(s, "{")); s++)
+      if (strncmp(s + 1, name, nl) == 0 && s[1 + nl] == '}') {
+        count++;
+        at = s;
+      }
+    if (count != 1 || at[nl + 2] != ')') continue;
+    if (at == nb.s || at[-1] != '>') continue;
+    const char *ge = at - 1, *g = ge; /* the group's name: [g, ge) */
+    while (g > nb.s && (isalnum((unsigned char)g[-1]) || g[-1] == '_')) g--;
+    if (g == ge || g - nb.s < 3 || strncmp(g - 3, "(?<", 3) != 0) continue;
+    if (g[0] != '_' && !isalpha((unsigned char)g[0])) continue;
+    if (sets_read_fragment_group(L, p, f)) continue;
+    size_t hs = (size_t)(g - 3 - nb.s), ts = (size_t)(at - nb.s) + nl + 3;
+    xbuf hraw = {0}, traw = {0}, hx = {0}, tx = {0};
+    xb_put(&hraw, nb.s, hs, nb.m, 1);
+    xb_put(&traw, nb.s + ts, nb.len - ts, nb.m + ts, 1);
+    bool ok = expand_text(L, &hraw, r->src, &hx) && expand_text(L, &traw, r->src, &tx);
+    ok = ok && plain_part(hx.s ? hx.s : "", hx.len, true) && plain_part(tx.s ? tx.s : "", tx.len, false);
+    if (ok) {
+      /* the head, then "(?<G>)(?C254)" */
+      size_t gl = (size_t)(ge - g);
+      xsrc m0 = {0, 0, NULL};
+      char co[16];
+      int cl = snprintf(co, sizeof co, "(?C%d)", VNX_CALLOUT_SHARED);
+      xb_put(&hx, "(?<", 3, &m0, 0);
+      xb_put(&hx, g, gl, &m0, 0);
+      xb_put(&hx, ">)", 2, &m0, 0);
+      xb_put(&hx, co, (size_t)cl, &m0, 0);
+      j->head = vnx_xstrndup(hx.s, hx.len);
+      j->tail = tx.len ? vnx_xstrndup(tx.s, tx.len) : NULL;
+      r->sh = shared_variant(L, f, r->caseless);
+    }
+    xb_free(&hraw);
+    xb_free(&traw);
+    xb_free(&hx);
+    xb_free(&tx);
+  }
+  xb_free(&nb);
 }
 
 /* The source maps (16 bytes a pattern byte) are dropped here: all rules are
@@ -1396,12 +1590,16 @@ static void expand_rule(loader *L, prule *p, cjob *j) {
     j->cx.m = NULL;
     if (j->core_ok) r->core_expanded = vnx_xstrndup(j->cx.s ? j->cx.s : "", j->cx.len);
   }
+  split_shared(L, p, j);
 }
 
 typedef struct cpool {
   prule *rules; /* the patterns go into rules[].r */
   cjob *jobs;
-  size_t njobs; /* 2 per rule: its pattern, its core; and the start strings (view) */
+  size_t nrules;
+  vnx_ruleset *rs; /* its shared fragments */
+  size_t njobs; /* 2 per shared fragment (first and all ends); 2 per rule: its pattern, its core;
+                 * and the start strings (view) */
   atomic_size_t next;
   bool jit;
   /* The start strings (vnx_starts_new) read only what expand_rule set (the
@@ -1417,7 +1615,36 @@ typedef struct cworker {
   pthread_t t;
 } cworker;
 
+static pcre2_code *compile_text(const char *s, uint32_t opts, bool jit,
+                                pcre2_compile_context *cctx) {
+  int ec;
+  PCRE2_SIZE eoff;
+  pcre2_code *c = pcre2_compile((PCRE2_SPTR)s, strlen(s), opts, &ec, &eoff, cctx);
+  if (c && jit) pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
+  return c;
+}
+
+static bool has_jit(const pcre2_code *c) {
+  size_t js = 0;
+  if (c) pcre2_pattern_info(c, PCRE2_INFO_JITSIZE, &js);
+  return js > 0;
+}
+
 static void compile_one(cpool *P, size_t k, pcre2_compile_context *cctx) {
+  uint32_t base = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | PCRE2_NEVER_BACKSLASH_C;
+  if (k < 2 * P->rs->nsh) { /* a shared fragment (first: the longest), anchored: tried at one place */
+    vnx_shared *s = &P->rs->sh[k / 2];
+    uint32_t o = base | PCRE2_ANCHORED | (s->caseless ? PCRE2_CASELESS : 0);
+    if (k % 2) {
+      s->code_all = compile_text(s->text, o | PCRE2_NO_AUTO_POSSESS, P->jit, cctx);
+      s->jit_all = has_jit(s->code_all);
+    } else {
+      s->code = compile_text(s->text, o, P->jit, cctx);
+      s->jit = has_jit(s->code);
+    }
+    return;
+  }
+  k -= 2 * P->rs->nsh;
   cjob *j = &P->jobs[k / 2];
   vnx_rule *r = &P->rules[k / 2].r;
   bool core = k % 2;
@@ -1429,6 +1656,19 @@ static void compile_one(cpool *P, size_t k, pcre2_compile_context *cctx) {
   uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | PCRE2_NEVER_BACKSLASH_C |
                   (r->caseless ? PCRE2_CASELESS : 0);
   PCRE2_SIZE eoff;
+  if (!core && r->sh >= 0) {
+    /* the head and the tail (split_shared); the head's repeats are not
+     * made possessive across the callout, which can fail */
+    r->code = compile_text(j->head, opts | PCRE2_USE_OFFSET_LIMIT | PCRE2_NO_AUTO_POSSESS, P->jit,
+                           cctx);
+    r->tail = j->tail ? compile_text(j->tail, opts | PCRE2_ANCHORED, P->jit, cctx) : NULL;
+    r->tail_jit = has_jit(r->tail);
+    if (r->code && (r->tail || !j->tail)) return;
+    pcre2_code_free(r->code); /* then the whole pattern, as without sharing */
+    pcre2_code_free(r->tail);
+    r->code = r->tail = NULL;
+    r->sh = -1;
+  }
   /* With a prefix, the whole pattern is only tried up to where its pattern
    * lines match on their own, and a rule with start strings is tried only
    * at its candidate starts (match.c): both need an offset limit. */
@@ -1477,12 +1717,13 @@ void vnx_rules_set_threads(int n) { g_load_threads = n < 0 ? 0 : n; }
 
 static vnx_starts *compile_all(vnx_ruleset *rs, prule *rules, cjob *jobs, size_t n,
                                const vnx_ruleset *view) {
-  cpool P = {rules, jobs, 2 * n + (view != NULL), 0, true, view, NULL};
+  cpool P = {rules, jobs, n, rs, 2 * n + 2 * rs->nsh + (view != NULL), 0, true, view, NULL};
   atomic_init(&P.next, 0);
   const char *nojit = getenv("VNX_NO_JIT");
   P.jit = !nojit || strcmp(nojit, "1") != 0;
   size_t npat = 0;
   for (size_t i = 0; i < n; i++) npat += jobs[i].ok + jobs[i].core_ok;
+  npat += 2 * rs->nsh;
   long nt = g_load_threads;
   if (nt <= 0) nt = sysconf(_SC_NPROCESSORS_ONLN);
   if ((size_t)nt > npat) nt = (long)npat;
@@ -1615,8 +1856,35 @@ static bool check_rule(loader *L, prule *p, cjob *j) {
   }
   pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &r->ncap);
   if (r->ncap > L->rs->max_cap) L->rs->max_cap = r->ncap;
+  r->sgroup = r->ncap; /* the head's last group: "(?<G>)" (split_shared) */
   group_ref(r->code, "span", &r->span);
-  if (!r->skip && !check_not_degenerate(L, r)) ok = false;
+  if (r->sh >= 0) {
+    /* The code is the head alone. A match is at least as long as the
+     * head's, the fragment's and the tail's shortest: two characters or
+     * more, and it can match neither nothing nor any one character. Else
+     * the check runs on the whole pattern, compiled for it. */
+    const vnx_shared *s = &L->rs->sh[r->sh];
+    uint32_t a = 0, b = 0, c = 0;
+    pcre2_pattern_info(r->code, PCRE2_INFO_MINLENGTH, &a);
+    if (s->code) pcre2_pattern_info(s->code, PCRE2_INFO_MINLENGTH, &b);
+    if (r->tail) pcre2_pattern_info(r->tail, PCRE2_INFO_MINLENGTH, &c);
+    if (!s->code || !s->code_all) {
+      err_at(L, r->src, r->line, 5, "shared fragment %s does not compile alone", s->name);
+      ok = false;
+    } else if (!r->skip && (uint64_t)a + b + c < 2) {
+      vnx_rule whole = *r;
+      int ec;
+      PCRE2_SIZE eoff;
+      whole.code = pcre2_compile((PCRE2_SPTR)j->x.s, j->x.len,
+                                 PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES | PCRE2_NEVER_BACKSLASH_C |
+                                     (r->caseless ? PCRE2_CASELESS : 0),
+                                 &ec, &eoff, NULL);
+      if (whole.code && !check_not_degenerate(L, &whole)) ok = false;
+      pcre2_code_free(whole.code);
+    }
+  } else if (!r->skip && !check_not_degenerate(L, r)) {
+    ok = false;
+  }
 
   r->sets = vnx_xcalloc(p->nsets ? p->nsets : 1, sizeof *r->sets);
   for (size_t i = 0; i < p->nsets; i++) {
@@ -1656,6 +1924,7 @@ static void free_rule(vnx_rule *r) {
   free(r->needs);
   pcre2_code_free(r->code);
   pcre2_code_free(r->core);
+  pcre2_code_free(r->tail);
   free(r->expanded);
   free(r->core_expanded);
   for (size_t i = 0; i < r->nsets; i++) free_set(&r->sets[i]);
@@ -1703,6 +1972,10 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
   free(names);
 
   for (size_t i = 0; i < L.nfrags; i++) expand_frag(&L, &L.frags[i]);
+  for (size_t i = 0; i < L.nshn; i++)
+    if (!find_frag(&L, L.shn[i].name, strlen(L.shn[i].name)))
+      err_at(&L, L.shn[i].src, L.shn[i].line, L.shn[i].col, "shared: unknown fragment %s",
+             L.shn[i].name);
 
   vnx_ruleset *rs = L.rs;
   rs->rules = vnx_xcalloc(L.nrules ? L.nrules : 1, sizeof *rs->rules);
@@ -1725,6 +1998,8 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
     rs->rules[rs->n++] = p->r;
     xb_free(&jobs[i].x);
     xb_free(&jobs[i].cx);
+    free(jobs[i].head);
+    free(jobs[i].tail);
     free(p->pat);
     free(p->pre);
     free(p->sets);
@@ -1735,6 +2010,8 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
     free(L.frags[i].exp);
   }
   free(L.frags);
+  for (size_t i = 0; i < L.nshn; i++) free(L.shn[i].name);
+  free(L.shn);
   *nerrors = L.nerr;
   free(jobs);
   if (L.nerr) {
@@ -1764,6 +2041,13 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
 
 void vnx_rules_free(vnx_ruleset *rs) {
   if (!rs) return;
+  for (size_t i = 0; i < rs->nsh; i++) {
+    free(rs->sh[i].name);
+    free(rs->sh[i].text);
+    pcre2_code_free(rs->sh[i].code);
+    pcre2_code_free(rs->sh[i].code_all);
+  }
+  free(rs->sh);
   vnx_starts_free(rs->starts);
   for (size_t i = 0; i < rs->n; i++) free_rule(&rs->rules[i]);
   free(rs->rules);

@@ -55,6 +55,14 @@ typedef struct vnx_rule {
   pcre2_code *code;
   pcre2_code *core; /* with a `prefix`: the pattern lines alone, else NULL */
   bool jit;         /* code (and core) have JIT code */
+  /* A rule that reads a shared fragment (`shared` in a rule file; match.c):
+   * sh is its variant in vnx_ruleset.sh (-1: none). code is then only the
+   * part before the fragment, ending in an empty group (number sgroup)
+   * and a callout; tail, anchored, the part after it (NULL: nothing). */
+  int sh;
+  uint32_t sgroup;
+  pcre2_code *tail;
+  bool tail_jit;
   char *expanded; /* the pattern after fragment expansion, as compiled */
   char *core_expanded; /* the same for core, or NULL */
   uint32_t ncap;
@@ -71,6 +79,24 @@ typedef struct vnx_rule {
   size_t src;       /* index in vnx_ruleset.src */
   unsigned line;
 } vnx_rule;
+
+/* A fragment read once per position and line by every rule that holds it
+ * (`shared NAME`): compiled alone, anchored, with a callout at its end.
+ * One variant per fragment and caseless option. */
+#define VNX_CALLOUT_SHARED 254 /* a rule's code: the fragment starts here */
+#define VNX_CALLOUT_END 255    /* the fragment's code: one of its ends */
+typedef struct vnx_shared {
+  char *name;
+  bool caseless;
+  char *text; /* as compiled */
+  pcre2_code *code; /* for its first end */
+  /* for all its ends: without auto-possessification, which takes the
+   * callout at the end for the end of the pattern and so makes a repeat
+   * before it give nothing back (the ends it would skip are ones where the
+   * rule's own tail cannot match, but the fragment alone does not know) */
+  pcre2_code *code_all;
+  bool jit, jit_all;
+} vnx_shared;
 
 /* Gazetteer: canonical forms with aliases; lookup keys are folded. */
 typedef struct vnx_gaz_entry {
@@ -109,6 +135,8 @@ struct vnx_ruleset {
   size_t nsrc;
   vnx_tone_style style;
   uint32_t max_cap; /* largest capture count over all rules */
+  vnx_shared *sh;   /* shared fragments, by variant */
+  size_t nsh;
   struct vnx_starts *starts; /* where matches can start (rules_start.c) */
   struct vnx_blkcache *blocks; /* pcre2's allocators for the patterns, one per */
   size_t nblocks;              /* loading thread (rules.c) */
