@@ -1473,7 +1473,7 @@ static int shared_variant(loader *L, frag *f, bool caseless) {
   vnx_ruleset *rs = L->rs;
   for (size_t i = 0; i < rs->nsh; i++)
     if (strcmp(rs->sh[i].name, f->name) == 0 && rs->sh[i].caseless == caseless) return (int)i;
-  vnx_shared s = {vnx_xstrdup(f->name), caseless, NULL, NULL, NULL, false, false};
+  vnx_shared s = {vnx_xstrdup(f->name), caseless, NULL, NULL, NULL, NULL, false, false};
   size_t n = f->explen + 32;
   s.text = vnx_xmalloc(n);
   snprintf(s.text, n, "(?:%.*s)(?C%d)", (int)f->explen, f->exp, VNX_CALLOUT_END);
@@ -1500,6 +1500,35 @@ static bool sets_read_fragment_group(loader *L, prule *p, const frag *f) {
     }
   }
   return false;
+}
+
+/* The text of each shared fragment's copy for all its ends: the fragment,
+ * the callout, then the distinct tails of the rules that read it, as
+ * alternatives (vnx_shared.text_all). */
+static void shared_tails(vnx_ruleset *rs, prule *rules, const cjob *jobs, size_t n) {
+  for (size_t v = 0; v < rs->nsh; v++) {
+    vnx_shared *s = &rs->sh[v];
+    xbuf b = {0};
+    xsrc m0 = {0, 0, NULL};
+    size_t ntails = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (rules[i].r.sh != (int)v || !jobs[i].tail) continue;
+      bool seen = false;
+      for (size_t k = 0; k < i && !seen; k++)
+        seen = rules[k].r.sh == (int)v && jobs[k].tail && strcmp(jobs[k].tail, jobs[i].tail) == 0;
+      if (seen) continue;
+      xb_put(&b, ntails ? "|(?:" : "(?:", ntails ? 4 : 3, &m0, 0);
+      xb_put(&b, jobs[i].tail, strlen(jobs[i].tail), &m0, 0);
+      xb_put(&b, ")", 1, &m0, 0);
+      ntails++;
+    }
+    if (ntails) {
+      size_t tl = strlen(s->text) + b.len + 8;
+      s->text_all = vnx_xmalloc(tl);
+      snprintf(s->text_all, tl, "%s(?:%s)", s->text, b.s);
+    }
+    xb_free(&b);
+  }
 }
 
 /* Splits the rule's pattern around its shared fragment, if it has one and
@@ -1636,7 +1665,8 @@ static void compile_one(cpool *P, size_t k, pcre2_compile_context *cctx) {
     vnx_shared *s = &P->rs->sh[k / 2];
     uint32_t o = base | PCRE2_ANCHORED | (s->caseless ? PCRE2_CASELESS : 0);
     if (k % 2) {
-      s->code_all = compile_text(s->text, o | PCRE2_NO_AUTO_POSSESS, P->jit, cctx);
+      if (!s->text_all) return;
+      s->code_all = compile_text(s->text_all, o, P->jit, cctx);
       s->jit_all = has_jit(s->code_all);
     } else {
       s->code = compile_text(s->text, o, P->jit, cctx);
@@ -1868,7 +1898,7 @@ static bool check_rule(loader *L, prule *p, cjob *j) {
     pcre2_pattern_info(r->code, PCRE2_INFO_MINLENGTH, &a);
     if (s->code) pcre2_pattern_info(s->code, PCRE2_INFO_MINLENGTH, &b);
     if (r->tail) pcre2_pattern_info(r->tail, PCRE2_INFO_MINLENGTH, &c);
-    if (!s->code || !s->code_all) {
+    if (!s->code || (r->tail && !s->code_all)) {
       err_at(L, r->src, r->line, 5, "shared fragment %s does not compile alone", s->name);
       ok = false;
     } else if (!r->skip && (uint64_t)a + b + c < 2) {
@@ -1982,6 +2012,7 @@ vnx_ruleset *vnx_rules_load(const char *dir, vnx_tone_style style, FILE *diag, i
   cjob *jobs = vnx_xcalloc(L.nrules ? L.nrules : 1, sizeof *jobs);
   for (size_t i = 0; i < L.nrules; i++)
     if (!L.rules[i].bad) expand_rule(&L, &L.rules[i], &jobs[i]);
+  shared_tails(rs, L.rules, jobs, L.nrules);
   /* the rules as expanded, for the start strings (none after an error:
    * the ruleset is thrown away) */
   vnx_ruleset view = {0};
@@ -2044,6 +2075,7 @@ void vnx_rules_free(vnx_ruleset *rs) {
   for (size_t i = 0; i < rs->nsh; i++) {
     free(rs->sh[i].name);
     free(rs->sh[i].text);
+    free(rs->sh[i].text_all);
     pcre2_code_free(rs->sh[i].code);
     pcre2_code_free(rs->sh[i].code_all);
   }

@@ -90,10 +90,14 @@ typedef struct vnx_shared {
   bool caseless;
   char *text; /* as compiled */
   pcre2_code *code; /* for its first end */
-  /* for all its ends: without auto-possessification, which takes the
-   * callout at the end for the end of the pattern and so makes a repeat
-   * before it give nothing back (the ends it would skip are ones where the
-   * rule's own tail cannot match, but the fragment alone does not know) */
+  /* for all its ends (NULL: no rule with a tail reads it): followed, after
+   * the callout, by the tails of all the rules that read it, which never
+   * run (the callout fails) but tell pcre2's auto-possessification what
+   * can follow. With nothing after the callout pcre2 takes it for the end
+   * of the pattern and makes a repeat before it give nothing back, and an
+   * end a tail needs is lost; with the tails there, a repeat is made
+   * possessive only where no tail can follow its give-backs. */
+  char *text_all;
   pcre2_code *code_all;
   bool jit, jit_all;
 } vnx_shared;
