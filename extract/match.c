@@ -144,13 +144,25 @@ struct vnx_matcher {
   pcre2_match_data *md2;
   pcre2_match_context *mc2;
   pcre2_jit_stack *js2;
-  struct shmemo { uint64_t key; uint32_t gen; int32_t first; uint32_t off, n; } *shm;
+  struct shmemo {
+    uint64_t key;
+    uint32_t gen;
+    int32_t first;  /* -2 not known, -1 none, else the first end */
+    uint32_t off, n; /* the ends listed so far, in pcre2's order: m->ends[off..off+n) */
+    bool complete;  /* ... and they are all */
+  } *shm;
   size_t shcap, shcount;
   uint32_t shgen;
   uint32_t *ends;
   size_t nends, capends;
   bool enumerating;
   size_t enum_base;
+  const vnx_rule *enum_rule; /* the rule whose tail the end callout tries */
+  size_t enum_q;
+  int enum_hit; /* 1: its tail matched, 0: not yet, < 0: an error */
+  pcre2_match_data *md3;     /* the tail's match, inside the fragment's */
+  pcre2_match_context *mc3;
+  pcre2_jit_stack *js3;
   size_t co_q, co_e, co_end;
   /* rules test: accepted matches of skip rules, which leave no record */
   bool trace;
@@ -188,8 +200,16 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
     fprintf(stderr, "vnextract: out of memory\n");
     abort();
   }
-  pcre2_jit_stack_assign(m->mc2, NULL, m->js2);
+  if (m->js2) pcre2_jit_stack_assign(m->mc2, NULL, m->js2);
   pcre2_set_callout(m->mc2, on_callout, m);
+  m->md3 = pcre2_match_data_create(1, NULL);
+  m->mc3 = pcre2_match_context_copy(m->mc);
+  m->js3 = pcre2_jit_stack_create(32 * 1024, VNX_JIT_STACK_MAX, NULL);
+  if (!m->md3 || !m->mc3) {
+    fprintf(stderr, "vnextract: out of memory\n");
+    abort();
+  }
+  if (m->js3) pcre2_jit_stack_assign(m->mc3, NULL, m->js3);
   pcre2_set_callout(m->mc, on_callout, m);
   m->gmemo = vnx_gaz_memo_new();
   m->mclim = pcre2_match_context_copy(m->mc);
@@ -300,6 +320,9 @@ void vnx_matcher_free(vnx_matcher *m) {
   pcre2_match_data_free(m->md2);
   pcre2_match_context_free(m->mc2);
   pcre2_jit_stack_free(m->js2);
+  pcre2_match_data_free(m->md3);
+  pcre2_match_context_free(m->mc3);
+  pcre2_jit_stack_free(m->js3);
   free(m->shm);
   free(m->ends);
   for (int k = 0; k < VNX_SCAN_LINES; k++) {
@@ -388,7 +411,17 @@ static inline int run(const pcre2_code *code, bool jit, const char *subj, size_t
  * then writes the fragment's group and the end into the ovector). A rule
  * without a tail needs only the first end. The ends depend on the line
  * and q alone, so they are kept per (variant, line of the block, q) for
- * the block: every body rule reads the body at a place once. */
+ * the block: every body rule reads the body at a place once, and a
+ * listing cut short where a tail matched goes on only if another rule
+ * needs more. Not exact where a limit is hit: the whole pattern has one
+ * match limit per try, the fragment and the tail one each. */
+
+/* At most this many ends of a fragment at one place (each new one is
+ * checked against those before it): more is taken as a limit (on real text
+ * a body has a few ends). And at most this many ends kept per block in the
+ * memo; past it a place's ends are listed, used and dropped. */
+#define VNX_MAX_ENDS 1024
+#define VNX_MAX_BLOCK_ENDS (1u << 20)
 
 static struct shmemo *shm_find(vnx_matcher *m, uint64_t key) {
   if (!m->shcap) return NULL;
@@ -420,7 +453,7 @@ static struct shmemo *shm_get(vnx_matcher *m, uint64_t key) {
   }
   size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (m->shcap - 1);
   while (m->shm[h].gen == m->shgen) h = (h + 1) & (m->shcap - 1);
-  struct shmemo e = {key, m->shgen, -2, 0, UINT32_MAX};
+  struct shmemo e = {key, m->shgen, -2, 0, 0, false};
   m->shm[h] = e;
   m->shcount++;
   return &m->shm[h];
@@ -437,106 +470,126 @@ static void shm_clear(vnx_matcher *m) {
   m->nends = 0;
 }
 
-/* The fragment's code at q: its first end only (*end, or -1: none), or
- * all its ends (enumerating: the end callout records each and fails, so
- * that pcre2 goes on to the next). Returns 0, or pcre2's error (a limit). */
-static int shared_run(vnx_matcher *m, const vnx_shared *s, const char *subj, size_t ll, size_t q,
-                      bool all, int32_t *end) {
-  m->enumerating = all;
-  m->enum_base = m->nends;
-  int rc = all ? run(s->code_all, s->jit_all, subj, ll, q, m->md2, m->mc2)
-               : run(s->code, s->jit, subj, ll, q, m->md2, m->mc2);
-  m->enumerating = false;
-  *end = -1;
-  if (rc >= 0) {
-    *end = (int32_t)pcre2_get_ovector_pointer(m->md2)[1];
-    return 0;
-  }
+/* The tail of rule r at end e of its fragment (read from q): 1 and the
+ * match in co_* if it matches, 0 if not, or pcre2's error. Runs inside the
+ * fragment's match (its end callout): its own match data and stack. */
+static int try_tail(vnx_matcher *m, const vnx_rule *r, const char *subj, size_t ll, size_t q,
+                    size_t e) {
+  int rc = run(r->tail, r->tail_jit, subj, ll, e, m->md3, m->mc3);
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
-  m->nends = m->enum_base;
-  return rc;
+  if (rc < 0) return rc;
+  m->co_q = q;
+  m->co_e = e;
+  m->co_end = pcre2_get_ovector_pointer(m->md3)[1];
+  return 1;
 }
 
-/* The memo's entry for the fragment at q, with its first end known and,
- * if all, its ends. NULL with *err set: a limit. Lines and places the key
- * cannot hold are not kept (e = &scratch). */
-static struct shmemo *shared_ends(vnx_matcher *m, int v, const char *subj, size_t ll, size_t q,
-                                  bool all, struct shmemo *scratch, int *err) {
-  const vnx_shared *s = &m->rs->sh[v];
-  struct shmemo *e = scratch;
-  bool keep = m->cur_bl < 0xFFFF && ll < 0x7FFFFFFF && v < 0xFFFF;
+static void push_end(vnx_matcher *m, uint32_t e) {
+  if (m->nends == m->capends) {
+    m->capends = m->capends ? 2 * m->capends : 256;
+    m->ends = vnx_xrealloc(m->ends, m->capends * sizeof *m->ends);
+  }
+  m->ends[m->nends++] = e;
+}
+
+/* The memo's entry for the fragment at q (a new one: nothing known), or
+ * scratch for what is not kept: a line or place the key cannot hold, or
+ * ends past the block's budget. */
+static struct shmemo *shared_entry(vnx_matcher *m, int v, size_t ll, size_t q,
+                                   struct shmemo *scratch) {
+  bool keep = m->cur_bl < 0xFFFF && ll < 0x7FFFFFFF && (unsigned)v < 0xFFFF &&
+              m->nends < VNX_MAX_BLOCK_ENDS;
   uint64_t key = (uint64_t)(v + 1) << 48 | (uint64_t)m->cur_bl << 32 | q;
-  if (keep) {
-    e = shm_get(m, key);
-  } else {
-    struct shmemo z = {0, 0, -2, 0, UINT32_MAX};
-    *e = z;
-  }
-  if (all && e->n == UINT32_MAX) {
-    int32_t first;
-    int rc = shared_run(m, s, subj, ll, q, true, &first);
-    if (rc < 0) {
-      *err = rc;
-      return NULL;
-    }
-    e->off = (uint32_t)m->enum_base;
-    e->n = (uint32_t)(m->nends - m->enum_base);
-    e->first = e->n ? (int32_t)m->ends[e->off] : -1;
-  } else if (e->first == -2) {
-    if (e->n != UINT32_MAX) {
-      e->first = e->n ? (int32_t)m->ends[e->off] : -1;
+  if (keep) return shm_get(m, key);
+  struct shmemo z = {0, 0, -2, 0, 0, false};
+  *scratch = z;
+  return scratch;
+}
+
+/* Rule r without a tail: the fragment's first end at q. 1 (co_* set), 0
+ * (none) or pcre2's error. */
+static int shared_first(vnx_matcher *m, const vnx_rule *r, const char *subj, size_t ll,
+                        size_t q) {
+  struct shmemo scratch, *e = shared_entry(m, r->sh, ll, q, &scratch);
+  if (e->first == -2) {
+    if (e->n) {
+      e->first = (int32_t)m->ends[e->off];
+    } else if (e->complete) {
+      e->first = -1;
     } else {
-      int rc = shared_run(m, s, subj, ll, q, false, &e->first);
-      if (rc < 0) {
-        *err = rc;
-        return NULL;
-      }
+      const vnx_shared *s = &m->rs->sh[r->sh];
+      int rc = run(s->code, s->jit, subj, ll, q, m->md2, m->mc2);
+      if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) return rc;
+      e->first = rc >= 0 ? (int32_t)pcre2_get_ovector_pointer(m->md2)[1] : -1;
     }
   }
-  return e;
+  if (e->first < 0) return 0;
+  m->co_q = q;
+  m->co_e = m->co_end = (size_t)e->first;
+  return 1;
+}
+
+/* Rule r with a tail: the first end of the fragment at q, in pcre2's
+ * order, where the tail matches. The ends already listed at q (by this
+ * rule or another) are tried first; if the listing was cut short (a tail
+ * matched), the fragment runs again from q, and the end callout skips the
+ * listed ends and tries the tail at each new one as it comes, stopping at
+ * the first that matches: the work the whole pattern would do. 1 (co_*
+ * set), 0 or pcre2's error. */
+static int shared_tail(vnx_matcher *m, const vnx_rule *r, const char *subj, size_t ll, size_t q) {
+  struct shmemo scratch, *e = shared_entry(m, r->sh, ll, q, &scratch);
+  for (uint32_t i = 0; i < e->n; i++) {
+    int rc = try_tail(m, r, subj, ll, q, m->ends[e->off + i]);
+    if (rc) return rc;
+  }
+  if (e->complete) return 0;
+  /* the listed ends at the top of the array, where the new ones go */
+  if ((size_t)e->off + e->n != m->nends) {
+    size_t off = m->nends;
+    for (uint32_t i = 0; i < e->n; i++) push_end(m, m->ends[e->off + i]);
+    e->off = (uint32_t)off;
+  }
+  const vnx_shared *s = &m->rs->sh[r->sh];
+  m->enumerating = true;
+  m->enum_rule = r;
+  m->enum_q = q;
+  m->enum_base = e->off;
+  m->enum_hit = 0;
+  int rc = run(s->code_all, s->jit_all, subj, ll, q, m->md2, m->mc2);
+  m->enumerating = false;
+  e->n = (uint32_t)(m->nends - e->off);
+  int hit = m->enum_hit;
+  if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && hit >= 0) hit = rc; /* a limit */
+  if (hit == 0) e->complete = true; /* every end listed, none matched */
+  if (e == &scratch) m->nends = e->off;
+  return hit;
 }
 
 static int on_callout(pcre2_callout_block *cb, void *data) {
   vnx_matcher *m = data;
+  const char *subj = (const char *)cb->subject;
+  size_t ll = cb->subject_length;
   if (cb->callout_number == VNX_CALLOUT_END) {
     if (!m->enumerating) return 0; /* the first end: the match */
     uint32_t e = (uint32_t)cb->current_position;
     for (size_t i = m->enum_base; i < m->nends; i++)
-      if (m->ends[i] == e) return 1;
-    if (m->nends == m->capends) {
-      m->capends = m->capends ? 2 * m->capends : 256;
-      m->ends = vnx_xrealloc(m->ends, m->capends * sizeof *m->ends);
+      if (m->ends[i] == e) return 1; /* seen: pcre2 backtracks to the next end */
+    if (m->nends - m->enum_base >= VNX_MAX_ENDS) {
+      m->enum_hit = PCRE2_ERROR_MATCHLIMIT;
+      return PCRE2_ERROR_MATCHLIMIT;
     }
-    m->ends[m->nends++] = e;
-    return 1; /* fail: pcre2 backtracks to the next end */
+    push_end(m, e);
+    int rc = try_tail(m, m->enum_rule, subj, ll, m->enum_q, e);
+    if (rc == 0) return 1;
+    m->enum_hit = rc;
+    return rc > 0 ? 0 : rc; /* a match: stop here */
   }
   const vnx_rule *r = m->cur;
   if (cb->callout_number != VNX_CALLOUT_SHARED || !r || r->sh < 0) return 0;
-  const char *subj = (const char *)cb->subject;
-  size_t ll = cb->subject_length, q = cb->current_position;
-  struct shmemo scratch;
-  int err = 0;
-  struct shmemo *e = shared_ends(m, r->sh, subj, ll, q, r->tail != NULL, &scratch, &err);
-  if (!e) return err;
-  if (!r->tail) {
-    if (e->first < 0) return 1;
-    m->co_q = q;
-    m->co_e = m->co_end = (size_t)e->first;
-    return 0;
-  }
-  uint32_t off = e->off, n = e->n;
-  for (uint32_t i = 0; i < n; i++) {
-    size_t end = m->ends[off + i];
-    int rc = run(r->tail, r->tail_jit, subj, ll, end, m->md2, m->mc2);
-    if (rc >= 0) {
-      m->co_q = q;
-      m->co_e = end;
-      m->co_end = pcre2_get_ovector_pointer(m->md2)[1];
-      return 0;
-    }
-    if (rc != PCRE2_ERROR_NOMATCH) return rc;
-  }
-  return 1;
+  size_t q = cb->current_position;
+  int rc = r->tail ? shared_tail(m, r, subj, ll, q) : shared_first(m, r, subj, ll, q);
+  if (rc < 0) return rc;
+  return rc ? 0 : 1;
 }
 
 static bool needs_ok(vnx_matcher *m, signed char *memo, size_t ri, const char *fold, size_t n) {

@@ -1400,8 +1400,47 @@ static bool expand_whole(loader *L, prule *p, xbuf *x) {
  * (back-references, subroutine calls, conditions on groups), no verbs or
  * callouts of their own, and no group in TAIL (its captures are not kept).
  * A pattern that is not so is compiled whole, as before. */
-static bool plain_part(const char *t, size_t n, bool head) {
+/* What scan_part is reading: the head, the tail or the fragment. */
+enum part { PART_HEAD, PART_TAIL, PART_FRAG };
+
+/* Group names a part defines and calls (scan_part). */
+typedef struct names {
+  const char *def[32], *call[32];
+  size_t ldef[32], lcall[32];
+  size_t ndef, ncall;
+  bool overflow;
+} names;
+
+static void add_name(const char **v, size_t *lv, size_t *n, bool *of, const char *s, char end) {
+  const char *e = s;
+  while (isalnum((unsigned char)*e) || *e == '_') e++;
+  if (*e != end || *n == 32) {
+    *of = true;
+    return;
+  }
+  v[*n] = s;
+  lv[(*n)++] = (size_t)(e - s);
+}
+
+static bool has_name(const char *const *v, const size_t *lv, size_t n, const char *s, size_t l) {
+  for (size_t i = 0; i < n; i++)
+    if (lv[i] == l && strncmp(v[i], s, l) == 0) return true;
+  return false;
+}
+
+/* Whether t[0..n) is, for the split, a plain part (see above): in the head
+ * and the tail no alternative at the top level, no back-reference,
+ * subroutine call, condition, verb, callout or \G; no option set at the
+ * head's top level; no \K and no group in the tail. The fragment, matched
+ * alone, may define groups and call its own by name, and nothing else of
+ * the kind (a verb or \K would act on the fragment's match instead of the
+ * rule's; a number would name another group). Every escape, class
+ * (POSIX names as pcre2 reads them) and \Q...\E is stepped over; what this
+ * reader does not follow makes the part not plain (the rule is compiled
+ * whole). The names the part defines and calls go to *nm. */
+static bool scan_part(const char *t, size_t n, enum part part, names *nm) {
   int depth = 0;
+  memset(nm, 0, sizeof *nm);
   for (size_t i = 0; i < n; i++) {
     char c = t[i];
     if (c == '\\') {
@@ -1410,10 +1449,13 @@ static bool plain_part(const char *t, size_t n, bool head) {
       if (e == 'Q') {
         i += 2;
         while (i + 1 < n && !(t[i] == '\\' && t[i + 1] == 'E')) i++;
+        if (i + 1 >= n) return false; /* no \E: the rest would be literal */
         i++;
         continue;
       }
-      if ((e >= '1' && e <= '9') || e == 'g' || e == 'k' || (e == 'K' && !head)) return false;
+      if ((e >= '1' && e <= '9') || e == 'g' || e == 'k' || e == 'G' ||
+          (e == 'K' && part != PART_HEAD))
+        return false;
       i++;
       if ((e == 'p' || e == 'P' || e == 'x' || e == 'o' || e == 'N') && i + 1 < n && t[i + 1] == '{')
         while (i < n && t[i] != '}') i++;
@@ -1422,11 +1464,16 @@ static bool plain_part(const char *t, size_t n, bool head) {
       if (i < n && t[i] == '^') i++;
       if (i < n && t[i] == ']') i++;
       for (; i < n && t[i] != ']'; i++) {
-        if (t[i] == '\\') i++;
-        else if (t[i] == '[' && i + 1 < n && t[i + 1] == ':') {
-          const char *e = strstr(t + i, ":]");
-          if (!e || (size_t)(e - t) >= n) return false;
-          i = (size_t)(e - t) + 1;
+        if (t[i] == '\\') {
+          i++;
+        } else if (t[i] == '[' && i + 1 < n && (t[i + 1] == ':' || t[i + 1] == '.' || t[i + 1] == '=')) {
+          /* a POSIX class is "[:" letters ":]" (pcre2's check_posix_syntax);
+           * anything else after "[:" is read on as members */
+          size_t j = i + 2;
+          if (j < n && t[j] == '^') j++;
+          while (j < n && isalpha((unsigned char)t[j])) j++;
+          if (t[i + 1] != ':') return false; /* [. .] and [= =]: not followed */
+          if (j + 1 < n && t[j] == ':' && t[j + 1] == ']') i = j + 1;
         }
       }
       if (i >= n) return false;
@@ -1439,32 +1486,43 @@ static bool plain_part(const char *t, size_t n, bool head) {
                   (k == '<' && i + 3 < n && (t[i + 3] == '=' || t[i + 3] == '!'));
         bool named = (k == '<' && !ok) || k == '\'' || (k == 'P' && i + 3 < n && t[i + 3] == '<');
         if (named) {
-          if (!head) return false;
+          if (part == PART_TAIL) return false;
+          const char *s = t + i + (k == 'P' ? 4 : 3);
+          add_name(nm->def, nm->ldef, &nm->ndef, &nm->overflow, s, k == '\'' ? '\'' : '>');
+        } else if (k == '&' || (k == 'P' && i + 3 < n && t[i + 3] == '>')) {
+          if (part != PART_FRAG) return false;
+          add_name(nm->call, nm->lcall, &nm->ncall, &nm->overflow, t + i + (k == 'P' ? 4 : 3), ')');
+          while (i < n && t[i] != ')') i++;
+          continue;
         } else if (!ok) {
-          /* options: (?i) (?i-s) (?i:...); anything else (a call, a
-           * condition, a callout, a comment) is not followed here */
+          /* options: (?i) (?i-s) (?i:...); anything else (a numbered call,
+           * a condition, a callout, a comment) is not followed here */
           size_t j = i + 2;
           while (j < n && ((t[j] >= 'a' && t[j] <= 'z') || t[j] == '-' || t[j] == '^')) j++;
           if (j == i + 2 || j >= n) return false;
           for (size_t q = i + 2; q < j; q++)
             if (t[q] == 'x') return false;
           if (t[j] == ')') {
-            if (depth == 0 && head) return false; /* it would hold for the fragment */
+            if (depth == 0 && part == PART_HEAD) return false; /* it would hold for the fragment */
             i = j;
             continue;
           }
           if (t[j] != ':') return false;
         }
-      } else if (!head) {
+      } else if (part == PART_TAIL) {
         return false; /* a capture group in the tail */
       }
       depth++;
     } else if (c == ')') {
       if (--depth < 0) return false;
-    } else if (c == '|' && depth == 0) {
+    } else if (c == '|' && depth == 0 && part != PART_FRAG) {
       return false;
     }
   }
+  if (nm->overflow) return false;
+  /* the fragment calls only its own groups */
+  for (size_t i = 0; i < nm->ncall; i++)
+    if (!has_name(nm->def, nm->ldef, nm->ndef, nm->call[i], nm->lcall[i])) return false;
   return depth == 0;
 }
 
@@ -1473,7 +1531,7 @@ static int shared_variant(loader *L, frag *f, bool caseless) {
   vnx_ruleset *rs = L->rs;
   for (size_t i = 0; i < rs->nsh; i++)
     if (strcmp(rs->sh[i].name, f->name) == 0 && rs->sh[i].caseless == caseless) return (int)i;
-  vnx_shared s = {vnx_xstrdup(f->name), caseless, NULL, NULL, NULL, NULL, false, false};
+  vnx_shared s = {vnx_xstrdup(f->name), caseless, NULL, NULL, NULL, NULL, false, false, false};
   size_t n = f->explen + 32;
   s.text = vnx_xmalloc(n);
   snprintf(s.text, n, "(?:%.*s)(?C%d)", (int)f->explen, f->exp, VNX_CALLOUT_END);
@@ -1532,7 +1590,7 @@ static void shared_tails(vnx_ruleset *rs, prule *rules, const cjob *jobs, size_t
 }
 
 /* Splits the rule's pattern around its shared fragment, if it has one and
- * the parts allow it (plain_part): j->head (ending in the empty group and
+ * the parts allow it (scan_part): j->head (ending in the empty group and
  * the callout), j->tail, r->sh. */
 static void split_shared(loader *L, prule *p, cjob *j) {
   vnx_rule *r = &p->r;
@@ -1570,7 +1628,16 @@ static void split_shared(loader *L, prule *p, cjob *j) {
     xb_put(&hraw, nb.s, hs, nb.m, 1);
     xb_put(&traw, nb.s + ts, nb.len - ts, nb.m + ts, 1);
     bool ok = expand_text(L, &hraw, r->src, &hx) && expand_text(L, &traw, r->src, &tx);
-    ok = ok && plain_part(hx.s ? hx.s : "", hx.len, true) && plain_part(tx.s ? tx.s : "", tx.len, false);
+    names hn, tn, fn;
+    ok = ok && scan_part(hx.s ? hx.s : "", hx.len, PART_HEAD, &hn) &&
+         scan_part(tx.s ? tx.s : "", tx.len, PART_TAIL, &tn) &&
+         scan_part(f->exp, f->explen, PART_FRAG, &fn);
+    /* a name in both the head and the fragment would be one group of two
+     * numbers in the whole pattern (PCRE2_DUPNAMES); "span" in the
+     * fragment is read by every rule, and the head's code would not have it */
+    for (size_t i = 0; ok && i < fn.ndef; i++)
+      ok = !has_name(hn.def, hn.ldef, hn.ndef, fn.def[i], fn.ldef[i]) &&
+           !(fn.ldef[i] == 4 && strncmp(fn.def[i], "span", 4) == 0);
     if (ok) {
       /* the head, then "(?<G>)(?C254)" */
       size_t gl = (size_t)(ge - g);
@@ -1893,13 +1960,19 @@ static bool check_rule(loader *L, prule *p, cjob *j) {
      * head's, the fragment's and the tail's shortest: two characters or
      * more, and it can match neither nothing nor any one character. Else
      * the check runs on the whole pattern, compiled for it. */
-    const vnx_shared *s = &L->rs->sh[r->sh];
+    vnx_shared *s = &L->rs->sh[r->sh];
     uint32_t a = 0, b = 0, c = 0;
     pcre2_pattern_info(r->code, PCRE2_INFO_MINLENGTH, &a);
     if (s->code) pcre2_pattern_info(s->code, PCRE2_INFO_MINLENGTH, &b);
     if (r->tail) pcre2_pattern_info(r->tail, PCRE2_INFO_MINLENGTH, &c);
     if (!s->code || (r->tail && !s->code_all)) {
-      err_at(L, r->src, r->line, 5, "shared fragment %s does not compile alone", s->name);
+      /* once, at the first rule that reads it */
+      if (!s->reported)
+        err_at(L, r->src, r->line, 5,
+               "shared fragment %s does not compile alone (with the rules' tails after it): "
+               "remove its `shared` line",
+               s->name);
+      s->reported = true;
       ok = false;
     } else if (!r->skip && (uint64_t)a + b + c < 2) {
       vnx_rule whole = *r;

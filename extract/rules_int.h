@@ -100,6 +100,7 @@ typedef struct vnx_shared {
   char *text_all;
   pcre2_code *code_all;
   bool jit, jit_all;
+  bool reported; /* the loader said it does not compile alone */
 } vnx_shared;
 
 /* Gazetteer: canonical forms with aliases; lookup keys are folded. */
