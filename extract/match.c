@@ -177,6 +177,19 @@ static void clear_claims(vnx_matcher *m) {
 
 static int on_callout(pcre2_callout_block *cb, void *data);
 
+/* A match run inside another: m->mc's limits, its own stack. */
+static void nested_match(vnx_matcher *m, pcre2_match_data **md, pcre2_match_context **mc,
+                         pcre2_jit_stack **js) {
+  *md = pcre2_match_data_create(1, NULL);
+  *mc = pcre2_match_context_copy(m->mc);
+  *js = pcre2_jit_stack_create(32 * 1024, VNX_JIT_STACK_MAX, NULL);
+  if (!*md || !*mc) {
+    fprintf(stderr, "vnextract: out of memory\n");
+    abort();
+  }
+  if (*js) pcre2_jit_stack_assign(*mc, NULL, *js);
+}
+
 vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   vnx_matcher *m = vnx_xcalloc(1, sizeof *m);
   m->rs = rs;
@@ -191,25 +204,12 @@ vnx_matcher *vnx_matcher_new(const vnx_ruleset *rs) {
   pcre2_set_depth_limit(m->mc, VNX_DEPTH_LIMIT);
   pcre2_set_heap_limit(m->mc, VNX_HEAP_LIMIT);
   if (m->js) pcre2_jit_stack_assign(m->mc, NULL, m->js);
-  /* the matches of shared fragments and tails run inside a callout of the
-   * rule's match, whose JIT stack is in use: their own context and stack */
-  m->md2 = pcre2_match_data_create(1, NULL);
-  m->mc2 = pcre2_match_context_copy(m->mc);
-  m->js2 = pcre2_jit_stack_create(32 * 1024, VNX_JIT_STACK_MAX, NULL);
-  if (!m->md2 || !m->mc2) {
-    fprintf(stderr, "vnextract: out of memory\n");
-    abort();
-  }
-  if (m->js2) pcre2_jit_stack_assign(m->mc2, NULL, m->js2);
+  /* the matches of shared fragments run inside a callout of the rule's
+   * match, whose JIT stack is in use, and the tails inside the fragment's:
+   * each its own match data, context and stack */
+  nested_match(m, &m->md2, &m->mc2, &m->js2);
   pcre2_set_callout(m->mc2, on_callout, m);
-  m->md3 = pcre2_match_data_create(1, NULL);
-  m->mc3 = pcre2_match_context_copy(m->mc);
-  m->js3 = pcre2_jit_stack_create(32 * 1024, VNX_JIT_STACK_MAX, NULL);
-  if (!m->md3 || !m->mc3) {
-    fprintf(stderr, "vnextract: out of memory\n");
-    abort();
-  }
-  if (m->js3) pcre2_jit_stack_assign(m->mc3, NULL, m->js3);
+  nested_match(m, &m->md3, &m->mc3, &m->js3);
   pcre2_set_callout(m->mc, on_callout, m);
   m->gmemo = vnx_gaz_memo_new();
   m->mclim = pcre2_match_context_copy(m->mc);
