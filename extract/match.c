@@ -559,7 +559,7 @@ static int shared_tail(vnx_matcher *m, const vnx_rule *r, const char *subj, size
   m->enumerating = false;
   e->n = (uint32_t)(m->nends - e->off);
   int hit = m->enum_hit;
-  if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && hit >= 0) hit = rc; /* a limit */
+  if (hit == 0 && rc < 0 && rc != PCRE2_ERROR_NOMATCH) hit = rc; /* a limit */
   if (hit == 0) e->complete = true; /* every end listed, none matched */
   if (e == &scratch) m->nends = e->off;
   return hit;
@@ -582,7 +582,10 @@ static int on_callout(pcre2_callout_block *cb, void *data) {
     int rc = try_tail(m, m->enum_rule, subj, ll, m->enum_q, e);
     if (rc == 0) return 1;
     m->enum_hit = rc;
-    return rc > 0 ? 0 : rc; /* a match: stop here */
+    /* a match (or an error): stop here. A negative value ends the
+     * fragment's match at once; 0 would go on into the tails after the
+     * callout (there for pcre2's auto-possessification only). */
+    return rc > 0 ? PCRE2_ERROR_CALLOUT : rc;
   }
   const vnx_rule *r = m->cur;
   if (cb->callout_number != VNX_CALLOUT_SHARED || !r || r->sh < 0) return 0;

@@ -92,8 +92,8 @@ typedef struct vnx_shared {
   pcre2_code *code; /* for its first end */
   /* for all its ends (NULL: no rule with a tail reads it): followed, after
    * the callout, by the tails of all the rules that read it, which never
-   * run (the callout fails) but tell pcre2's auto-possessification what
-   * can follow. With nothing after the callout pcre2 takes it for the end
+   * run (the callout fails, or ends the match where a tail matched) but
+   * tell pcre2's auto-possessification what can follow. With nothing after the callout pcre2 takes it for the end
    * of the pattern and makes a repeat before it give nothing back, and an
    * end a tail needs is lost; with the tails there, a repeat is made
    * possessive only where no tail can follow its give-backs. */
