@@ -1400,6 +1400,8 @@ static bool expand_whole(loader *L, prule *p, xbuf *x) {
  * (back-references, subroutine calls, conditions on groups), no verbs or
  * callouts of their own, and no group in TAIL (its captures are not kept).
  * A pattern that is not so is compiled whole, as before. */
+static size_t class_end(const char *t, size_t i, size_t n);
+
 /* What scan_part is reading: the head, the tail or the fragment. */
 enum part { PART_HEAD, PART_TAIL, PART_FRAG };
 
@@ -1460,22 +1462,7 @@ static bool scan_part(const char *t, size_t n, enum part part, names *nm) {
       if ((e == 'p' || e == 'P' || e == 'x' || e == 'o' || e == 'N') && i + 1 < n && t[i + 1] == '{')
         while (i < n && t[i] != '}') i++;
     } else if (c == '[') {
-      i++;
-      if (i < n && t[i] == '^') i++;
-      if (i < n && t[i] == ']') i++;
-      for (; i < n && t[i] != ']'; i++) {
-        if (t[i] == '\\') {
-          i++;
-        } else if (t[i] == '[' && i + 1 < n && (t[i + 1] == ':' || t[i + 1] == '.' || t[i + 1] == '=')) {
-          /* a POSIX class is "[:" letters ":]" (pcre2's check_posix_syntax);
-           * anything else after "[:" is read on as members */
-          size_t j = i + 2;
-          if (j < n && t[j] == '^') j++;
-          while (j < n && isalpha((unsigned char)t[j])) j++;
-          if (t[i + 1] != ':') return false; /* [. .] and [= =]: not followed */
-          if (j + 1 < n && t[j] == ':' && t[j + 1] == ']') i = j + 1;
-        }
-      }
+      i = class_end(t, i, n);
       if (i >= n) return false;
     } else if (c == '(') {
       if (i + 1 < n && t[i + 1] == '*') return false; /* a verb */
@@ -1847,6 +1834,27 @@ static vnx_starts *compile_all(vnx_ruleset *rs, prule *rules, cjob *jobs, size_t
 }
 
 /* The rule's checks, in rule order, once its patterns are compiled. */
+/* The ']' that closes the class opened at t[i] ('['), or n if none: a
+ * first ']' (after '^') is a member, escapes are stepped over, and a POSIX
+ * class is "[:" letters ":]" as pcre2 reads it (check_posix_syntax);
+ * anything else after "[:" is members. */
+static size_t class_end(const char *t, size_t i, size_t n) {
+  i++;
+  if (i < n && t[i] == '^') i++;
+  if (i < n && t[i] == ']') i++;
+  for (; i < n && t[i] != ']'; i++) {
+    if (t[i] == '\\') {
+      i++;
+    } else if (t[i] == '[' && i + 1 < n && t[i + 1] == ':') {
+      size_t j = i + 2;
+      if (j < n && t[j] == '^') j++;
+      while (j < n && isalpha((unsigned char)t[j])) j++;
+      if (j + 1 < n && t[j] == ':' && t[j + 1] == ']') i = j + 1;
+    }
+  }
+  return i < n ? i : n;
+}
+
 /* Does t[0..n) set an option at its top level, "(?i)" outside any group,
  * which would then hold for what follows it? Escapes, \Q...\E, classes and
  * comments are stepped over. */
@@ -1861,16 +1869,7 @@ static bool sets_options_after(const char *t, size_t n) {
       }
       i++;
     } else if (c == '[') {
-      i++;
-      if (i < n && t[i] == '^') i++;
-      if (i < n && t[i] == ']') i++; /* a first ']' is literal */
-      for (; i < n && t[i] != ']'; i++) {
-        if (t[i] == '\\') i++;
-        else if (t[i] == '[' && i + 1 < n && t[i + 1] == ':') {
-          const char *e = strstr(t + i, ":]");
-          if (e && (size_t)(e - t) < n) i = (size_t)(e - t) + 1;
-        }
-      }
+      i = class_end(t, i, n);
     } else if (c == '(') {
       if (i + 2 < n && t[i + 1] == '?' && t[i + 2] == '#') {
         while (i < n && t[i] != ')') i++;
